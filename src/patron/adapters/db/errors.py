@@ -1,0 +1,55 @@
+"""Translation of database errors into domain errors and retry signals.
+
+Nothing from the driver leaks past the unit of work: unique violations become the domain's
+conflicts (by constraint), deadlocks, serialization failures, lock time-outs and lost
+connections become ``RetryableError`` (the transaction runner re-runs the use case).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exc as sa_exc
+
+from patron.domain.errors import Conflict, DuplicateSlug, IdentifierTaken, PatronError
+from patron.services.ports import RetryableError
+
+# SQLSTATE classes/codes that mean "the transaction did not happen, run it again".
+_RETRYABLE_SQLSTATES = ("40001", "40P01", "55P03", "57P01", "57P02", "57P03")
+_MEMBER_IDENTIFIERS = ("external_id", "email_key", "phone", "card_number", "referral_code")
+
+
+def translate(error: sa_exc.DBAPIError) -> Exception:
+    """The domain error (or RetryableError) that ``error`` stands for; ``error`` if none."""
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    message = str(orig)
+    if sqlstate in _RETRYABLE_SQLSTATES or sqlstate.startswith("08"):
+        return RetryableError(message)
+    if error.connection_invalidated:
+        return RetryableError(message)
+    if isinstance(error, sa_exc.OperationalError) and "database is locked" in message:
+        return RetryableError(message)
+    if isinstance(error, sa_exc.IntegrityError):
+        return _integrity(message, _constraint_name(orig))
+    return error
+
+
+def _constraint_name(orig: object) -> str:
+    diag = getattr(orig, "diag", None)
+    return (getattr(diag, "constraint_name", None) or "") if diag else ""
+
+
+def _integrity(message: str, constraint: str) -> PatronError | Exception:
+    text = constraint or message
+    if "programs" in text and "slug" in text:
+        return DuplicateSlug("a program with this slug already exists")
+    if "members" in text:
+        taken = [name for name in _MEMBER_IDENTIFIERS if name in text]
+        if taken:
+            fields = ["email" if n == "email_key" else n for n in taken]
+            return IdentifierTaken(
+                f"already used by another member: {', '.join(fields)}", fields=fields
+            )
+    if "UNIQUE" in message or "unique" in message or "duplicate key" in message:
+        return Conflict("the object already exists")
+    # A check or foreign-key refusal: the database defending an invariant the code missed.
+    return Conflict(f"refused by a storage invariant ({constraint or 'integrity'})")

@@ -1,0 +1,360 @@
+"""SQL repositories: domain objects in, domain objects out, Core statements in between."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row
+
+from patron.adapters.db import tables as t
+from patron.domain.audit import Actor, AuditRecord
+from patron.domain.keys import ApiKey, Role
+from patron.domain.members import Consent, Member, MemberStatus
+from patron.domain.programs import Program
+from patron.services.ports import AuditFilter, MemberFilter, StoredOutcome
+
+
+class SqlProgramRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, program: Program) -> None:
+        self._conn.execute(
+            t.programs.insert().values(
+                id=program.id,
+                slug=program.slug,
+                name=program.name,
+                currency=program.currency,
+                timezone=program.timezone,
+                country=program.country,
+                config_version=program.config_version,
+                created_at=program.created_at,
+            )
+        )
+
+    def get(self, ref: str) -> Program | None:
+        row = self._conn.execute(
+            sa.select(t.programs).where(sa.or_(t.programs.c.id == ref, t.programs.c.slug == ref))
+        ).first()
+        return _program(row) if row else None
+
+    def slug_taken(self, slug: str) -> bool:
+        stmt = sa.select(t.programs.c.id).where(t.programs.c.slug == slug)
+        return self._conn.execute(stmt).first() is not None
+
+    def bump_config_version(self, program_id: str) -> int:
+        stmt = (
+            t.programs.update()
+            .where(t.programs.c.id == program_id)
+            .values(config_version=t.programs.c.config_version + 1)
+            .returning(t.programs.c.config_version)
+        )
+        return int(self._conn.execute(stmt).scalar_one())
+
+    def add_config(
+        self, program_id: str, version: int, document: dict[str, Any], at: datetime, actor: str
+    ) -> None:
+        self._conn.execute(
+            t.program_configs.insert().values(
+                program_id=program_id,
+                version=version,
+                document=document,
+                created_at=at,
+                created_by=actor,
+            )
+        )
+
+    def get_config(self, program_id: str, version: int) -> dict[str, Any] | None:
+        stmt = sa.select(t.program_configs.c.document).where(
+            t.program_configs.c.program_id == program_id,
+            t.program_configs.c.version == version,
+        )
+        return cast(dict[str, Any] | None, self._conn.execute(stmt).scalar_one_or_none())
+
+
+def _program(row: Row[Any]) -> Program:
+    return Program(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        currency=row.currency,
+        timezone=row.timezone,
+        country=row.country,
+        config_version=row.config_version,
+        created_at=row.created_at,
+    )
+
+
+class SqlApiKeyRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, key: ApiKey, digest: str) -> None:
+        self._conn.execute(
+            t.api_keys.insert().values(
+                id=key.id,
+                program_id=key.program_id,
+                name=key.name,
+                role=key.role,
+                prefix=key.prefix,
+                key_digest=digest,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+    def by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None:
+        row = self._conn.execute(sa.select(t.api_keys).where(t.api_keys.c.prefix == prefix)).first()
+        if row is None:
+            return None
+        key = ApiKey(
+            id=row.id,
+            program_id=row.program_id,
+            name=row.name,
+            role=cast(Role, row.role),
+            prefix=row.prefix,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+        )
+        return key, row.key_digest
+
+
+_MEMBER_FIELDS = (
+    "external_id",
+    "email",
+    "email_key",
+    "phone",
+    "card_number",
+    "referral_code",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "status",
+    "tier_code",
+    "referred_by",
+    "attributes",
+    "enrolled_at",
+    "created_at",
+    "updated_at",
+)
+_IDENTIFIER_COLUMNS = ("external_id", "email_key", "phone", "card_number", "referral_code")
+
+
+class SqlMemberRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, member: Member) -> None:
+        values = {name: getattr(member, name) for name in _MEMBER_FIELDS}
+        self._conn.execute(
+            t.members.insert().values(id=member.id, program_id=member.program_id, **values)
+        )
+
+    def update(self, member: Member) -> None:
+        values = {name: getattr(member, name) for name in _MEMBER_FIELDS if name != "created_at"}
+        self._conn.execute(
+            t.members.update()
+            .where(t.members.c.id == member.id, t.members.c.program_id == member.program_id)
+            .values(**values)
+        )
+
+    def get(self, program_id: str, member_id: str) -> Member | None:
+        found = self._select(
+            sa.and_(t.members.c.program_id == program_id, t.members.c.id == member_id), limit=1
+        )
+        return found[0] if found else None
+
+    def find(
+        self, program_id: str, where: MemberFilter, *, after: str | None, limit: int
+    ) -> Sequence[Member]:
+        c = t.members.c
+        conditions: list[sa.ColumnElement[bool]] = [c.program_id == program_id]
+        for column, value in (
+            (c.external_id, where.external_id),
+            (c.email_key, where.email_key),
+            (c.phone, where.phone),
+            (c.card_number, where.card_number),
+            (c.referral_code, where.referral_code),
+            (c.tier_code, where.tier_code),
+            (c.status, where.status),
+        ):
+            if value is not None:
+                conditions.append(column == value)
+        if after is not None:
+            conditions.append(c.id > after)
+        return self._select(sa.and_(*conditions), limit=limit)
+
+    def taken_identifiers(
+        self, program_id: str, candidate: Member, *, exclude_id: str | None
+    ) -> list[str]:
+        c = t.members.c
+        wanted = {name: getattr(candidate, name) for name in _IDENTIFIER_COLUMNS}
+        clauses = [c[name] == value for name, value in wanted.items() if value is not None]
+        if not clauses:
+            return []
+        stmt = sa.select(*(c[name] for name in _IDENTIFIER_COLUMNS)).where(
+            c.program_id == program_id, sa.or_(*clauses)
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(c.id != exclude_id)
+        taken: set[str] = set()
+        for row in self._conn.execute(stmt):
+            for name, value in wanted.items():
+                if value is not None and getattr(row, name) == value:
+                    taken.add("email" if name == "email_key" else name)
+        return sorted(taken)
+
+    def add_consents(self, member: Member, consents: Sequence[Consent]) -> None:
+        if not consents:
+            return
+        self._conn.execute(
+            t.member_consents.insert(),
+            [
+                {
+                    "program_id": member.program_id,
+                    "member_id": member.id,
+                    "channel": c.channel,
+                    "granted": c.granted,
+                    "recorded_at": c.recorded_at,
+                    "source": c.source,
+                }
+                for c in consents
+            ],
+        )
+
+    def _select(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Member]:
+        stmt = sa.select(t.members).where(condition).order_by(t.members.c.id).limit(limit)
+        members = [_member(row) for row in self._conn.execute(stmt)]
+        if members:
+            self._attach_consents(members)
+        return members
+
+    def _attach_consents(self, members: list[Member]) -> None:
+        by_id = {m.id: m for m in members}
+        c = t.member_consents.c
+        stmt = (
+            sa.select(c.member_id, c.channel, c.granted, c.recorded_at, c.source)
+            .where(c.member_id.in_(list(by_id)))
+            .order_by(c.id)
+        )
+        for row in self._conn.execute(stmt):
+            # Rows come oldest first, so the latest record per channel wins.
+            by_id[row.member_id].consents[row.channel] = Consent(
+                channel=row.channel,
+                granted=bool(row.granted),
+                recorded_at=row.recorded_at,
+                source=row.source,
+            )
+
+
+def _member(row: Row[Any]) -> Member:
+    return Member(
+        id=row.id,
+        program_id=row.program_id,
+        external_id=row.external_id,
+        email=row.email,
+        email_key=row.email_key,
+        phone=row.phone,
+        card_number=row.card_number,
+        referral_code=row.referral_code,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        birth_date=row.birth_date,
+        status=cast(MemberStatus, row.status),
+        enrolled_at=row.enrolled_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        attributes=dict(row.attributes or {}),
+        consents={},
+        referred_by=row.referred_by,
+        tier_code=row.tier_code,
+    )
+
+
+class SqlAuditRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, record: AuditRecord) -> None:
+        self._conn.execute(
+            t.audit_log.insert().values(
+                program_id=record.program_id,
+                at=record.at,
+                actor_kind=record.actor.kind,
+                actor_id=record.actor.id,
+                actor_name=record.actor.name,
+                action=record.action,
+                target_type=record.target_type,
+                target_id=record.target_id,
+                before=record.before,
+                after=record.after,
+            )
+        )
+
+    def find(
+        self, program_id: str, where: AuditFilter, *, before: int | None, limit: int
+    ) -> Sequence[AuditRecord]:
+        c = t.audit_log.c
+        stmt = sa.select(t.audit_log).where(c.program_id == program_id)
+        for column, value in (
+            (c.target_type, where.target_type),
+            (c.target_id, where.target_id),
+            (c.action, where.action),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if where.since is not None:
+            stmt = stmt.where(c.at >= where.since)
+        if where.until is not None:
+            stmt = stmt.where(c.at < where.until)
+        if before is not None:
+            stmt = stmt.where(c.id < before)
+        stmt = stmt.order_by(c.id.desc()).limit(limit)
+        return [
+            AuditRecord(
+                id=row.id,
+                program_id=row.program_id,
+                actor=Actor(kind=row.actor_kind, id=row.actor_id, name=row.actor_name),
+                action=row.action,
+                target_type=row.target_type,
+                target_id=row.target_id,
+                at=row.at,
+                before=row.before,
+                after=row.after,
+            )
+            for row in self._conn.execute(stmt)
+        ]
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self._conn = conn
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def claim(self, scope: str, key: str, fingerprint: str, at: datetime) -> StoredOutcome | None:
+        c = t.idempotency_keys.c
+        stmt = (
+            self._insert(t.idempotency_keys)
+            .values(scope=scope, key=key, fingerprint=fingerprint, created_at=at)
+            .on_conflict_do_nothing(index_elements=[c.scope, c.key])
+        )
+        if self._conn.execute(stmt).rowcount == 1:
+            return None
+        # Someone else holds the key. On PostgreSQL the INSERT above waited for their commit,
+        # and this new statement sees the committed row.
+        row = self._conn.execute(
+            sa.select(c.fingerprint, c.status, c.body).where(c.scope == scope, c.key == key)
+        ).one()
+        return StoredOutcome(fingerprint=row.fingerprint, status=row.status, body=row.body)
+
+    def complete(self, scope: str, key: str, status: int, body: Any) -> None:
+        c = t.idempotency_keys.c
+        self._conn.execute(
+            t.idempotency_keys.update()
+            .where(c.scope == scope, c.key == key)
+            .values(status=status, body=body)
+        )

@@ -1,0 +1,54 @@
+"""The FastAPI application factory.
+
+Routes are plain ``def`` functions: FastAPI runs them in its thread pool, where they call the
+synchronous use cases (see docs/adr/0001 for why Patron's database access is synchronous).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from patron import __version__
+from patron.api import problems
+from patron.api.rendering import JsonResponse
+from patron.api.routes import audit, health, members, programs
+from patron.bootstrap import Container, build
+
+DESCRIPTION = """
+Patron's REST API. Authenticate with `Authorization: Bearer <key>`; every `POST` accepts an
+`Idempotency-Key`; errors are RFC 9457 `application/problem+json` with a stable `code`;
+lists are cursor-paginated (`?limit=&cursor=`, answer `{items, next_cursor}`).
+"""
+
+
+def create_app(container: Container | None = None) -> FastAPI:
+    """Build the app; without a container, one is built from the environment at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        app.state.container = container or build()
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.container.close()
+
+    app = FastAPI(
+        title="Patron",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=JsonResponse,
+        lifespan=lifespan,
+    )
+    if container is not None:
+        app.state.container = container
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(programs.router)
+    app.include_router(members.router)
+    app.include_router(audit.router)
+    return app

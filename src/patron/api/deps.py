@@ -1,0 +1,83 @@
+"""Request context: the container, the caller's key, and the program it may act on.
+
+Order of checks, as API.md fixes it: no or unknown key → 401; a program the key does not belong
+to (or that does not exist) → 404, so keys learn nothing about other tenants; a role that may not
+do this → 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from patron.bootstrap import Container
+from patron.domain.access import Permission, require
+from patron.domain.audit import Actor
+from patron.domain.errors import ProgramNotFound, Unauthenticated
+from patron.domain.keys import ApiKey
+from patron.domain.programs import Program
+from patron.services import api_keys, programs
+from patron.services.ports import UnitOfWork
+from patron.services.transactions import run_read
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pat_...`")
+
+
+def container(request: Request) -> Container:
+    found: Container = request.app.state.container
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key: ApiKey
+    container: Container
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind="api_key", id=self.key.id, name=self.key.name)
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramCaller(Caller):
+    program: Program
+
+
+def caller(
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    box: Container = Depends(container),
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+    secret = credentials.credentials
+    key = run_read(box.uow, lambda uow: api_keys.authenticate(uow, secret))
+    return Caller(key=key, container=box)
+
+
+def platform(permission: Permission) -> Callable[..., Caller]:
+    """Dependency: a caller whose key may do ``permission`` outside any program."""
+
+    def dependency(who: Caller = Depends(caller)) -> Caller:
+        require(who.key.role, permission)
+        return who
+
+    return dependency
+
+
+def in_program(permission: Permission) -> Callable[..., ProgramCaller]:
+    """Dependency: the caller and the ``{program}`` of the path, checked in API.md's order."""
+
+    def dependency(program: str, who: Caller = Depends(caller)) -> ProgramCaller:
+        def load(uow: UnitOfWork) -> Program:
+            return programs.get_program(uow, program)
+
+        found = run_read(who.container.uow, load)
+        if who.key.program_id is not None and who.key.program_id != found.id:
+            raise ProgramNotFound(f"no program {program!r}")
+        require(who.key.role, permission)
+        return ProgramCaller(key=who.key, container=who.container, program=found)
+
+    return dependency

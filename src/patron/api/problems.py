@@ -1,0 +1,145 @@
+"""RFC 9457 problem+json for every error the API can return.
+
+One table maps the domain error families of ``patron.domain.errors`` to HTTP statuses; request
+validation errors, unknown routes, wrong methods, malformed JSON and unexpected exceptions are
+rendered in the same shape, each with a stable ``code``. No handler lets a traceback out.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from patron.api.rendering import dumps
+from patron.domain import errors as e
+from patron.services.transactions import StorageBusy
+
+log = logging.getLogger("patron.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first: the first family an error belongs to decides its status.
+STATUS_BY_FAMILY: tuple[tuple[type[e.PatronError], int], ...] = (
+    (StorageBusy, 503),
+    (e.InvalidInput, 422),
+    (e.Unauthenticated, 401),
+    (e.Forbidden, 403),
+    (e.NotFound, 404),
+    (e.Conflict, 409),
+    (e.BusinessRuleViolation, 422),
+)
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Missing or invalid API key"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("payload_too_large", "Request body too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("rate_limited", "Too many requests"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body = {
+        "type": f"urn:patron:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_for(error: e.PatronError) -> int:
+    for family, status in STATUS_BY_FAMILY:
+        if isinstance(error, family):
+            return status
+    return 400
+
+
+def domain_problem(error: e.PatronError) -> Response:
+    extra: dict[str, Any] = dict(error.extra)
+    if isinstance(error, e.ValidationFailed):
+        extra["errors"] = [fe.as_dict() for fe in error.errors]
+    headers: dict[str, str] = {}
+    status = status_for(error)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers["Retry-After"] = "1"
+    return problem(status, error.code, error.title, error.detail, headers=headers, **extra)
+
+
+def request_validation_problem(error: RequestValidationError) -> Response:
+    items = list(error.errors())
+    if any(item.get("type") == "json_invalid" for item in items):
+        return problem(
+            400, "malformed_json", "Malformed JSON", "the request body is not valid JSON"
+        )
+    fields = [
+        {
+            "path": _path(item.get("loc", ())),
+            "message": str(item.get("msg", "")),
+            "type": str(item.get("type", "invalid")),
+        }
+        for item in items
+    ]
+    detail = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
+    return problem(422, "validation_error", "Invalid input", detail, errors=fields)
+
+
+def _path(loc: Any) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        where, parts = parts[0], parts[1:]
+        if not parts:
+            return str(where)
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into problem+json."""
+
+    @app.exception_handler(e.PatronError)
+    async def _domain(_: Request, exc: e.PatronError) -> Response:
+        return domain_problem(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> Response:
+        return request_validation_problem(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "no such route"
+        return problem(exc.status_code, code, title, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Internal error", "an unexpected error occurred")

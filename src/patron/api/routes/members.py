@@ -1,0 +1,111 @@
+"""Members: enrol, read, find by any identifier, update."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from patron.api.deps import ProgramCaller, in_program
+from patron.api.pagination import decode_cursor, limit_param, page
+from patron.api.rendering import JsonResponse
+from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
+from patron.api.writes import respond
+from patron.domain.access import require
+from patron.domain.members import Member
+from patron.services import members
+from patron.services.ports import UnitOfWork
+from patron.services.transactions import run_read
+
+router = APIRouter(prefix="/v1/programs/{program}/members", tags=["members"])
+
+
+@router.post("", status_code=201, response_model=MemberOut)
+def enrol(
+    body: MemberCreate, request: Request, who: ProgramCaller = Depends(in_program("members.write"))
+) -> Response:
+    cmd = members.NewMember(
+        external_id=body.external_id,
+        email=body.email,
+        phone=body.phone,
+        first_name=body.first_name,
+        last_name=body.last_name,
+        birth_date=body.birth_date,
+        attributes=body.attributes,
+        consents=consent_inputs(body.consents),
+        referred_by=body.referred_by,
+        enrolled_at=body.enrolled_at,
+    )
+
+    def action(uow: UnitOfWork) -> Member:
+        return members.enrol_member(uow, who.container.clock, who.actor, who.program, cmd)
+
+    return respond(
+        request, who, action, MemberOut.of, status=201, body=body.model_dump(mode="json")
+    )
+
+
+@router.get("", response_model=MemberPage)
+def find(
+    who: ProgramCaller = Depends(in_program("members.read")),
+    email: str | None = None,
+    phone: str | None = None,
+    external_id: str | None = None,
+    card_number: str | None = None,
+    referral_code: str | None = None,
+    tier: str | None = None,
+    status: str | None = Query(None, pattern="^(active|frozen|closed|erased)$"),
+    limit: int = Depends(limit_param),
+    cursor: str | None = None,
+) -> Response:
+    after = decode_cursor(cursor)
+    where = members.lookup_filter(
+        who.program,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        card_number=card_number,
+        referral_code=referral_code,
+        tier=tier,
+        status=status,
+    )
+    if where is None:  # a value no member can have, such as an impossible phone number
+        return JsonResponse({"items": [], "next_cursor": None})
+    found = run_read(
+        who.container.uow,
+        lambda uow: members.find_members(uow, who.program, where, after=after, limit=limit + 1),
+    )
+    return JsonResponse(page(found, limit=limit, position=lambda m: m.id, render=MemberOut.of))
+
+
+@router.get("/{member}", response_model=MemberOut)
+def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
+    found = run_read(who.container.uow, lambda uow: members.get_member(uow, who.program, member))
+    return JsonResponse(MemberOut.of(found))
+
+
+@router.patch("/{member}", response_model=MemberOut)
+def update(
+    member: str,
+    body: MemberPatch,
+    request: Request,
+    who: ProgramCaller = Depends(in_program("members.write")),
+) -> Response:
+    changes = body.model_dump(exclude_unset=True)
+    if "status" in changes:
+        require(who.key.role, "members.status")
+    if "consents" in changes:
+        changes["consents"] = consent_inputs(body.consents)
+
+    def action(uow: UnitOfWork) -> Member:
+        return members.update_member(
+            uow, who.container.clock, who.actor, who.program, member, changes
+        )
+
+    return respond(
+        request,
+        who,
+        action,
+        MemberOut.of,
+        status=200,
+        body=body.model_dump(mode="json", exclude_unset=True),
+    )

@@ -1,0 +1,108 @@
+"""Programs, their versioned configuration, and their API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
+
+from patron.api.deps import Caller, ProgramCaller, in_program, platform
+from patron.api.rendering import JsonResponse
+from patron.api.schemas import (
+    ApiKeyCreate,
+    ApiKeyOut,
+    ConfigOut,
+    ConfigValidation,
+    ProgramCreate,
+    ProgramOut,
+)
+from patron.api.writes import respond
+from patron.domain.config import config_errors
+from patron.services import api_keys, programs
+from patron.services.ports import UnitOfWork
+from patron.services.transactions import run_read
+
+router = APIRouter(prefix="/v1/programs", tags=["programs"])
+
+
+@router.post("", status_code=201, response_model=ProgramOut)
+def create_program(
+    body: ProgramCreate, request: Request, who: Caller = Depends(platform("programs.create"))
+) -> Response:
+    cmd = programs.NewProgram(
+        slug=body.slug,
+        name=body.name,
+        currency=body.currency,
+        timezone=body.timezone,
+        country=body.country,
+        config=body.config,
+    )
+
+    def action(uow: UnitOfWork) -> programs.ProgramWithConfig:
+        return programs.create_program(uow, who.container.clock, who.actor, cmd)
+
+    return respond(
+        request,
+        who,
+        action,
+        lambda r: ProgramOut.of(r.program),
+        status=201,
+        body=body.model_dump(mode="json"),
+    )
+
+
+@router.get("/{program}", response_model=ProgramOut)
+def get_program(who: ProgramCaller = Depends(in_program("program.read"))) -> Response:
+    return JsonResponse(ProgramOut.of(who.program))
+
+
+@router.get("/{program}/config", response_model=ConfigOut)
+def get_config(who: ProgramCaller = Depends(in_program("config.read"))) -> Response:
+    current = run_read(who.container.uow, lambda uow: programs.current_config(uow, who.program))
+    return JsonResponse({"version": current.version, "config": current.document})
+
+
+@router.put("/{program}/config", response_model=ConfigOut)
+def replace_config(
+    request: Request,
+    document: dict[str, Any] = Body(..., description="the whole configuration document"),
+    who: ProgramCaller = Depends(in_program("config.write")),
+) -> Response:
+    def action(uow: UnitOfWork) -> programs.VersionedConfig:
+        return programs.replace_config(uow, who.container.clock, who.actor, who.program, document)
+
+    return respond(
+        request,
+        who,
+        action,
+        lambda r: {"version": r.version, "config": r.document},
+        status=200,
+        body=document,
+    )
+
+
+@router.post("/{program}/config/validate", response_model=ConfigValidation)
+def validate_config(
+    document: dict[str, Any] = Body(..., description="a configuration document to check"),
+    who: ProgramCaller = Depends(in_program("config.read")),
+) -> Response:
+    errors = [error.as_dict() for error in config_errors(document)]
+    return JsonResponse({"valid": not errors, "errors": errors})
+
+
+@router.post("/{program}/api-keys", status_code=201, response_model=ApiKeyOut)
+def create_api_key(
+    body: ApiKeyCreate, request: Request, who: ProgramCaller = Depends(in_program("keys.create"))
+) -> Response:
+    def action(uow: UnitOfWork) -> api_keys.IssuedKey:
+        return api_keys.issue_key(
+            uow,
+            who.container.clock,
+            who.actor,
+            program=who.program,
+            name=body.name,
+            role=body.role,
+        )
+
+    return respond(request, who, action, ApiKeyOut.of, status=201, body=body.model_dump())

@@ -1,0 +1,229 @@
+"""Request and response shapes of the HTTP API (API.md), as pydantic models.
+
+Request models forbid unknown fields, so a client cannot smuggle in ``balance``, ``tier`` or
+``status`` where they are not accepted; the domain validates meaning (identifiers, currency,
+time zone, configuration) and answers with field paths.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from patron.domain.audit import AuditRecord
+from patron.domain.keys import ApiKey
+from patron.domain.members import Member
+from patron.domain.programs import Program
+from patron.services.api_keys import IssuedKey
+from patron.services.members import ConsentInput
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Channel = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProgramCreate(Strict):
+    slug: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Name
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2; region for local phones")
+    config: dict[str, Any] | None = None
+
+
+class ProgramOut(BaseModel):
+    id: str
+    slug: str
+    name: str
+    currency: str
+    timezone: str
+    country: str | None
+    config_version: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, program: Program) -> dict[str, Any]:
+        return cls.model_validate(program, from_attributes=True).model_dump(mode="json")
+
+
+class ConfigOut(BaseModel):
+    version: int
+    config: dict[str, Any]
+
+
+class ConfigValidation(BaseModel):
+    valid: bool
+    errors: list[dict[str, str]]
+
+
+class ApiKeyCreate(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    role: Literal["admin", "pos", "partner", "read"]
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    prefix: str
+    key: str = Field(description="the whole key; shown only in this response")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, issued: IssuedKey) -> dict[str, Any]:
+        key: ApiKey = issued.key
+        return cls(
+            id=key.id,
+            name=key.name,
+            role=key.role,
+            prefix=key.prefix,
+            key=issued.secret,
+            created_at=key.created_at,
+        ).model_dump(mode="json")
+
+
+class ConsentIn(Strict):
+    granted: bool
+    at: AwareDatetime | None = None
+    source: ShortText | None = None
+
+
+ConsentValue = bool | ConsentIn
+
+
+def consent_inputs(given: dict[str, ConsentValue] | None) -> dict[str, ConsentInput]:
+    out: dict[str, ConsentInput] = {}
+    for channel, value in (given or {}).items():
+        if isinstance(value, bool):
+            out[channel] = ConsentInput(granted=value)
+        else:
+            out[channel] = ConsentInput(granted=value.granted, at=value.at, source=value.source)
+    return out
+
+
+class MemberCreate(Strict):
+    external_id: ShortText | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    birth_date: date | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    consents: dict[Channel, ConsentValue] = Field(
+        default_factory=dict,
+        description="per channel: true/false, or {granted, at?, source?}",
+    )
+    referred_by: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        None, description="the referrer's referral code"
+    )
+    enrolled_at: AwareDatetime | None = None
+
+
+class MemberPatch(Strict):
+    external_id: ShortText | None = None
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    birth_date: date | None = None
+    attributes: dict[str, Any] | None = Field(
+        None, description="merged into the current attributes (RFC 7396: null removes a key)"
+    )
+    consents: dict[Channel, ConsentValue] | None = None
+    status: Literal["active", "frozen", "closed"] | None = None
+
+
+class ConsentOut(BaseModel):
+    granted: bool
+    recorded_at: datetime
+    source: str
+
+
+class MemberOut(BaseModel):
+    id: str
+    external_id: str | None
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    birth_date: date | None
+    status: str
+    card_number: str
+    referral_code: str
+    enrolled_at: datetime
+    tier: dict[str, Any] | None
+    balances: dict[str, Any]
+    attributes: dict[str, Any]
+    consents: dict[str, bool]
+    consent_records: dict[str, ConsentOut]
+    referred_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, m: Member) -> dict[str, Any]:
+        return cls(
+            id=m.id,
+            external_id=m.external_id,
+            email=m.email,
+            phone=m.phone,
+            first_name=m.first_name,
+            last_name=m.last_name,
+            birth_date=m.birth_date,
+            status=m.status,
+            card_number=m.card_number,
+            referral_code=m.referral_code,
+            enrolled_at=m.enrolled_at,
+            tier={"code": m.tier_code} if m.tier_code else None,
+            balances={},
+            attributes=m.attributes,
+            consents={c.channel: c.granted for c in m.consents.values()},
+            consent_records={
+                c.channel: ConsentOut(granted=c.granted, recorded_at=c.recorded_at, source=c.source)
+                for c in m.consents.values()
+            },
+            referred_by=m.referred_by,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+        ).model_dump(mode="json")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: dict[str, str]
+    action: str
+    target: dict[str, str]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, r: AuditRecord) -> dict[str, Any]:
+        return cls(
+            id=r.id or 0,
+            at=r.at,
+            actor={"kind": r.actor.kind, "id": r.actor.id, "name": r.actor.name},
+            action=r.action,
+            target={"type": r.target_type, "id": r.target_id},
+            before=r.before,
+            after=r.after,
+        ).model_dump(mode="json")
+
+
+class Page(BaseModel):
+    items: list[Any]
+    next_cursor: str | None
+
+
+class MemberPage(Page):
+    items: list[MemberOut]  # type: ignore[assignment]
+
+
+class AuditPage(Page):
+    items: list[AuditOut]  # type: ignore[assignment]

@@ -1,0 +1,43 @@
+"""The composition root: from settings to a ready ``Container`` of engine, units of work, clock.
+
+Entrypoints (the API app, the CLI) build one container at start and hand it down; nothing below
+reads settings or creates engines itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from patron.adapters.clock import SystemClock
+from patron.adapters.db import migrate
+from patron.adapters.db.engine import make_engine
+from patron.adapters.db.uow import SqlUnitOfWorkFactory
+from patron.config import Settings
+from patron.services.ports import Clock
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    uow: SqlUnitOfWorkFactory
+    clock: Clock = field(default_factory=SystemClock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
+    """Build the container; upgrades the schema first when the settings ask for it."""
+    settings = settings or Settings()
+    if settings.wants_auto_upgrade():
+        migrate.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.pool_size)
+    return Container(
+        settings=settings,
+        engine=engine,
+        uow=SqlUnitOfWorkFactory(engine),
+        clock=clock or SystemClock(),
+    )

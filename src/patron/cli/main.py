@@ -1,0 +1,143 @@
+"""The ``patron`` command line: thin commands over the same use cases as the API.
+
+Errors are the domain's; each family has its exit code (see ``EXIT_CODES``), and the message is
+printed to standard error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+import typer
+from rich.console import Console
+
+from patron.adapters.db import migrate
+from patron.bootstrap import Container, build
+from patron.config import Settings
+from patron.domain import errors as e
+from patron.domain.audit import CLI
+from patron.domain.keys import PROGRAM_ROLES, Role
+from patron.services import api_keys, demo, programs
+from patron.services.ports import UnitOfWork
+from patron.services.transactions import StorageBusy, run_in_transaction
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="patron",
+    help="Patron, the open-source loyalty engine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+err = Console(stderr=True)
+out = Console()
+
+EXIT_CODES: tuple[tuple[type[e.PatronError], int], ...] = (
+    (e.InvalidInput, 2),
+    (e.Unauthenticated, 3),
+    (e.Forbidden, 3),
+    (e.NotFound, 4),
+    (e.Conflict, 5),
+    (e.BusinessRuleViolation, 6),
+    (StorageBusy, 7),
+)
+
+
+def fail(error: e.PatronError) -> typer.Exit:
+    err.print(f"[red]error[/red] ({error.code}): {error.detail}")
+    if isinstance(error, e.ValidationFailed):
+        for item in error.errors:
+            err.print(f"  {item.path}: {item.message}")
+    code = next((c for family, c in EXIT_CODES if isinstance(error, family)), 1)
+    return typer.Exit(code)
+
+
+def guarded(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except e.PatronError as error:
+        raise fail(error) from error
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to PATRON_DATABASE_URL."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url)
+    out.print(f"database at revision {migrate.head_revision(settings.database_url)}")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Option(..., "--name", help="who or what will use the key"),
+    platform: bool = typer.Option(False, "--platform", help="a platform key (manages programs)"),
+    program: str | None = typer.Option(None, "--program", help="slug of the key's program"),
+    role: str = typer.Option("admin", "--role", help="admin, pos, partner or read"),
+) -> None:
+    """Create an API key and print it (last line of the output; it is shown only once)."""
+    if platform == (program is not None):
+        err.print("give exactly one of --platform or --program SLUG")
+        raise typer.Exit(2)
+    container = build()
+
+    if not platform and role not in PROGRAM_ROLES:
+        err.print(f"--role must be one of {', '.join(PROGRAM_ROLES)}")
+        raise typer.Exit(2)
+    key_role = cast(Role, "platform" if platform else role)
+
+    def action(uow: UnitOfWork) -> api_keys.IssuedKey:
+        found = programs.get_program(uow, program) if program else None
+        return api_keys.issue_key(
+            uow, container.clock, CLI, program=found, name=name, role=key_role
+        )
+
+    issued = guarded(lambda: run_in_transaction(container.uow, action))
+    err.print(f"created {issued.key.role} key {issued.key.prefix} ({issued.key.name})")
+    sys.stdout.write(issued.secret + "\n")
+
+
+@app.command("serve")
+def serve(
+    host: str | None = typer.Option(None, help="address to listen on (PATRON_HOST)"),
+    port: int | None = typer.Option(None, help="port (PATRON_PORT)"),
+    with_demo: bool = typer.Option(False, "--demo", help="set up the demo program first"),
+) -> None:
+    """Serve the API (docs at /docs)."""
+    import uvicorn
+
+    from patron.api.app import create_app
+
+    settings = Settings()
+    container = build(settings)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if with_demo:
+        _announce_demo(container, bind_host, bind_port)
+    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+
+
+def _announce_demo(container: Container, host: str, port: int) -> None:
+    made = guarded(
+        lambda: run_in_transaction(
+            container.uow, lambda uow: demo.ensure_demo(uow, container.clock, CLI)
+        )
+    )
+    base = f"http://{host}:{port}"
+    state = "created" if made.created else "already there"
+    out.print(f"[bold]Patron[/bold] demo program '{made.program.slug}' ({state})")
+    out.print(f"  API docs:     {base}/docs")
+    out.print(
+        f"  Try it:       curl -H 'Authorization: Bearer {made.key.secret}' "
+        f"{base}/v1/programs/{made.program.slug}/members"
+    )
+    out.print(f"  Admin key:    {made.key.secret}")
+
+
+def main() -> None:
+    app()

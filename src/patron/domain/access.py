@@ -1,0 +1,67 @@
+"""Who may do what: the permission matrix of API key roles.
+
+A key is scoped to one program (``admin``, ``pos``, ``partner``, ``read``) or to the platform
+(``platform``: creates programs and may act as ``admin`` on any program). The API edge asks
+:func:`require` before each use case; a key of another program never gets this far (it is
+answered 404, so it learns nothing about the program's existence).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from patron.domain.errors import Forbidden
+from patron.domain.keys import Role
+
+Permission = Literal[
+    "programs.create",
+    "program.read",
+    "config.read",
+    "config.write",
+    "keys.create",
+    "members.read",
+    "members.write",
+    "members.status",
+    "audit.read",
+]
+
+_MATRIX: dict[Role, frozenset[Permission]] = {
+    "platform": frozenset(
+        {
+            "programs.create",
+            "program.read",
+            "config.read",
+            "config.write",
+            "keys.create",
+            "members.read",
+            "members.write",
+            "members.status",
+            "audit.read",
+        }
+    ),
+    "admin": frozenset(
+        {
+            "program.read",
+            "config.read",
+            "config.write",
+            "keys.create",
+            "members.read",
+            "members.write",
+            "members.status",
+            "audit.read",
+        }
+    ),
+    "pos": frozenset({"program.read", "config.read", "members.read", "members.write"}),
+    "partner": frozenset({"program.read", "members.read"}),
+    "read": frozenset({"program.read", "config.read", "members.read"}),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return permission in _MATRIX[role]
+
+
+def require(role: Role, permission: Permission) -> None:
+    """Raises: Forbidden."""
+    if not allowed(role, permission):
+        raise Forbidden(f"a {role!r} key may not do this ({permission})", permission=permission)

@@ -1,0 +1,122 @@
+"""The error tree of Patron.
+
+Every failure a caller can cause is a domain fact with a stable snake_case ``code``. HTTP status
+codes exist only at the API edge (``patron.api.problems``); the CLI maps the same families to exit
+codes. The families::
+
+    PatronError                      code            HTTP  CLI exit
+    ├── InvalidInput                 validation_error 422   2
+    │   └── ValidationFailed         (carries FieldError list with paths)
+    ├── Unauthenticated              unauthenticated  401   3
+    ├── Forbidden                    forbidden        403   3
+    ├── NotFound                     not_found        404   4
+    │   ├── ProgramNotFound          program_not_found
+    │   └── MemberNotFound           member_not_found
+    ├── Conflict                     conflict         409   5
+    │   ├── IdempotencyConflict      idempotency_conflict
+    │   ├── IdempotencyInProgress    idempotency_in_progress
+    │   ├── DuplicateSlug            program_slug_taken
+    │   └── IdentifierTaken          identifier_taken
+    └── BusinessRuleViolation        business_rule_violation 422  6
+
+Subclasses set ``code`` (and may set ``title``); messages are written for the person who sent
+the request, never containing another program's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field: a dotted/indexed path into the input and what is wrong with it."""
+
+    path: str
+    message: str
+    type: str = "invalid"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message, "type": self.type}
+
+
+class PatronError(Exception):
+    """Base of every error Patron raises on purpose."""
+
+    code: ClassVar[str] = "error"
+    title: ClassVar[str] = "Error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(PatronError):
+    code = "validation_error"
+    title = "Invalid input"
+
+
+class ValidationFailed(InvalidInput):
+    """The input broke one or more field rules; ``errors`` names each path."""
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        self.errors = errors
+        summary = detail or "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
+        super().__init__(summary)
+
+
+class Unauthenticated(PatronError):
+    code = "unauthenticated"
+    title = "Missing or invalid API key"
+
+
+class Forbidden(PatronError):
+    code = "forbidden"
+    title = "Not allowed for this key's role"
+
+
+class NotFound(PatronError):
+    code = "not_found"
+    title = "Not found"
+
+
+class ProgramNotFound(NotFound):
+    code = "program_not_found"
+    title = "Program not found"
+
+
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+    title = "Member not found"
+
+
+class Conflict(PatronError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+    title = "Idempotency key reused with a different request"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    title = "A request with this idempotency key is still being processed"
+
+
+class DuplicateSlug(Conflict):
+    code = "program_slug_taken"
+    title = "Program slug already taken"
+
+
+class IdentifierTaken(Conflict):
+    code = "identifier_taken"
+    title = "Identifier already belongs to another member"
+
+
+class BusinessRuleViolation(PatronError):
+    code = "business_rule_violation"
+    title = "Business rule violated"

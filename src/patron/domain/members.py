@@ -1,0 +1,83 @@
+"""Members: profile, identifiers, consent and status, and the rules for changing them.
+
+Identifiers are unique per program (see ``patron.domain.identifiers`` for their canonical
+forms). Consent is kept per channel as a history of grants and withdrawals, each with its time and
+source; a member's current consent on a channel is the latest record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from patron.domain.errors import BusinessRuleViolation, FieldError, ValidationFailed
+
+MemberStatus = Literal["active", "frozen", "closed", "erased"]
+SETTABLE_STATUSES: tuple[str, ...] = ("active", "frozen", "closed")
+IDENTIFIER_FIELDS: tuple[str, ...] = ("external_id", "email", "phone", "card_number")
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    channel: str
+    granted: bool
+    recorded_at: datetime
+    source: str
+
+
+@dataclass(slots=True)
+class Member:
+    id: str
+    program_id: str
+    external_id: str | None
+    email: str | None
+    email_key: str | None
+    phone: str | None
+    card_number: str
+    referral_code: str
+    first_name: str | None
+    last_name: str | None
+    birth_date: date | None
+    status: MemberStatus
+    enrolled_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    attributes: dict[str, Any] = field(default_factory=dict)
+    consents: dict[str, Consent] = field(default_factory=dict)
+    referred_by: str | None = None
+    tier_code: str | None = None
+
+
+def check_birth_date(value: date | None, *, today: date) -> None:
+    if value is not None and (value > today or value.year < 1900):
+        raise ValidationFailed(
+            [FieldError("birth_date", "must be a past date after 1900", "birth_date")]
+        )
+
+
+def ensure_changeable(member: Member) -> None:
+    """Raise if ``member`` may no longer be changed (erasure is final)."""
+    if member.status == "erased":
+        raise BusinessRuleViolation("an erased member cannot be changed")
+
+
+def check_status(new_status: str) -> None:
+    """Raise unless ``new_status`` can be set through a profile update."""
+    if new_status not in SETTABLE_STATUSES:
+        raise ValidationFailed(
+            [FieldError("status", f"must be one of {', '.join(SETTABLE_STATUSES)}", "enum")]
+        )
+
+
+def merge_attributes(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396) of custom attributes: a null value removes the key."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_attributes(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,124 @@
+"""The ports the use cases need: a unit of work with its repositories, and a clock.
+
+Adapters implement them (``patron.adapters.db``); services depend only on these Protocols, so a
+use case reads as business steps and its storage can be swapped or instrumented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from patron.domain.audit import AuditRecord
+from patron.domain.keys import ApiKey
+from patron.domain.members import Consent, Member
+from patron.domain.programs import Program
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    """The remembered answer to an idempotent request."""
+
+    fingerprint: str
+    status: int | None  # None while the first request is still running
+    body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFilter:
+    external_id: str | None = None
+    email_key: str | None = None
+    phone: str | None = None
+    card_number: str | None = None
+    referral_code: str | None = None
+    tier_code: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    target_type: str | None = None
+    target_id: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ProgramRepository(Protocol):
+    def add(self, program: Program) -> None: ...
+    def get(self, ref: str) -> Program | None: ...
+    def slug_taken(self, slug: str) -> bool: ...
+    def bump_config_version(self, program_id: str) -> int: ...
+    def add_config(
+        self, program_id: str, version: int, document: dict[str, Any], at: datetime, actor: str
+    ) -> None: ...
+    def get_config(self, program_id: str, version: int) -> dict[str, Any] | None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def add(self, key: ApiKey, digest: str) -> None: ...
+    def by_prefix(self, prefix: str) -> tuple[ApiKey, str] | None: ...
+
+
+class MemberRepository(Protocol):
+    def add(self, member: Member) -> None: ...
+    def get(self, program_id: str, member_id: str) -> Member | None: ...
+    def find(
+        self, program_id: str, where: MemberFilter, *, after: str | None, limit: int
+    ) -> Sequence[Member]: ...
+    def update(self, member: Member) -> None: ...
+    def taken_identifiers(
+        self, program_id: str, candidate: Member, *, exclude_id: str | None
+    ) -> list[str]: ...
+    def add_consents(self, member: Member, consents: Sequence[Consent]) -> None: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, record: AuditRecord) -> None: ...
+    def find(
+        self, program_id: str, where: AuditFilter, *, before: int | None, limit: int
+    ) -> Sequence[AuditRecord]: ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(
+        self, scope: str, key: str, fingerprint: str, at: datetime
+    ) -> StoredOutcome | None: ...
+    def complete(self, scope: str, key: str, status: int, body: Any) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Leaving the block without ``commit()`` rolls back."""
+
+    programs: ProgramRepository
+    api_keys: ApiKeyRepository
+    members: MemberRepository
+    audit: AuditRepository
+    idempotency: IdempotencyRepository
+
+    def commit(self) -> None: ...
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool) -> UnitOfWork: ...
+
+
+class RetryableError(Exception):
+    """A transient storage failure (deadlock, serialization failure, lock time-out).
+
+    Adapters raise it; the transaction runner retries the whole use case.
+    """

@@ -1,0 +1,135 @@
+"""Running a use case as one transaction: idempotency keys, retries, and the single commit.
+
+Every write goes through :func:`run_write`. It opens a unit of work, claims the request's
+idempotency key *inside the same transaction* as the change (``INSERT ... ON CONFLICT DO
+NOTHING`` on a unique key), runs the use case, stores the rendered answer beside the key and
+commits once. Consequences:
+
+- a replay (same key, same fingerprint) finds the stored answer and returns it unchanged;
+- a different request under a used key is refused with ``IdempotencyConflict`` and changes nothing;
+- duplicates that arrive at the same moment serialise on the key: on PostgreSQL the second
+  ``INSERT`` waits for the first transaction and then sees its committed answer; on SQLite the
+  single writer orders them;
+- a use case that fails rolls back its key with everything else, so the same request may be sent
+  again (it changed nothing the first time);
+- deadlocks and serialization failures (``RetryableError``) re-run the whole use case, a bounded
+  number of times, and never reach a client as a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+
+from patron.domain.errors import IdempotencyConflict, IdempotencyInProgress, PatronError
+from patron.services.ports import Clock, RetryableError, UnitOfWork, UnitOfWorkFactory
+
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 8
+
+
+class StorageBusy(PatronError):
+    """Transient failures outlasted every retry (the caller may try again)."""
+
+    code = "storage_busy"
+    title = "Storage is busy, try again"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRequest:
+    scope: str  # whose keys these are (the API key's id)
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: Any
+    replayed: bool = False
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """A digest of what the request asks for, independent of JSON formatting and key order."""
+    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def run_write(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    action: Callable[[UnitOfWork], T],
+    render: Callable[[T], Outcome],
+    idempotency: IdempotencyRequest | None = None,
+) -> Outcome:
+    """Run ``action`` in one committed transaction and return its rendered outcome.
+
+    Raises: IdempotencyConflict, IdempotencyInProgress, StorageBusy, and whatever the action raises.
+    """
+
+    def attempt(uow: UnitOfWork) -> Outcome:
+        if idempotency is not None:
+            stored = uow.idempotency.claim(
+                idempotency.scope, idempotency.key, idempotency.fingerprint, clock.now()
+            )
+            if stored is not None:
+                return _replay(stored, idempotency)
+        outcome = render(action(uow))
+        if idempotency is not None:
+            uow.idempotency.complete(
+                idempotency.scope, idempotency.key, outcome.status, outcome.body
+            )
+        uow.commit()
+        return outcome
+
+    return with_retries(lambda: _in_uow(uow_factory, attempt))
+
+
+def run_in_transaction(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfWork], T]) -> T:
+    """Run a write without an idempotency key (CLI, jobs): one transaction, retried."""
+
+    def attempt(uow: UnitOfWork) -> T:
+        result = action(uow)
+        uow.commit()
+        return result
+
+    return with_retries(lambda: _in_uow(uow_factory, attempt))
+
+
+def run_read(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfWork], T]) -> T:
+    """Run a read-only use case in one (never committed) transaction."""
+    with uow_factory(write=False) as uow:
+        return action(uow)
+
+
+def with_retries(call: Callable[[], T]) -> T:
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return call()
+        except RetryableError:
+            # Jittered backoff lets the competing transaction finish before we run again.
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+    raise StorageBusy("the database stayed busy; please retry the request")
+
+
+def _in_uow(uow_factory: UnitOfWorkFactory, attempt: Callable[[UnitOfWork], T]) -> T:
+    with uow_factory(write=True) as uow:
+        return attempt(uow)
+
+
+def _replay(stored: Any, request: IdempotencyRequest) -> Outcome:
+    if stored.fingerprint != request.fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request",
+            key=request.key,
+        )
+    if stored.status is None:
+        raise IdempotencyInProgress("the first request with this key has not finished")
+    return Outcome(status=stored.status, body=stored.body, replayed=True)

@@ -1,0 +1,63 @@
+"""Every error is problem+json with a stable code; nothing produces a 500."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.factories import auth
+
+
+def assert_problem(response: object, status: int, code: str) -> dict[str, object]:
+    from httpx import Response
+
+    assert isinstance(response, Response)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    assert {"type", "title", "detail"} <= set(body)
+    return body
+
+
+def test_unknown_route_and_method(client: TestClient, shop: dict[str, str]) -> None:
+    assert_problem(client.get("/v1/nothing-here"), 404, "not_found")
+    assert_problem(
+        client.delete("/v1/programs/shop", headers=auth(shop["admin"])), 405, "method_not_allowed"
+    )
+
+
+def test_malformed_json(client: TestClient, shop: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/programs/shop/members",
+        content=b'{"email": ',
+        headers={**auth(shop["admin"]), "content-type": "application/json"},
+    )
+    assert_problem(response, 400, "malformed_json")
+
+
+def test_wrong_types_and_unknown_fields(client: TestClient, shop: dict[str, str]) -> None:
+    response = client.post(
+        "/v1/programs/shop/members", json={"email": 5, "nickname": "x"}, headers=auth(shop["admin"])
+    )
+    body = assert_problem(response, 422, "validation_error")
+    paths = {error["path"] for error in body["errors"]}  # type: ignore[attr-defined]
+    assert paths == {"email", "nickname"}
+
+
+def test_body_that_is_not_an_object(client: TestClient, shop: dict[str, str]) -> None:
+    for payload in ([1, 2], "text", 3):
+        response = client.put("/v1/programs/shop/config", json=payload, headers=auth(shop["admin"]))
+        assert_problem(response, 422, "validation_error")
+
+
+def test_healthz(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_openapi_document_is_served(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/v1/programs/{program}/members" in spec["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,102 @@
+"""Shared fixtures: every database test runs on SQLite and, when PATRON_TEST_POSTGRES_URL is set,
+on PostgreSQL too (a scratch database created for the session, migrated by Alembic).
+
+Isolation: SQLite tests get a fresh copy of a migrated template file; PostgreSQL tests truncate
+every table first. Tests build state through the API or the services, never by writing rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from patron.adapters.db import migrate
+from patron.adapters.db.tables import metadata
+from patron.api.app import create_app
+from patron.bootstrap import Container, build
+from patron.config import Settings
+from tests.factories import MutableClock
+
+PG_URL = os.environ.get("PATRON_TEST_POSTGRES_URL")
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgres",
+        id="postgres",
+        marks=pytest.mark.skipif(not PG_URL, reason="PATRON_TEST_POSTGRES_URL not set"),
+    ),
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "patron.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    assert PG_URL
+    name = f"patron_test_{uuid.uuid4().hex[:10]}"
+    admin = PG_URL.replace("postgresql://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "patron.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def clock() -> MutableClock:
+    return MutableClock(datetime(2026, 3, 7, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def container(db_url: str, clock: MutableClock) -> Iterator[Container]:
+    box = build(Settings(database_url=db_url, auto_upgrade=False, pool_size=5), clock=clock)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def table_counts(container: Container) -> dict[str, int]:
+    """Rows per table: a rejected request must leave these unchanged."""
+    with container.engine.connect() as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }

@@ -1,0 +1,109 @@
+"""Storage: the migrations build exactly the schema the code expects, on both databases;
+constraints back the invariants; races on keys and identifiers have exactly one winner."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+
+from patron.adapters.db import migrate
+from patron.adapters.db.tables import metadata
+from patron.bootstrap import Container
+from tests.factories import auth, create_program, platform_key, program_key
+
+
+def test_migrations_match_the_tables(container: Container, db_url: str) -> None:
+    with container.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    assert migrate.current_revision(container.engine) == migrate.head_revision(db_url)
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    migrate.upgrade(db_url)
+    migrate.upgrade(db_url)
+
+
+def test_database_refuses_a_platform_key_with_a_program(container: Container) -> None:
+    with pytest.raises(sa.exc.IntegrityError), container.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO api_keys (id, program_id, name, role, prefix, key_digest, created_at)"
+                " VALUES ('k', NULL, 'n', 'admin', 'p', 'd', CURRENT_TIMESTAMP)"
+            )
+        )
+
+
+def race(count: int, call: Callable[[int], Any]) -> list[Any]:
+    """Run ``call(i)`` in ``count`` threads released at the same moment."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        results[i] = call(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.fixture
+def pos(client: TestClient, container: Container) -> str:
+    platform = platform_key(container)
+    create_program(client, platform, slug="shop")
+    return program_key(client, platform, program="shop", role="pos")
+
+
+def test_simultaneous_duplicates_apply_once(client: TestClient, pos: str) -> None:
+    headers = {**auth(pos), "Idempotency-Key": "same-moment"}
+    responses = race(
+        8,
+        lambda _: client.post(
+            "/v1/programs/shop/members", json={"email": "a@example.com"}, headers=headers
+        ),
+    )
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in responses) == 7
+    listed = client.get("/v1/programs/shop/members", headers=auth(pos)).json()["items"]
+    assert len(listed) == 1
+
+
+def test_racing_enrolments_of_one_email_have_one_winner(client: TestClient, pos: str) -> None:
+    responses = race(
+        8,
+        lambda i: client.post(
+            "/v1/programs/shop/members",
+            json={"email": "same@example.com", "external_id": f"E{i}"},
+            headers=auth(pos),
+        ),
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] + [409] * 7, [r.text for r in responses]
+    listed = client.get("/v1/programs/shop/members", headers=auth(pos)).json()["items"]
+    assert len(listed) == 1
+
+
+def test_racing_config_updates_get_distinct_versions(
+    client: TestClient, container: Container
+) -> None:
+    platform = platform_key(container)
+    create_program(client, platform, slug="shop")
+    responses = race(
+        6,
+        lambda _: client.put(
+            "/v1/programs/shop/config", json={"wallets": {"points": {}}}, headers=auth(platform)
+        ),
+    )
+    assert sorted(r.json()["version"] for r in responses) == [2, 3, 4, 5, 6, 7]
