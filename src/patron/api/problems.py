@@ -137,7 +137,9 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route"
-        return problem(exc.status_code, code, title, detail, headers=exc.headers)
+        return problem(
+            exc.status_code, code, title, detail, headers=dict(exc.headers) if exc.headers else None
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

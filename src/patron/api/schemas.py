@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
@@ -89,12 +89,12 @@ class ApiKeyOut(BaseModel):
 
 
 class ConsentIn(Strict):
-    granted: bool
+    granted: StrictBool
     at: AwareDatetime | None = None
     source: ShortText | None = None
 
 
-ConsentValue = bool | ConsentIn
+ConsentValue = StrictBool | ConsentIn
 
 
 def consent_inputs(given: dict[str, ConsentValue] | None) -> dict[str, ConsentInput]:
@@ -140,7 +140,7 @@ class MemberPatch(Strict):
 
 
 class ConsentOut(BaseModel):
-    granted: bool
+    granted: StrictBool
     recorded_at: datetime
     source: str
 
@@ -222,8 +222,8 @@ class Page(BaseModel):
 
 
 class MemberPage(Page):
-    items: list[MemberOut]  # type: ignore[assignment]
+    items: list[MemberOut]
 
 
 class AuditPage(Page):
-    items: list[AuditOut]  # type: ignore[assignment]
+    items: list[AuditOut]

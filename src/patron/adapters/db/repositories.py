@@ -341,8 +341,10 @@ class SqlIdempotencyRepository:
             self._insert(t.idempotency_keys)
             .values(scope=scope, key=key, fingerprint=fingerprint, created_at=at)
             .on_conflict_do_nothing(index_elements=[c.scope, c.key])
+            .returning(c.key)
         )
-        if self._conn.execute(stmt).rowcount == 1:
+        # RETURNING rather than rowcount: the driver's rowcount is not reliable for ON CONFLICT.
+        if self._conn.execute(stmt).first() is not None:
             return None
         # Someone else holds the key. On PostgreSQL the INSERT above waited for their commit,
         # and this new statement sees the committed row.
