@@ -27,7 +27,6 @@ class Settings(BaseSettings):
         default=None,
         description="Run migrations on start; defaults to on for SQLite, off for PostgreSQL.",
     )
-    idempotency_retention_hours: int = Field(default=72, ge=1)
 
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:

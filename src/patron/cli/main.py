@@ -36,8 +36,8 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)  # keys and URLs must stay on one line to be copied
 
 EXIT_CODES: tuple[tuple[type[e.PatronError], int], ...] = (
     (e.InvalidInput, 2),
