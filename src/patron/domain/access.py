@@ -8,7 +8,7 @@ answered 404, so it learns nothing about the program's existence).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from patron.domain.errors import Forbidden
 from patron.domain.keys import Role
@@ -25,32 +25,11 @@ Permission = Literal[
     "audit.read",
 ]
 
+_EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
+
 _MATRIX: dict[Role, frozenset[Permission]] = {
-    "platform": frozenset(
-        {
-            "programs.create",
-            "program.read",
-            "config.read",
-            "config.write",
-            "keys.create",
-            "members.read",
-            "members.write",
-            "members.status",
-            "audit.read",
-        }
-    ),
-    "admin": frozenset(
-        {
-            "program.read",
-            "config.read",
-            "config.write",
-            "keys.create",
-            "members.read",
-            "members.write",
-            "members.status",
-            "audit.read",
-        }
-    ),
+    "platform": _EVERYTHING,
+    "admin": _EVERYTHING - {"programs.create"},
     "pos": frozenset({"program.read", "config.read", "members.read", "members.write"}),
     "partner": frozenset({"program.read", "members.read"}),
     "read": frozenset({"program.read", "config.read", "members.read"}),
