@@ -11,13 +11,20 @@ codes. The families::
     ├── Forbidden                    forbidden        403   3
     ├── NotFound                     not_found        404   4
     │   ├── ProgramNotFound          program_not_found
-    │   └── MemberNotFound           member_not_found
+    │   ├── MemberNotFound           member_not_found
+    │   └── EntryNotFound            entry_not_found
     ├── Conflict                     conflict         409   5
     │   ├── IdempotencyConflict      idempotency_conflict
     │   ├── IdempotencyInProgress    idempotency_in_progress
     │   ├── DuplicateSlug            program_slug_taken
-    │   └── IdentifierTaken          identifier_taken
+    │   ├── IdentifierTaken          identifier_taken
+    │   ├── BusinessKeyConflict      business_key_conflict
+    │   └── AlreadyCancelled         already_cancelled
     └── BusinessRuleViolation        business_rule_violation 422  6
+        ├── InsufficientBalance      insufficient_balance
+        ├── MemberFrozen             member_frozen
+        ├── MemberInactive           member_inactive (closed or erased)
+        └── NotCancellable           not_cancellable
 
 Subclasses set ``code`` (and may set ``title``); messages are written for the person who sent
 the request, never containing another program's data.
@@ -112,6 +119,11 @@ class DuplicateSlug(Conflict):
     title = "Program slug already taken"
 
 
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+    title = "Ledger entry not found"
+
+
 class IdentifierTaken(Conflict):
     code = "identifier_taken"
     title = "Identifier already belongs to another member"
@@ -120,3 +132,33 @@ class IdentifierTaken(Conflict):
 class BusinessRuleViolation(PatronError):
     code = "business_rule_violation"
     title = "Business rule violated"
+
+
+class BusinessKeyConflict(Conflict):
+    code = "business_key_conflict"
+    title = "Business key already used with different content"
+
+
+class AlreadyCancelled(Conflict):
+    code = "already_cancelled"
+    title = "Already cancelled"
+
+
+class InsufficientBalance(BusinessRuleViolation):
+    code = "insufficient_balance"
+    title = "Insufficient balance"
+
+
+class MemberFrozen(BusinessRuleViolation):
+    code = "member_frozen"
+    title = "Member is frozen"
+
+
+class MemberInactive(BusinessRuleViolation):
+    code = "member_inactive"
+    title = "Member is closed or erased"
+
+
+class NotCancellable(BusinessRuleViolation):
+    code = "not_cancellable"
+    title = "This entry cannot be cancelled"
