@@ -93,7 +93,8 @@ class Posting:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One posted fact. ``amount`` is signed from the member's side (available + pending)."""
+    """One posted fact. ``amount`` is signed from the member's side: the change of available
+    plus pending, except for a release, whose amount is what became available."""
 
     id: str
     program_id: str
@@ -180,7 +181,10 @@ class Header:
     explanation: tuple[dict[str, Any], ...] = ()
 
     def entry(self, balance: Balance, postings: Sequence[Posting], status: str) -> Entry:
-        net = sum(p.effect_on(AVAILABLE) + p.effect_on(PENDING) for p in postings)
+        net = sum(
+            p.effect_on(AVAILABLE) + (0 if self.type == "release" else p.effect_on(PENDING))
+            for p in postings
+        )
         return Entry(
             id=self.entry_id,
             program_id=self.program_id,

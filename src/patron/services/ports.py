@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
+from patron.domain.ledger import Balance, Change, Consumption, Entry, Lot
 from patron.domain.members import Consent, Member
 from patron.domain.programs import Program
 
@@ -94,6 +95,57 @@ class IdempotencyRepository(Protocol):
     def complete(self, scope: str, key: str, status: int, body: Any) -> None: ...
 
 
+BalanceKey = tuple[str, str]
+"""(member id, wallet code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """A broken ledger invariant found by ``patron audit``."""
+
+    check: str
+    subject: str
+    detail: str
+
+
+class LedgerRepository(Protocol):
+    def lock_balances(
+        self, program_id: str, keys: Sequence[BalanceKey]
+    ) -> dict[BalanceKey, Balance]:
+        """Lock (creating if missing) the balance rows, in sorted order, for this transaction."""
+        ...
+
+    def save(self, program_id: str, change: Change) -> None: ...
+    def entry_by_key(self, program_id: str, key: str) -> Entry | None: ...
+    def get_entry(self, program_id: str, entry_id: str) -> Entry | None: ...
+    def cancellation_of(self, entry_id: str) -> Entry | None: ...
+    def open_lots(self, member_id: str, wallet: str) -> list[Lot]:
+        """Lots with something remaining, pending or available."""
+        ...
+
+    def lots_of_entry(self, entry_id: str) -> list[Lot]: ...
+    def lots_by_id(self, lot_ids: Sequence[str]) -> list[Lot]: ...
+    def consumptions_of(self, entry_id: str) -> list[Consumption]: ...
+    def due_for_release(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
+    def due_for_expiry(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
+    def inactive_since(
+        self, program_id: str, wallet: str, cutoff: datetime, limit: int
+    ) -> list[BalanceKey]: ...
+    def balances(self, program_id: str, member_ids: Sequence[str]) -> list[Balance]: ...
+    def expiring(
+        self, member_ids: Sequence[str], wallets: Sequence[str]
+    ) -> list[tuple[str, str, datetime, int]]:
+        """(member id, wallet, expires_at, amount) of dated available lots, soonest first."""
+        ...
+
+    def activity(
+        self, program_id: str, member_id: str, *, before: str | None, limit: int
+    ) -> list[Entry]: ...
+    def verify(self, program_id: str | None) -> list[Violation]:
+        """Recompute every balance from the postings and check every ledger invariant."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -107,6 +159,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+    @property
+    def ledger(self) -> LedgerRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

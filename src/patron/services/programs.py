@@ -131,3 +131,23 @@ def replace_config(
         after={"config_version": version},
     )
     return VersionedConfig(version, canonical)
+
+
+_PARSED: dict[tuple[str, int], ProgramConfig] = {}
+_PARSED_LIMIT = 1024
+
+
+def load_config(uow: UnitOfWork, program: Program) -> ProgramConfig:
+    """The program's current configuration, parsed.
+
+    Versions are immutable, so a parsed version is cached per process by (program, version):
+    the hot paths do not re-validate the document on every request.
+    """
+    cache_key = (program.id, program.config_version)
+    parsed = _PARSED.get(cache_key)
+    if parsed is None:
+        parsed = parse_config(current_config(uow, program).document)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[cache_key] = parsed
+    return parsed

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
+from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.repositories import (
     SqlApiKeyRepository,
     SqlAuditRepository,
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.members = SqlMemberRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, dialect)
+        self.ledger = SqlLedgerRepository(conn, dialect)
         return self
 
     @property

@@ -1,0 +1,59 @@
+"""Reading balances and activity: what the Member shape and the activity list show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from patron.domain.ledger import Entry
+from patron.domain.programs import Program
+from patron.services.ports import UnitOfWork
+from patron.services.programs import load_config
+
+EXPIRING_SHOWN = 5
+"""How many upcoming expiry dates a Member shows per wallet."""
+
+
+@dataclass(frozen=True, slots=True)
+class WalletView:
+    kind: str
+    available: int = 0
+    pending: int = 0
+    lifetime_earned: int = 0
+    expiring: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+def wallet_views(
+    uow: UnitOfWork, program: Program, member_ids: Sequence[str]
+) -> dict[str, dict[str, WalletView]]:
+    """Every wallet of the configuration for each member, zero where nothing was posted yet."""
+    config = load_config(uow, program)
+    stored = {(b.member_id, b.wallet): b for b in uow.ledger.balances(program.id, member_ids)}
+    expiring: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
+    for member_id, code, expires_at, amount in uow.ledger.expiring(
+        member_ids, list(config.wallets)
+    ):
+        shown = expiring.setdefault((member_id, code), [])
+        if len(shown) < EXPIRING_SHOWN:
+            shown.append((amount, expires_at))
+    views: dict[str, dict[str, WalletView]] = {}
+    for member_id in member_ids:
+        views[member_id] = {}
+        for code, wallet in config.wallets.items():
+            balance = stored.get((member_id, code))
+            views[member_id][code] = WalletView(
+                kind=wallet.kind,
+                available=balance.available if balance else 0,
+                pending=balance.pending if balance else 0,
+                lifetime_earned=balance.lifetime_earned if balance else 0,
+                expiring=expiring.get((member_id, code), []),
+            )
+    return views
+
+
+def activity(
+    uow: UnitOfWork, program: Program, member_id: str, *, before: str | None, limit: int
+) -> list[Entry]:
+    """The member's entries, newest first."""
+    return uow.ledger.activity(program.id, member_id, before=before, limit=limit)
