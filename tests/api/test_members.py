@@ -34,7 +34,15 @@ def test_enrol_returns_the_member_shape(client: TestClient, shop: dict[str, str]
     assert len(member["referral_code"]) == 8
     assert member["consents"] == {"email_marketing": True, "sms_marketing": False}
     assert member["consent_records"]["email_marketing"]["source"].startswith("api_key:")
-    assert member["balances"] == {}
+    assert member["balances"] == {
+        "points": {"available": 0, "pending": 0, "lifetime_earned": 0, "expiring": []},
+        "credit": {
+            "available": "0.00",
+            "pending": "0.00",
+            "lifetime_earned": "0.00",
+            "expiring": [],
+        },
+    }
     assert member["tier"] is None
     assert member["enrolled_at"] == "2026-03-07T10:00:00Z"
 

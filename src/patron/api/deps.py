@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from patron.api.schemas import MemberOut
 from patron.bootstrap import Container
 from patron.domain.access import Permission, require
 from patron.domain.audit import Actor
@@ -20,6 +22,7 @@ from patron.domain.errors import ProgramNotFound, Unauthenticated
 from patron.domain.keys import ApiKey
 from patron.domain.programs import Program
 from patron.services import api_keys, programs
+from patron.services.balances import MemberView
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_read
 
@@ -44,6 +47,9 @@ class Caller:
 @dataclass(frozen=True, slots=True)
 class ProgramCaller(Caller):
     program: Program
+
+    def render_member(self, view: MemberView) -> dict[str, Any]:
+        return MemberOut.of(view, self.program.currency_exponent)
 
 
 def caller(

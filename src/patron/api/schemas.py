@@ -12,11 +12,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from patron.api.ledger_schemas import render_balances
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
-from patron.domain.members import Member
 from patron.domain.programs import Program
 from patron.services.api_keys import IssuedKey
+from patron.services.balances import MemberView
 from patron.services.members import ConsentInput
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -167,7 +168,8 @@ class MemberOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, m: Member) -> dict[str, Any]:
+    def of(cls, view: MemberView, exponent: int) -> dict[str, Any]:
+        m = view.member
         return cls(
             id=m.id,
             external_id=m.external_id,
@@ -181,7 +183,7 @@ class MemberOut(BaseModel):
             referral_code=m.referral_code,
             enrolled_at=m.enrolled_at,
             tier={"code": m.tier_code} if m.tier_code else None,
-            balances={},
+            balances=render_balances(view.wallets, exponent),
             attributes=m.attributes,
             consents={c.channel: c.granted for c in m.consents.values()},
             consent_records={

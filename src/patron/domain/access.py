@@ -23,6 +23,7 @@ Permission = Literal[
     "members.write",
     "members.status",
     "audit.read",
+    "ledger.adjust",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from patron.domain.ledger import Entry
+from patron.domain.members import Member
 from patron.domain.programs import Program
 from patron.services.ports import UnitOfWork
 from patron.services.programs import load_config
@@ -57,3 +58,22 @@ def activity(
 ) -> list[Entry]:
     """The member's entries, newest first."""
     return uow.ledger.activity(program.id, member_id, before=before, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A member with the balances of every wallet, as the Member shape shows it."""
+
+    member: Member
+    wallets: dict[str, WalletView]
+
+
+def member_views(uow: UnitOfWork, program: Program, found: Sequence[Member]) -> list[MemberView]:
+    views = wallet_views(uow, program, [m.id for m in found])
+    return [MemberView(m, views[m.id]) for m in found]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    entry: Entry
+    money: bool

@@ -11,8 +11,8 @@ from patron.api.rendering import JsonResponse
 from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
 from patron.api.writes import respond
 from patron.domain.access import require
-from patron.domain.members import Member
 from patron.services import members
+from patron.services.balances import MemberView, member_views
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_read
 
@@ -36,11 +36,12 @@ def enrol(
         enrolled_at=body.enrolled_at,
     )
 
-    def action(uow: UnitOfWork) -> Member:
-        return members.enrol_member(uow, who.container.clock, who.actor, who.program, cmd)
+    def action(uow: UnitOfWork) -> MemberView:
+        member = members.enrol_member(uow, who.container.clock, who.actor, who.program, cmd)
+        return member_views(uow, who.program, [member])[0]
 
     return respond(
-        request, who, action, MemberOut.of, status=201, body=body.model_dump(mode="json")
+        request, who, action, who.render_member, status=201, body=body.model_dump(mode="json")
     )
 
 
@@ -72,15 +73,24 @@ def find(
         return JsonResponse({"items": [], "next_cursor": None})
     found = run_read(
         who.container.uow,
-        lambda uow: members.find_members(uow, who.program, where, after=after, limit=limit + 1),
+        lambda uow: member_views(
+            uow,
+            who.program,
+            members.find_members(uow, who.program, where, after=after, limit=limit + 1),
+        ),
     )
-    return JsonResponse(page(found, limit=limit, position=lambda m: m.id, render=MemberOut.of))
+    return JsonResponse(
+        page(found, limit=limit, position=lambda v: v.member.id, render=who.render_member)
+    )
 
 
 @router.get("/{member}", response_model=MemberOut)
 def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
-    found = run_read(who.container.uow, lambda uow: members.get_member(uow, who.program, member))
-    return JsonResponse(MemberOut.of(found))
+    found = run_read(
+        who.container.uow,
+        lambda uow: member_views(uow, who.program, [members.get_member(uow, who.program, member)]),
+    )
+    return JsonResponse(who.render_member(found[0]))
 
 
 @router.patch("/{member}", response_model=MemberOut)
@@ -96,16 +106,17 @@ def update(
     if "consents" in changes:
         changes["consents"] = consent_inputs(body.consents)
 
-    def action(uow: UnitOfWork) -> Member:
-        return members.update_member(
+    def action(uow: UnitOfWork) -> MemberView:
+        updated = members.update_member(
             uow, who.container.clock, who.actor, who.program, member, changes
         )
+        return member_views(uow, who.program, [updated])[0]
 
     return respond(
         request,
         who,
         action,
-        MemberOut.of,
+        who.render_member,
         status=200,
         body=body.model_dump(mode="json", exclude_unset=True),
     )

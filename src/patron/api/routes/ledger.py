@@ -1,0 +1,82 @@
+"""A member's ledger: activity (newest first) and manual adjustments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from patron.api.deps import ProgramCaller, in_program
+from patron.api.ledger_schemas import AdjustmentIn, EntryOut, EntryPage
+from patron.api.pagination import decode_cursor, limit_param, page
+from patron.api.rendering import JsonResponse
+from patron.api.writes import respond
+from patron.domain.errors import FieldError, ValidationFailed
+from patron.domain.money import to_minor
+from patron.services import balances, ledger, members
+from patron.services.balances import EntryView
+from patron.services.ledger import Context
+from patron.services.ports import UnitOfWork
+from patron.services.programs import load_config
+from patron.services.transactions import run_read
+
+router = APIRouter(prefix="/v1/programs/{program}/members/{member}", tags=["ledger"])
+
+
+@router.get("/activity", response_model=EntryPage)
+def activity(
+    member: str,
+    who: ProgramCaller = Depends(in_program("members.read")),
+    limit: int = Depends(limit_param),
+    cursor: str | None = None,
+) -> Response:
+    before = decode_cursor(cursor)
+
+    def read(uow: UnitOfWork) -> list[EntryView]:
+        members.get_member(uow, who.program, member)  # 404 for a member of another program
+        wallets = load_config(uow, who.program).wallets
+        entries = balances.activity(uow, who.program, member, before=before, limit=limit + 1)
+        return [EntryView(e, e.wallet in wallets and wallets[e.wallet].is_money) for e in entries]
+
+    found = run_read(who.container.uow, read)
+    exponent = who.program.currency_exponent
+    return JsonResponse(
+        page(
+            found,
+            limit=limit,
+            position=lambda v: v.entry.id,
+            render=lambda v: EntryOut.of(v, exponent),
+        )
+    )
+
+
+@router.post("/adjustments", status_code=201, response_model=EntryOut)
+def adjust(
+    member: str,
+    body: AdjustmentIn,
+    request: Request,
+    who: ProgramCaller = Depends(in_program("ledger.adjust")),
+) -> Response:
+    """Credit (positive) or debit (negative) a wallet by hand, with a mandatory reason."""
+
+    def action(uow: UnitOfWork) -> EntryView:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        wallet = ctx.wallet(body.wallet)
+        if wallet.is_money:
+            amount = to_minor(body.amount, who.program.currency_exponent)
+        elif isinstance(body.amount, int):
+            amount = body.amount
+        else:
+            raise ValidationFailed([FieldError("amount", "points are whole numbers")])
+        members.get_member(uow, who.program, member)
+        posted = ledger.adjust(ctx, member, wallet=body.wallet, amount=amount, reason=body.reason)
+        return EntryView(posted.entry, wallet.is_money)
+
+    exponent = who.program.currency_exponent
+    return respond(
+        request,
+        who,
+        action,
+        lambda view: EntryOut.of(view, exponent),
+        status=201,
+        body=body.model_dump(mode="json"),
+    )
