@@ -20,8 +20,8 @@ from patron.domain import errors as e
 from patron.domain.audit import CLI
 from patron.domain.keys import PROGRAM_ROLES, Role
 from patron.services import api_keys, demo, programs
-from patron.services.ports import UnitOfWork
-from patron.services.transactions import StorageBusy, run_in_transaction
+from patron.services.ports import UnitOfWork, Violation
+from patron.services.transactions import StorageBusy, run_in_transaction, run_read
 
 T = TypeVar("T")
 
@@ -101,6 +101,33 @@ def keys_create(
     issued = guarded(lambda: run_in_transaction(container.uow, action))
     err.print(f"created {issued.key.role} key {issued.key.prefix} ({issued.key.name})")
     sys.stdout.write(issued.secret + "\n")
+
+
+@app.command("audit")
+def audit(
+    program: str | None = typer.Option(
+        None, "--program", help="slug of one program (default: all)"
+    ),
+) -> None:
+    """Recompute every balance from the postings and check the ledger invariants.
+
+    Prints each violation and exits 1 when there is any; exits 0 when the books are clean.
+    """
+    container = build()
+
+    def check(uow: UnitOfWork) -> list[Violation]:
+        program_id = programs.get_program(uow, program).id if program else None
+        return uow.ledger.verify(program_id)
+
+    violations = guarded(lambda: run_read(container.uow, check))
+    scope = f"program {program}" if program else "all programs"
+    if not violations:
+        out.print(f"ledger audit of {scope}: clean")
+        return
+    for v in violations:
+        out.print(f"[red]{v.check}[/red] {v.subject}: {v.detail}")
+    err.print(f"ledger audit of {scope}: {len(violations)} violation(s)")
+    raise typer.Exit(1)
 
 
 @app.command("serve")

@@ -13,7 +13,8 @@ from typing import Any
 
 from patron.domain.audit import Actor
 from patron.domain.programs import Program
-from patron.services import api_keys, members, programs
+from patron.services import api_keys, ledger, members, programs
+from patron.services.ledger import Context
 from patron.services.ports import Clock, UnitOfWork
 
 DEMO_SLUG = "demo"
@@ -104,6 +105,16 @@ DEMO_MEMBERS = (
 )
 
 
+def _demo_ledger(ctx: Context, member_ids: list[str]) -> None:
+    """A little history, so balances, expiring points and activity have something to show."""
+    ada, grace, alan = member_ids
+    ledger.earn(ctx, ada, wallet="points", amount=400, reference="DEMO-1001")
+    ledger.debit(ctx, ada, wallet="points", amount=150, reference="demo redemption")
+    ledger.earn(ctx, ada, wallet="credit", amount=350, reference="DEMO-1001")
+    ledger.earn(ctx, grace, wallet="points", amount=120, reference="DEMO-1002")
+    ledger.adjust(ctx, alan, wallet="points", amount=50, reason="welcome gesture (demo)")
+
+
 @dataclass(frozen=True, slots=True)
 class Demo:
     program: Program
@@ -130,7 +141,7 @@ def ensure_demo(uow: UnitOfWork, clock: Clock, actor: Actor) -> Demo:
             ),
         )
         existing = made.program
-        for cmd in DEMO_MEMBERS:
-            members.enrol_member(uow, clock, actor, existing, cmd)
+        enrolled = [members.enrol_member(uow, clock, actor, existing, cmd) for cmd in DEMO_MEMBERS]
+        _demo_ledger(Context(uow, clock, actor, existing), [m.id for m in enrolled])
     key = api_keys.issue_key(uow, clock, actor, program=existing, name="demo admin", role="admin")
     return Demo(program=existing, created=created, key=key)
