@@ -242,8 +242,10 @@ def cancel_debit(ctx: Context, entry_id: str, *, reason: str | None = None) -> P
     if ctx.uow.ledger.cancellation_of(entry_id) is not None:
         raise AlreadyCancelled(f"entry {entry_id} was already cancelled", entry=entry_id)
     member_for(ctx, original.member_id, debit=False)
-    taken = ctx.uow.ledger.consumptions_of(entry_id)
-    lots = {lot.id: lot for lot in ctx.uow.ledger.lots_by_id([c.lot_id for c in taken])}
+    consumed = ctx.uow.ledger.consumptions_of(entry_id)
+    lots = {lot.id: lot for lot in ctx.uow.ledger.lots_by_id([c.lot_id for c in consumed])}
+    # give back in redemption order, so the new lots sort exactly like the ones consumed
+    taken = sorted(consumed, key=lambda c: ledger.fefo_key(lots[c.lot_id]))
     now = ctx.clock.now()
     header = ctx.header(
         "redemption_cancel", now, reverses=entry_id, reference=original.reference, reason=reason
