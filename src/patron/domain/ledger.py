@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from patron.domain.errors import InsufficientBalance
 
@@ -46,18 +46,7 @@ EntryType = Literal[
     "referral",
     "erase",
 ]
-ENTRY_TYPES: tuple[str, ...] = (
-    "earn",
-    "release",
-    "redeem",
-    "redemption_cancel",
-    "refund",
-    "expire",
-    "adjust",
-    "transfer",
-    "referral",
-    "erase",
-)
+ENTRY_TYPES: tuple[str, ...] = get_args(EntryType)
 
 AVAILABLE = "member:available"
 PENDING = "member:pending"
