@@ -146,6 +146,47 @@ class LedgerRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPurchase:
+    id: str
+    program_id: str
+    external_id: str
+    member_id: str | None
+    occurred_at: datetime
+    channel: str | None
+    store_id: str | None
+    eligible_amount: int
+    fingerprint: str
+    config_version: int
+    document: dict[str, Any]
+    result: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAward:
+    purchase_id: str
+    rule_id: str
+    program_id: str
+    member_id: str
+    kind: str
+    wallet: str
+    amount: int
+    occurred_at: datetime
+    entry_id: str
+
+
+class PurchaseRepository(Protocol):
+    def get(self, program_id: str, external_id: str) -> StoredPurchase | None: ...
+    def add(self, purchase: StoredPurchase) -> None: ...
+    def add_awards(self, awards: Sequence[StoredAward]) -> None: ...
+    def count_for_member(self, member_id: str) -> int: ...
+    def award_moments(
+        self, member_id: str, rule_ids: Sequence[str]
+    ) -> list[tuple[str, datetime]]: ...
+    def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -161,6 +202,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def ledger(self) -> LedgerRepository: ...
+    @property
+    def purchases(self) -> PurchaseRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

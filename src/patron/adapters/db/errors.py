@@ -33,6 +33,14 @@ def translate(error: sa_exc.DBAPIError) -> Exception:
     return error
 
 
+_BUSINESS_KEYS = (
+    "uq_purchases_program_id_external_id",
+    "purchases.program_id, purchases.external_id",
+    "uq_ledger_entries_program_id_key",
+    "ledger_entries.program_id, ledger_entries.key",
+)
+
+
 def _constraint_name(orig: object) -> str:
     diag = getattr(orig, "diag", None)
     return (getattr(diag, "constraint_name", None) or "") if diag else ""
@@ -40,6 +48,10 @@ def _constraint_name(orig: object) -> str:
 
 def _integrity(message: str, constraint: str) -> PatronError | Exception:
     text = constraint or message
+    if any(key in text for key in _BUSINESS_KEYS):
+        # Two requests with one business key raced past the check; run the loser again and it
+        # finds the winner's row and replays (or reports a conflict) like any later resend.
+        return RetryableError(message)
     if "programs" in text and "slug" in text:
         return DuplicateSlug("a program with this slug already exists")
     if "members" in text:

@@ -240,3 +240,42 @@ lot_consumptions = sa.Table(
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "lot_consumptions")
 """Posted rows: the database refuses UPDATE and DELETE on them (triggers, migration 0002)."""
+
+# --- purchases ------------------------------------------------------------------------------
+
+purchases = sa.Table(
+    "purchases",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("channel", sa.String(64), nullable=True),
+    sa.Column("store_id", sa.String(64), nullable=True),
+    sa.Column("eligible_amount", BIG, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("config_version", sa.Integer, nullable=False),
+    sa.Column("document", JsonDoc, nullable=False),
+    sa.Column("result", JsonDoc, nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("program_id", "external_id"),
+    sa.Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+)
+
+purchase_awards = sa.Table(
+    "purchase_awards",
+    metadata,
+    sa.Column("purchase_id", ID, sa.ForeignKey("purchases.id"), primary_key=True),
+    sa.Column("rule_id", sa.String(64), primary_key=True),
+    sa.Column("program_id", ID, nullable=False),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("wallet", sa.String(32), nullable=False),
+    sa.Column("amount", BIG, nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("entry_id", ID, sa.ForeignKey("ledger_entries.id"), nullable=False),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+    sa.Index("ix_purchase_awards_member_id_rule_id", "member_id", "rule_id"),
+    sa.Index("ix_purchase_awards_program_id_rule_id", "program_id", "rule_id"),
+)

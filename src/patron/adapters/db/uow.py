@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
 from patron.adapters.db.ledger import SqlLedgerRepository
+from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.repositories import (
     SqlApiKeyRepository,
     SqlAuditRepository,
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(conn)
         self.idempotency = SqlIdempotencyRepository(conn, dialect)
         self.ledger = SqlLedgerRepository(conn, dialect)
+        self.purchases = SqlPurchaseRepository(conn)
         return self
 
     @property
