@@ -31,7 +31,7 @@ def respond(
     action: Callable[[UnitOfWork], T],
     render: Callable[[T], Any],
     *,
-    status: int,
+    status: int | Callable[[T], int],
     body: Any = None,
 ) -> Response:
     """Run ``action`` as one transaction and answer ``render(result)`` with ``status``.
@@ -44,7 +44,7 @@ def respond(
         who.container.uow,
         who.container.clock,
         action,
-        lambda result: Outcome(status, render(result)),
+        lambda result: Outcome(status(result) if callable(status) else status, render(result)),
         idempotency,
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None

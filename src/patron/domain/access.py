@@ -24,6 +24,8 @@ Permission = Literal[
     "members.status",
     "audit.read",
     "ledger.adjust",
+    "purchases.read",
+    "purchases.write",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
@@ -31,9 +33,18 @@ _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
 _MATRIX: dict[Role, frozenset[Permission]] = {
     "platform": _EVERYTHING,
     "admin": _EVERYTHING - {"programs.create"},
-    "pos": frozenset({"program.read", "config.read", "members.read", "members.write"}),
-    "partner": frozenset({"program.read", "members.read"}),
-    "read": frozenset({"program.read", "config.read", "members.read"}),
+    "pos": frozenset(
+        {
+            "program.read",
+            "config.read",
+            "members.read",
+            "members.write",
+            "purchases.read",
+            "purchases.write",
+        }
+    ),
+    "partner": frozenset({"program.read", "members.read", "purchases.read", "purchases.write"}),
+    "read": frozenset({"program.read", "config.read", "members.read", "purchases.read"}),
 }
 
 

@@ -12,7 +12,8 @@ codes. The families::
     ├── NotFound                     not_found        404   4
     │   ├── ProgramNotFound          program_not_found
     │   ├── MemberNotFound           member_not_found
-    │   └── EntryNotFound            entry_not_found
+    │   ├── EntryNotFound            entry_not_found
+    │   └── PurchaseNotFound         purchase_not_found
     ├── Conflict                     conflict         409   5
     │   ├── IdempotencyConflict      idempotency_conflict
     │   ├── IdempotencyInProgress    idempotency_in_progress
@@ -122,6 +123,11 @@ class DuplicateSlug(Conflict):
 class EntryNotFound(NotFound):
     code = "entry_not_found"
     title = "Ledger entry not found"
+
+
+class PurchaseNotFound(NotFound):
+    code = "purchase_not_found"
+    title = "Purchase not found"
 
 
 class IdentifierTaken(Conflict):

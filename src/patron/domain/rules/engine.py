@@ -71,12 +71,16 @@ class Award:
     factors: tuple[Factor, ...] = ()
     money: bool = False
     capped: bool = False
+    exponent: int = 0  # digits of the currency's minor unit, for money awards
 
     def explanation(self) -> dict[str, Any]:
+        amount: int | str = self.amount
+        if self.money:
+            amount = f"{Decimal(self.amount).scaleb(-self.exponent):.{self.exponent}f}"
         return {
             "rule_id": self.rule_id,
             "kind": self.kind,
-            "amount": self.amount,
+            "amount": amount,
             "eligible": str(self.eligible),
             "exact": str(self.exact),
             "multipliers": [
@@ -350,7 +354,19 @@ def _purchase_award(rule: AwardingRule, given: _Input, multipliers: list[Multipl
     else:
         amount = int(exact.to_integral_value(_ROUNDING[given.config.earning.rounding]))
     wallet = str(rule.wallet)
-    return Award(rule.id, str(rule.kind), wallet, amount, exact, eligible, tuple(factors), money)
+    exponent = given.exponent if money else 0
+    factors_used = tuple(factors)
+    return Award(
+        rule.id,
+        str(rule.kind),
+        wallet,
+        amount,
+        exact,
+        eligible,
+        factors_used,
+        money,
+        exponent=exponent,
+    )
 
 
 def _targets(multiplier: MultiplierRule, rule: AwardingRule) -> bool:
@@ -406,5 +422,6 @@ def _limit(rule: RuleBase, award: Award, given: _Input) -> tuple[Award | None, s
                 award.factors,
                 award.money,
                 capped=True,
+                exponent=award.exponent,
             ), None
     return award, None

@@ -1,0 +1,156 @@
+"""Shapes of purchases (API.md: Purchase, PurchaseResult)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+from patron.api.ledger_schemas import render_balances
+from patron.domain.errors import FieldError, ValidationFailed
+from patron.domain.money import from_minor, to_minor
+from patron.domain.rules import Line, Payment, Purchase
+from patron.services.balances import WalletView
+from patron.services.purchases import MEMBER_REFS, MemberRef
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal amount")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MemberRefIn(_Strict):
+    id: Text | None = None
+    external_id: Text | None = None
+    email: Text | None = None
+    phone: Text | None = None
+    card_number: Text | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberRefIn:
+        given = [name for name in MEMBER_REFS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"name the member by exactly one of: {', '.join(MEMBER_REFS)}")
+        return self
+
+    def ref(self) -> MemberRef:
+        name = next(n for n in MEMBER_REFS if getattr(self, n) is not None)
+        return MemberRef(name, str(getattr(self, name)))
+
+
+class LineIn(_Strict):
+    sku: Text
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    category: Text | None = None
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    unit_price: Money
+    discount: Money = Decimal(0)
+
+
+class PaymentIn(_Strict):
+    method: Text
+    card_type: Text | None = None
+    amount: Money
+
+
+class PurchaseIn(_Strict):
+    external_id: Text
+    member: MemberRefIn | None = None
+    occurred_at: AwareDatetime | None = None
+    channel: Text | None = None
+    store_id: Text | None = None
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+    tax: Money = Decimal(0)
+    shipping: Money = Decimal(0)
+    payments: Annotated[list[PaymentIn], Field(max_length=50)] = []
+
+    def to_domain(self, exponent: int, now: datetime) -> Purchase:
+        """The purchase, with amounts checked against the currency. Raises: ValidationFailed."""
+        errors: list[FieldError] = []
+
+        def money(value: Decimal, path: str) -> Decimal:
+            try:
+                to_minor(value, exponent, path=path)
+            except ValidationFailed as exc:
+                errors.extend(exc.errors)
+            return value
+
+        lines = []
+        for i, line in enumerate(self.lines):
+            price = money(line.unit_price, f"lines[{i}].unit_price")
+            discount = money(line.discount, f"lines[{i}].discount")
+            if discount > line.quantity * price:
+                errors.append(
+                    FieldError(f"lines[{i}].discount", "is more than quantity x unit_price")
+                )
+            lines.append(Line(line.sku, line.quantity, price, discount, line.category, line.name))
+        payments = tuple(
+            Payment(p.method, money(p.amount, f"payments[{i}].amount"), p.card_type)
+            for i, p in enumerate(self.payments)
+        )
+        tax, shipping = money(self.tax, "tax"), money(self.shipping, "shipping")
+        if errors:
+            raise ValidationFailed(errors)
+        return Purchase(
+            external_id=self.external_id,
+            occurred_at=self.occurred_at or now,
+            lines=tuple(lines),
+            channel=self.channel,
+            store_id=self.store_id,
+            tax=tax,
+            shipping=shipping,
+            payments=payments,
+        )
+
+
+def render_result(
+    result: dict[str, Any], exponent: int, balances: dict[str, WalletView] | None
+) -> dict[str, Any]:
+    """A stored result (integer units) as PurchaseResult (money as decimal strings)."""
+    money_wallets = set(result.get("money_wallets", []))
+
+    def amount(wallet: str, value: int) -> int | str:
+        return from_minor(value, exponent) if wallet in money_wallets else value
+
+    return {
+        "id": result["id"],
+        "external_id": result["external_id"],
+        "member_id": result["member_id"],
+        "eligible_amount": from_minor(result["eligible_amount"], exponent),
+        "config_version": result["config_version"],
+        "awards": [
+            {
+                "rule_id": a["rule_id"],
+                "wallet": a["wallet"],
+                "amount": amount(a["wallet"], a["amount"]),
+                "status": a["status"],
+                "available_at": a["available_at"],
+                "explanation": a["explanation"],
+            }
+            for a in result["awards"]
+        ],
+        "earned": {w: amount(w, n) for w, n in result["earned"].items()},
+        "skipped": result.get("skipped", []),
+        "balances": render_balances(balances, exponent) if balances is not None else None,
+        "tier": None,
+    }

@@ -1,0 +1,94 @@
+"""Purchases: record (idempotent by external_id), preview, read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from patron.api.deps import ProgramCaller, in_program
+from patron.api.purchase_schemas import PurchaseIn, render_result
+from patron.api.rendering import JsonResponse
+from patron.api.writes import respond
+from patron.services import purchases
+from patron.services.balances import WalletView, wallet_views
+from patron.services.ledger import Context
+from patron.services.ports import UnitOfWork
+from patron.services.transactions import fingerprint, run_read
+
+router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    result: dict[str, Any]
+    replayed: bool
+    balances: dict[str, WalletView] | None
+
+
+def _balances(
+    uow: UnitOfWork, who: ProgramCaller, member_id: str | None
+) -> dict[str, WalletView] | None:
+    if member_id is None:
+        return None
+    return wallet_views(uow, who.program, [member_id])[member_id]
+
+
+@router.post("", status_code=201)
+def record(
+    body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
+) -> Response:
+    """Record a purchase and award it; resending the same external_id answers 200."""
+    document = body.model_dump(mode="json", exclude_none=True)
+    digest = fingerprint("purchase", "", document)
+
+    def action(uow: UnitOfWork) -> _Answer:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        purchase = body.to_domain(who.program.currency_exponent, ctx.clock.now())
+        ref = body.member.ref() if body.member else None
+        done = purchases.record(ctx, purchase, ref, fingerprint=digest, document=document)
+        member_id = done.purchase.member_id
+        return _Answer(done.purchase.result, done.replayed, _balances(uow, who, member_id))
+
+    exponent = who.program.currency_exponent
+    return respond(
+        request,
+        who,
+        action,
+        lambda a: render_result(a.result, exponent, a.balances),
+        status=lambda a: 200 if a.replayed else 201,
+        body=document,
+    )
+
+
+@router.post("/preview")
+def preview(
+    body: PurchaseIn, who: ProgramCaller = Depends(in_program("purchases.read"))
+) -> Response:
+    """What recording this purchase would award; nothing is written."""
+
+    def read(uow: UnitOfWork) -> _Answer:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        purchase = body.to_domain(who.program.currency_exponent, ctx.clock.now())
+        ref = body.member.ref() if body.member else None
+        result = purchases.preview(ctx, purchase, ref)
+        return _Answer(result, False, _balances(uow, who, result["member_id"]))
+
+    answer = run_read(who.container.uow, read)
+    return JsonResponse(
+        render_result(answer.result, who.program.currency_exponent, answer.balances)
+    )
+
+
+@router.get("/{external_id}")
+def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.read"))) -> Response:
+    def read(uow: UnitOfWork) -> _Answer:
+        found = purchases.get(uow, who.program, external_id)
+        return _Answer(found.result, False, _balances(uow, who, found.member_id))
+
+    answer = run_read(who.container.uow, read)
+    return JsonResponse(
+        render_result(answer.result, who.program.currency_exponent, answer.balances)
+    )

@@ -1,0 +1,265 @@
+"""Purchases: evaluate with the engine, post the awards to the ledger, remember the result.
+
+The purchase's ``external_id`` is its business key, unique forever per program: a resend with
+the same body answers the stored result (200), a different body is a conflict. The member's
+balance rows are locked first, so two purchases of one member are evaluated one after the other
+and each sees the state left by the one before (first purchase, limits, tier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from patron.domain.config import ProgramConfig
+from patron.domain.errors import (
+    BusinessKeyConflict,
+    FieldError,
+    MemberNotFound,
+    PurchaseNotFound,
+    ValidationFailed,
+)
+from patron.domain.ids import new_id
+from patron.domain.members import Member
+from patron.domain.programs import Program
+from patron.domain.rules import Evaluation, MemberState, Purchase, evaluate_purchase, period_key
+from patron.services import ledger, members
+from patron.services.ledger import Context
+from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
+
+MEMBER_REFS = ("id", "external_id", "email", "phone", "card_number")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    purchase: StoredPurchase
+    replayed: bool
+
+
+def find_member(uow: UnitOfWork, program: Program, ref: MemberRef) -> Member:
+    """The member named by any identifier. Raises: MemberNotFound."""
+    if ref.field == "id":
+        return members.get_member(uow, program, ref.value)
+    where = members.lookup_filter(program, **{ref.field: ref.value})
+    found = [] if where is None else uow.members.find(program.id, where, after=None, limit=1)
+    if not found:
+        raise MemberNotFound(f"no member with this {ref.field} in this program", member=ref.value)
+    return found[0]
+
+
+def member_state(
+    uow: UnitOfWork, program: Program, config: ProgramConfig, member: Member | None, at: datetime
+) -> MemberState:
+    """The member as the engine sees it before a purchase or event at ``at``."""
+    budgeted = [r.id for r in config.rules if r.limits and r.limits.budget is not None]
+    budget_used = uow.purchases.budget_used(program.id, budgeted)
+    if member is None:
+        return MemberState(budget_used=budget_used)
+    limited = {r.id: r.limits.per_member for r in config.rules if r.limits and r.limits.per_member}
+    zone = ZoneInfo(program.timezone)
+    counts: dict[tuple[str, str], int] = {}
+    for rule_id, moment in uow.purchases.award_moments(member.id, list(limited)):
+        period = limited[rule_id]
+        assert period is not None
+        key = (rule_id, period_key(period.period, moment.astimezone(zone)))
+        counts[key] = counts.get(key, 0) + 1
+    return MemberState(
+        member_id=member.id,
+        tier_code=member.tier_code,
+        purchases_before=uow.purchases.count_for_member(member.id),
+        attributes=member.attributes,
+        rule_counts=counts,
+        budget_used=budget_used,
+    )
+
+
+def evaluate(
+    ctx: Context, purchase: Purchase, ref: MemberRef | None
+) -> tuple[Member | None, Evaluation]:
+    member = find_member(ctx.uow, ctx.program, ref) if ref else None
+    state = member_state(ctx.uow, ctx.program, ctx.config, member, purchase.occurred_at)
+    evaluation = evaluate_purchase(
+        ctx.config,
+        state,
+        purchase,
+        timezone=ctx.program.timezone,
+        exponent=ctx.program.currency_exponent,
+    )
+    return member, evaluation
+
+
+def preview(ctx: Context, purchase: Purchase, ref: MemberRef | None) -> dict[str, Any]:
+    """What ``record`` would answer, with nothing written."""
+    member, evaluation = evaluate(ctx, purchase, ref)
+    return _result(ctx, "preview", purchase, member, evaluation if member else None, {})
+
+
+def record(
+    ctx: Context,
+    purchase: Purchase,
+    ref: MemberRef | None,
+    *,
+    fingerprint: str,
+    document: dict[str, Any],
+) -> Recorded:
+    """Record a purchase and post its awards. Raises: MemberNotFound, MemberInactive,
+    BusinessKeyConflict, ValidationFailed."""
+    member = find_member(ctx.uow, ctx.program, ref) if ref else None
+    if member is not None:
+        ctx.uow.ledger.lock_balances(ctx.program.id, [(member.id, w) for w in ctx.config.wallets])
+    earlier = ctx.uow.purchases.get(ctx.program.id, purchase.external_id)
+    if earlier is not None:
+        if earlier.fingerprint != fingerprint:
+            raise BusinessKeyConflict(
+                f"purchase {purchase.external_id!r} was already recorded with a different body",
+                external_id=purchase.external_id,
+            )
+        return Recorded(earlier, replayed=True)
+    if purchase.occurred_at > ctx.clock.now() + timedelta(minutes=5):
+        raise ValidationFailed([FieldError("occurred_at", "may not be in the future", "future")])
+    evaluation = None
+    if member is not None:
+        ledger.member_for(ctx, member.id, debit=False)
+        _, evaluation = evaluate(ctx, purchase, MemberRef("id", member.id))
+    purchase_id = new_id()
+    entries = _post(ctx, purchase_id, purchase, member, evaluation) if evaluation else {}
+    result = _result(ctx, purchase_id, purchase, member, evaluation, entries)
+    stored = StoredPurchase(
+        id=purchase_id,
+        program_id=ctx.program.id,
+        external_id=purchase.external_id,
+        member_id=member.id if member else None,
+        occurred_at=purchase.occurred_at,
+        channel=purchase.channel,
+        store_id=purchase.store_id,
+        eligible_amount=_minor(
+            evaluation.eligible_amount if evaluation else purchase.subtotal, ctx
+        ),
+        fingerprint=fingerprint,
+        config_version=ctx.program.config_version,
+        document=document,
+        result=result,
+        recorded_at=ctx.clock.now(),
+    )
+    ctx.uow.purchases.add(stored)
+    if evaluation and member:
+        ctx.uow.purchases.add_awards(
+            [
+                StoredAward(
+                    purchase_id,
+                    a.rule_id,
+                    ctx.program.id,
+                    member.id,
+                    a.kind,
+                    a.wallet,
+                    a.amount,
+                    purchase.occurred_at,
+                    entries[a.wallet]["entry_id"],
+                )
+                for a in evaluation.awards
+            ]
+        )
+    return Recorded(stored, replayed=False)
+
+
+def get(uow: UnitOfWork, program: Program, external_id: str) -> StoredPurchase:
+    """Raises: PurchaseNotFound."""
+    found = uow.purchases.get(program.id, external_id)
+    if found is None:
+        raise PurchaseNotFound(f"no purchase {external_id!r} in this program")
+    return found
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _minor(amount: Any, ctx: Context) -> int:
+    return int(amount.scaleb(ctx.program.currency_exponent).to_integral_value())
+
+
+def _post(
+    ctx: Context,
+    purchase_id: str,
+    purchase: Purchase,
+    member: Member | None,
+    evaluation: Evaluation,
+) -> dict[str, dict[str, Any]]:
+    """One earn entry per wallet, explained rule by rule."""
+    assert member is not None
+    posted: dict[str, dict[str, Any]] = {}
+    for wallet, total in evaluation.earned().items():
+        explanation = [a.explanation() for a in evaluation.awards if a.wallet == wallet]
+        done = ledger.earn(
+            ctx,
+            member.id,
+            wallet=wallet,
+            amount=total,
+            occurred_at=purchase.occurred_at,
+            key=f"purchase:{purchase.external_id}:{wallet}",
+            reference=purchase.external_id,
+            explanation=explanation,
+        )
+        lots_pending = done.entry.status == "pending"
+        available_at = purchase.occurred_at + timedelta(
+            days=ctx.config.wallets[wallet].pending_days
+        )
+        posted[wallet] = {
+            "entry_id": done.entry.id,
+            "status": "pending" if lots_pending else "available",
+            "available_at": _iso(available_at),
+        }
+    return posted
+
+
+def _result(
+    ctx: Context,
+    purchase_id: str,
+    purchase: Purchase,
+    member: Member | None,
+    evaluation: Evaluation | None,
+    entries: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The PurchaseResult of API.md, amounts in integer units (money in minor units)."""
+    awards = []
+    for a in evaluation.awards if evaluation else ():
+        wallet = ctx.config.wallets[a.wallet]
+        posted = entries.get(a.wallet, {})
+        available_at = purchase.occurred_at + timedelta(days=wallet.pending_days)
+        awards.append(
+            {
+                "rule_id": a.rule_id,
+                "kind": a.kind,
+                "wallet": a.wallet,
+                "amount": a.amount,
+                "money": wallet.is_money,
+                "status": posted.get(
+                    "status", "pending" if available_at > ctx.clock.now() else "available"
+                ),
+                "available_at": _iso(available_at),
+                "explanation": a.explanation(),
+            }
+        )
+    return {
+        "id": purchase_id,
+        "external_id": purchase.external_id,
+        "member_id": member.id if member else None,
+        "eligible_amount": _minor(
+            evaluation.eligible_amount if evaluation else purchase.subtotal, ctx
+        ),
+        "config_version": ctx.program.config_version,
+        "awards": awards,
+        "earned": evaluation.earned() if evaluation else {},
+        "money_wallets": [code for code, w in ctx.config.wallets.items() if w.is_money],
+        "skipped": [{"rule_id": s.rule_id, "reason": s.reason} for s in evaluation.skipped]
+        if evaluation
+        else [],
+    }
