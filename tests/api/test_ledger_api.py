@@ -11,6 +11,8 @@ from patron.bootstrap import Container
 from tests.conftest import table_counts
 from tests.factories import MutableClock, auth
 
+SIGNUP = 50  # the example configuration's "signup" event rule pays every new member
+
 
 def enrol(client: TestClient, key: str, **body: Any) -> dict[str, Any]:
     response = client.post("/v1/programs/shop/members", json=body, headers=auth(key))
@@ -38,9 +40,9 @@ def test_an_adjustment_is_an_entry_and_shows_in_the_balance(
     assert entry["actor"].startswith("api_key:")
     got = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
     points = got["balances"]["points"]
-    assert (points["available"], points["pending"]) == (120, 0)
+    assert (points["available"], points["pending"]) == (SIGNUP + 120, 0)
     # the example configuration: 12 months after earning, to the end of that month (Paris)
-    assert points["expiring"] == [{"amount": 120, "expires_at": "2027-03-31T22:00:00Z"}]
+    assert points["expiring"] == [{"amount": SIGNUP + 120, "expires_at": "2027-03-31T22:00:00Z"}]
 
 
 def test_money_wallets_speak_decimal_strings(client: TestClient, shop: dict[str, str]) -> None:
@@ -88,7 +90,9 @@ def test_a_debit_beyond_the_balance_or_of_a_frozen_member_changes_nothing(
     member = enrol(client, shop["admin"])["id"]
     adjust(client, shop["admin"], member, wallet="points", amount=50, reason="r")
     before = table_counts(container)
-    too_much = adjust(client, shop["admin"], member, wallet="points", amount=-51, reason="r")
+    too_much = adjust(
+        client, shop["admin"], member, wallet="points", amount=-(SIGNUP + 51), reason="r"
+    )
     assert too_much.status_code == 422
     assert too_much.json()["code"] == "insufficient_balance"
     assert table_counts(container) == before
@@ -149,7 +153,7 @@ def test_activity_lists_entries_newest_first_in_pages(
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert seen == [-5, 20, 10]
+    assert seen == [-5, 20, 10, SIGNUP]
 
 
 def test_another_programs_member_is_not_found(

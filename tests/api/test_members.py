@@ -35,7 +35,12 @@ def test_enrol_returns_the_member_shape(client: TestClient, shop: dict[str, str]
     assert member["consents"] == {"email_marketing": True, "sms_marketing": False}
     assert member["consent_records"]["email_marketing"]["source"].startswith("api_key:")
     assert member["balances"] == {
-        "points": {"available": 0, "pending": 0, "lifetime_earned": 0, "expiring": []},
+        "points": {
+            "available": 50,  # the example configuration's signup event
+            "pending": 0,
+            "lifetime_earned": 50,
+            "expiring": [{"amount": 50, "expires_at": "2027-03-31T22:00:00Z"}],
+        },
         "credit": {
             "available": "0.00",
             "pending": "0.00",

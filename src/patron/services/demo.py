@@ -13,7 +13,7 @@ from typing import Any
 
 from patron.domain.audit import Actor
 from patron.domain.programs import Program
-from patron.services import api_keys, ledger, members, programs
+from patron.services import api_keys, enrolment, ledger, members, programs
 from patron.services.ledger import Context
 from patron.services.ports import Clock, UnitOfWork
 
@@ -141,7 +141,7 @@ def ensure_demo(uow: UnitOfWork, clock: Clock, actor: Actor) -> Demo:
             ),
         )
         existing = made.program
-        enrolled = [members.enrol_member(uow, clock, actor, existing, cmd) for cmd in DEMO_MEMBERS]
+        enrolled = [enrolment.enrol(uow, clock, actor, existing, cmd) for cmd in DEMO_MEMBERS]
         _demo_ledger(Context(uow, clock, actor, existing), [m.id for m in enrolled])
     key = api_keys.issue_key(uow, clock, actor, program=existing, name="demo admin", role="admin")
     return Demo(program=existing, created=created, key=key)

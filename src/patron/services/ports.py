@@ -176,6 +176,44 @@ class StoredAward:
     entry_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: str
+    program_id: str
+    external_id: str
+    member_id: str
+    type: str
+    occurred_at: datetime
+    fingerprint: str
+    result: dict[str, Any]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEventAward:
+    event_id: str
+    rule_id: str
+    program_id: str
+    member_id: str
+    wallet: str
+    amount: int
+    occurred_at: datetime
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRefund:
+    id: str
+    program_id: str
+    purchase_id: str
+    external_id: str
+    fingerprint: str
+    document: dict[str, Any]
+    result: dict[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+
+
 class PurchaseRepository(Protocol):
     def get(self, program_id: str, external_id: str) -> StoredPurchase | None: ...
     def add(self, purchase: StoredPurchase) -> None: ...
@@ -185,6 +223,11 @@ class PurchaseRepository(Protocol):
         self, member_id: str, rule_ids: Sequence[str]
     ) -> list[tuple[str, datetime]]: ...
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]: ...
+    def get_event(self, program_id: str, external_id: str) -> StoredEvent | None: ...
+    def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None: ...
+    def get_refund(self, program_id: str, external_id: str) -> StoredRefund | None: ...
+    def refunds_of(self, purchase_id: str) -> list[StoredRefund]: ...
+    def add_refund(self, refund: StoredRefund) -> None: ...
 
 
 class UnitOfWork(Protocol):

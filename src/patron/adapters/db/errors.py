@@ -38,6 +38,10 @@ _BUSINESS_KEYS = (
     "purchases.program_id, purchases.external_id",
     "uq_ledger_entries_program_id_key",
     "ledger_entries.program_id, ledger_entries.key",
+    "uq_activity_events_program_id_external_id",
+    "activity_events.program_id, activity_events.external_id",
+    "uq_refunds_program_id_external_id",
+    "refunds.program_id, refunds.external_id",
 )
 
 

@@ -10,10 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
-from patron.services.ports import StoredAward, StoredPurchase
+from patron.services.ports import (
+    StoredAward,
+    StoredEvent,
+    StoredEventAward,
+    StoredPurchase,
+    StoredRefund,
+)
 
 _p = t.purchases.c
 _a = t.purchase_awards.c
+_ea = t.event_awards.c
+_ev = t.activity_events.c
+_r = t.refunds.c
 _PURCHASE_COLUMNS = [f.name for f in fields(StoredPurchase)]
 _BY_KEY = sa.select(*(_p[name] for name in _PURCHASE_COLUMNS)).where(
     _p.program_id == sa.bindparam("p"), _p.external_id == sa.bindparam("k")
@@ -44,8 +53,14 @@ class SqlPurchaseRepository:
     def award_moments(self, member_id: str, rule_ids: Sequence[str]) -> list[tuple[str, datetime]]:
         if not rule_ids:
             return []
-        stmt = sa.select(_a.rule_id, _a.occurred_at).where(
-            _a.member_id == member_id, _a.rule_id.in_(list(rule_ids))
+        ids = list(rule_ids)
+        stmt = sa.union_all(
+            sa.select(_a.rule_id, _a.occurred_at).where(
+                _a.member_id == member_id, _a.rule_id.in_(ids)
+            ),
+            sa.select(_ea.rule_id, _ea.occurred_at).where(
+                _ea.member_id == member_id, _ea.rule_id.in_(ids)
+            ),
         )
         return [(r.rule_id, r.occurred_at) for r in self._conn.execute(stmt)]
 
@@ -58,3 +73,32 @@ class SqlPurchaseRepository:
             .group_by(_a.rule_id)
         )
         return {r[0]: int(r[1]) for r in self._conn.execute(stmt)}
+
+    def get_event(self, program_id: str, external_id: str) -> StoredEvent | None:
+        columns = [_ev[f.name] for f in fields(StoredEvent)]
+        row = self._conn.execute(
+            sa.select(*columns).where(_ev.program_id == program_id, _ev.external_id == external_id)
+        ).first()
+        return StoredEvent(**row._asdict()) if row else None
+
+    def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None:
+        self._conn.execute(t.activity_events.insert(), [asdict(event)])
+        if awards:
+            self._conn.execute(t.event_awards.insert(), [asdict(a) for a in awards])
+
+    def get_refund(self, program_id: str, external_id: str) -> StoredRefund | None:
+        columns = [_r[f.name] for f in fields(StoredRefund)]
+        row = self._conn.execute(
+            sa.select(*columns).where(_r.program_id == program_id, _r.external_id == external_id)
+        ).first()
+        return StoredRefund(**row._asdict()) if row else None
+
+    def refunds_of(self, purchase_id: str) -> list[StoredRefund]:
+        columns = [_r[f.name] for f in fields(StoredRefund)]
+        rows = self._conn.execute(
+            sa.select(*columns).where(_r.purchase_id == purchase_id).order_by(_r.recorded_at, _r.id)
+        )
+        return [StoredRefund(**row._asdict()) for row in rows]
+
+    def add_refund(self, refund: StoredRefund) -> None:
+        self._conn.execute(t.refunds.insert(), [asdict(refund)])

@@ -279,3 +279,51 @@ purchase_awards = sa.Table(
     sa.Index("ix_purchase_awards_member_id_rule_id", "member_id", "rule_id"),
     sa.Index("ix_purchase_awards_program_id_rule_id", "program_id", "rule_id"),
 )
+
+# --- activity events and refunds -------------------------------------------------------------
+
+activity_events = sa.Table(
+    "activity_events",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("result", JsonDoc, nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("program_id", "external_id"),
+    sa.Index("ix_activity_events_member_id_type", "member_id", "type"),
+)
+
+event_awards = sa.Table(
+    "event_awards",
+    metadata,
+    sa.Column("event_id", ID, sa.ForeignKey("activity_events.id"), primary_key=True),
+    sa.Column("rule_id", sa.String(64), primary_key=True),
+    sa.Column("program_id", ID, nullable=False),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("wallet", sa.String(32), nullable=False),
+    sa.Column("amount", BIG, nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("entry_id", ID, sa.ForeignKey("ledger_entries.id"), nullable=False),
+    sa.CheckConstraint("amount > 0", name="amount_positive"),
+    sa.Index("ix_event_awards_member_id_rule_id", "member_id", "rule_id"),
+)
+
+refunds = sa.Table(
+    "refunds",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("purchase_id", ID, sa.ForeignKey("purchases.id"), nullable=False, index=True),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("document", JsonDoc, nullable=False),
+    sa.Column("result", JsonDoc, nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("program_id", "external_id"),
+)

@@ -11,7 +11,7 @@ from patron.api.rendering import JsonResponse
 from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
 from patron.api.writes import respond
 from patron.domain.access import require
-from patron.services import members
+from patron.services import enrolment, members
 from patron.services.balances import MemberView, member_views
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_read
@@ -37,7 +37,7 @@ def enrol(
     )
 
     def action(uow: UnitOfWork) -> MemberView:
-        member = members.enrol_member(uow, who.container.clock, who.actor, who.program, cmd)
+        member = enrolment.enrol(uow, who.container.clock, who.actor, who.program, cmd)
         return member_views(uow, who.program, [member])[0]
 
     return respond(

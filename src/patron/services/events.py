@@ -1,0 +1,102 @@
+"""Activity events (``enrolled``, ``birthday``, ``review_posted``, any custom type).
+
+An event earns through the configuration's ``event`` rules as of its ``occurred_at``, within
+their per-member limits. Its ``external_id`` is a business key, unique forever per program: a
+resend with the same body answers the stored result, a different body is a conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
+from patron.domain.ids import new_id
+from patron.domain.members import Member
+from patron.domain.rules import Event, evaluate_event
+from patron.services import ledger
+from patron.services.ledger import Context
+from patron.services.ports import StoredEvent, StoredEventAward
+from patron.services.purchases import member_state
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    event: StoredEvent
+    replayed: bool
+
+
+def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> Recorded:
+    """Record an event and post its awards.
+
+    Raises: MemberInactive, BusinessKeyConflict, ValidationFailed.
+    """
+    ctx.uow.ledger.lock_balances(ctx.program.id, [(member.id, w) for w in ctx.config.wallets])
+    earlier = ctx.uow.purchases.get_event(ctx.program.id, event.external_id)
+    if earlier is not None:
+        if earlier.fingerprint != fingerprint:
+            raise BusinessKeyConflict(
+                f"event {event.external_id!r} was already recorded with a different body",
+                external_id=event.external_id,
+            )
+        return Recorded(earlier, replayed=True)
+    if event.occurred_at > ctx.clock.now() + timedelta(minutes=5):
+        raise ValidationFailed([FieldError("occurred_at", "may not be in the future", "future")])
+    ledger.member_for(ctx, member.id, debit=False)
+    state = member_state(ctx.uow, ctx.program, ctx.config, member, event.occurred_at)
+    evaluation = evaluate_event(ctx.config, state, event, timezone=ctx.program.timezone)
+    event_id = new_id()
+    awards: list[dict[str, Any]] = []
+    stored_awards = []
+    for award in evaluation.awards:
+        posted = ledger.earn(
+            ctx,
+            member.id,
+            wallet=award.wallet,
+            amount=award.amount,
+            occurred_at=event.occurred_at,
+            key=f"event:{event.external_id}:{award.rule_id}",
+            reference=event.external_id,
+            explanation=[award.explanation() | {"event": event.type}],
+            hold=False,  # only purchases can be returned
+        )
+        awards.append({"rule_id": award.rule_id, "wallet": award.wallet, "amount": award.amount})
+        stored_awards.append(
+            StoredEventAward(
+                event_id,
+                award.rule_id,
+                ctx.program.id,
+                member.id,
+                award.wallet,
+                award.amount,
+                event.occurred_at,
+                posted.entry.id,
+            )
+        )
+    stored = StoredEvent(
+        id=event_id,
+        program_id=ctx.program.id,
+        external_id=event.external_id,
+        member_id=member.id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        fingerprint=fingerprint,
+        result={
+            "id": event_id,
+            "external_id": event.external_id,
+            "member_id": member.id,
+            "type": event.type,
+            "awards": awards,
+            "skipped": [{"rule_id": s.rule_id, "reason": s.reason} for s in evaluation.skipped],
+        },
+        recorded_at=ctx.clock.now(),
+    )
+    ctx.uow.purchases.add_event(stored, stored_awards)
+    return Recorded(stored, replayed=False)
+
+
+def enrolled(ctx: Context, member: Member) -> Recorded:
+    """The ``enrolled`` event of a new member, as of its ``enrolled_at``."""
+    event = Event(f"enrolled:{member.id}", "enrolled", member.enrolled_at)
+    return record(ctx, member, event, fingerprint=f"enrolled:{member.id}")
