@@ -154,3 +154,19 @@ def render_result(
         "balances": render_balances(balances, exponent) if balances is not None else None,
         "tier": None,
     }
+
+
+def render_refund(
+    result: dict[str, Any], exponent: int, balances: dict[str, WalletView] | None
+) -> dict[str, Any]:
+    money_wallets = set(result.get("money_wallets", []))
+    return {
+        "external_id": result["external_id"],
+        "purchase": result["purchase"],
+        "refunded_amount": result["refunded_amount"],
+        "clawed_back": {
+            w: from_minor(n, exponent) if w in money_wallets else n
+            for w, n in result["clawed_back"].items()
+        },
+        **({"balances": render_balances(balances, exponent)} if balances is not None else {}),
+    }

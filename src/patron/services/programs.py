@@ -143,10 +143,18 @@ def load_config(uow: UnitOfWork, program: Program) -> ProgramConfig:
     Versions are immutable, so a parsed version is cached per process by (program, version):
     the hot paths do not re-validate the document on every request.
     """
-    cache_key = (program.id, program.config_version)
+    return load_config_version(uow, program, program.config_version)
+
+
+def load_config_version(uow: UnitOfWork, program: Program, version: int) -> ProgramConfig:
+    """One stored version of the program's configuration, parsed (and cached)."""
+    cache_key = (program.id, version)
     parsed = _PARSED.get(cache_key)
     if parsed is None:
-        parsed = parse_config(current_config(uow, program).document)
+        document = uow.programs.get_config(program.id, version)
+        if document is None:
+            raise ProgramNotFound(f"program {program.slug!r} has no configuration {version}")
+        parsed = parse_config(document)
         if len(_PARSED) >= _PARSED_LIMIT:
             _PARSED.clear()
         _PARSED[cache_key] = parsed

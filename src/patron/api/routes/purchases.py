@@ -3,22 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.purchase_schemas import PurchaseIn, render_result
+from patron.api.purchase_schemas import Money, PurchaseIn, Text, render_refund, render_result
 from patron.api.rendering import JsonResponse
 from patron.api.writes import respond
-from patron.services import purchases
+from patron.domain.money import to_minor
+from patron.services import purchases, refunds
 from patron.services.balances import WalletView, wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import fingerprint, run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
+
+
+class RefundLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Text
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: Text
+    occurred_at: AwareDatetime | None = None
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=1000)] | None = None
+    amount: Annotated[Money, Field(gt=0)] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +102,52 @@ def preview(
 
 @router.get("/{external_id}")
 def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.read"))) -> Response:
-    def read(uow: UnitOfWork) -> _Answer:
-        found = purchases.get(uow, who.program, external_id)
-        return _Answer(found.result, False, _balances(uow, who, found.member_id))
+    """The purchase's result, with every refund of it."""
 
-    answer = run_read(who.container.uow, read)
-    return JsonResponse(
-        render_result(answer.result, who.program.currency_exponent, answer.balances)
+    def read(uow: UnitOfWork) -> tuple[_Answer, list[dict[str, Any]]]:
+        found = purchases.get(uow, who.program, external_id)
+        answer = _Answer(found.result, False, _balances(uow, who, found.member_id))
+        return answer, [r.result for r in uow.purchases.refunds_of(found.id)]
+
+    answer, done = run_read(who.container.uow, read)
+    exponent = who.program.currency_exponent
+    rendered = render_result(answer.result, exponent, answer.balances)
+    rendered["refunds"] = [render_refund(r, exponent, None) for r in done]
+    return JsonResponse(rendered)
+
+
+@router.post("/{external_id}/refunds", status_code=201)
+def refund(
+    external_id: str,
+    body: RefundIn,
+    request: Request,
+    who: ProgramCaller = Depends(in_program("purchases.write")),
+) -> Response:
+    """Refund lines or an amount (or, with neither, everything that remains)."""
+    document = body.model_dump(mode="json", exclude_none=True)
+    digest = fingerprint("refund", external_id, document)
+    exponent = who.program.currency_exponent
+
+    def action(uow: UnitOfWork) -> _Answer:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        if body.amount is not None:
+            to_minor(body.amount, exponent)
+        done = refunds.refund(
+            ctx,
+            external_id,
+            external_id=body.external_id,
+            document=document,
+            fingerprint=digest,
+            occurred_at=body.occurred_at,
+        )
+        balances = _balances(uow, who, done.purchase.member_id)
+        return _Answer(done.refund.result, done.replayed, balances)
+
+    return respond(
+        request,
+        who,
+        action,
+        lambda a: render_refund(a.result, exponent, a.balances),
+        status=lambda a: 200 if a.replayed else 201,
+        body=document,
     )

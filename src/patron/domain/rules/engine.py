@@ -45,7 +45,7 @@ from patron.domain.rules.purchase import Event, Line, MemberState, Purchase
 
 AwardingRule = SpendRule | VisitRule | ItemRule | BonusRule | CashbackRule
 
-_ROUNDING = {
+ROUNDING = {
     "floor": ROUND_FLOOR,
     "half_up": ROUND_HALF_UP,
     "half_even": ROUND_HALF_EVEN,
@@ -224,14 +224,14 @@ def _extras(config: ProgramConfig, purchase: Purchase) -> Decimal:
     return tax + (purchase.shipping if config.earning.include_shipping else Decimal(0))
 
 
-def _has_line_filter(rule: RuleBase) -> bool:
+def has_line_filter(rule: RuleBase) -> bool:
     return any(
         v is not None
         for v in (rule.categories, rule.exclude_categories, rule.skus, rule.exclude_skus)
     )
 
 
-def _lines(rule: RuleBase, lines: Sequence[Line]) -> list[Line]:
+def lines_of(rule: RuleBase, lines: Sequence[Line]) -> list[Line]:
     return [
         line
         for line in lines
@@ -245,8 +245,8 @@ def _lines(rule: RuleBase, lines: Sequence[Line]) -> list[Line]:
 def _eligible(rule: RuleBase, given: _Input) -> Decimal:
     purchase = given.purchase
     assert purchase is not None
-    amount = sum((line.amount for line in _lines(rule, purchase.lines)), Decimal(0))
-    return amount if _has_line_filter(rule) else amount + _extras(given.config, purchase)
+    amount = sum((line.amount for line in lines_of(rule, purchase.lines)), Decimal(0))
+    return amount if has_line_filter(rule) else amount + _extras(given.config, purchase)
 
 
 def _why_not(rule: RuleBase, given: _Input) -> str | None:
@@ -287,7 +287,7 @@ def _purchase_filters(rule: RuleBase, given: _Input, purchase: Purchase) -> str 
         and (given.state.purchases_before == 0) != rule.first_purchase
     ):
         return "first purchase"
-    if _has_line_filter(rule) and not _lines(rule, purchase.lines):
+    if has_line_filter(rule) and not lines_of(rule, purchase.lines):
         return "no eligible lines"
     if rule.min_spend is not None and _eligible(rule, given) < rule.min_spend:
         return "below min_spend"
@@ -316,13 +316,13 @@ def _in_window(start: date | datetime | None, end: date | datetime | None, given
 def _purchase_award(rule: AwardingRule, given: _Input, multipliers: list[MultiplierRule]) -> Award:
     purchase = given.purchase
     assert purchase is not None
-    lines = _lines(rule, purchase.lines)
+    lines = lines_of(rule, purchase.lines)
     targeting = [m for m in multipliers if _targets(m, rule)]
     factors = [
         Factor(
             m.id,
             m.factor,
-            tuple(line.sku for line in _lines(m, purchase.lines)) if _has_line_filter(m) else (),
+            tuple(line.sku for line in lines_of(m, purchase.lines)) if has_line_filter(m) else (),
         )
         for m in targeting
     ]
@@ -336,7 +336,7 @@ def _purchase_award(rule: AwardingRule, given: _Input, multipliers: list[Multipl
         for line in lines:
             scoped = _product(f.factor for f in factors if f.lines and line.sku in f.lines)
             weighted += (line.amount if isinstance(rule, SpendRule) else line.quantity) * scoped
-        if isinstance(rule, SpendRule) and not _has_line_filter(rule):
+        if isinstance(rule, SpendRule) and not has_line_filter(rule):
             weighted += _extras(given.config, purchase)
         base = (
             weighted * rule.points / rule.per
@@ -352,7 +352,7 @@ def _purchase_award(rule: AwardingRule, given: _Input, multipliers: list[Multipl
     if money:
         amount = int(exact.scaleb(given.exponent).to_integral_value(ROUND_DOWN))
     else:
-        amount = int(exact.to_integral_value(_ROUNDING[given.config.earning.rounding]))
+        amount = int(exact.to_integral_value(ROUNDING[given.config.earning.rounding]))
     wallet = str(rule.wallet)
     exponent = given.exponent if money else 0
     factors_used = tuple(factors)
