@@ -219,3 +219,38 @@ def test_who_may_record_purchases(
     client: TestClient, shop: dict[str, str], ada: dict[str, Any], role: str, status: int
 ) -> None:
     assert post(client, shop[role], receipt({"id": ada["id"]})).status_code == status
+
+
+def test_an_anonymous_purchase_is_claimed_once_within_the_window(
+    client: TestClient, shop: dict[str, str], ada: dict[str, Any], clock: Any
+) -> None:
+    assert post(client, shop["pos"], receipt(None)).status_code == 201
+    url = "/v1/programs/shop/purchases/R-1001/claim"
+    claimed = client.post(
+        url, json={"member": {"email": "ada@example.com"}}, headers=auth(shop["pos"])
+    )
+    assert claimed.status_code == 201, claimed.text
+    assert claimed.json()["member_id"] == ada["id"]
+    assert claimed.json()["earned"]["points"] > 0
+    again = client.post(url, json={"member": ada["id"]}, headers=auth(shop["pos"]))
+    assert again.status_code == 200
+    other = client.post("/v1/programs/shop/members", json={}, headers=auth(shop["pos"])).json()
+    stolen = client.post(url, json={"member": other["id"]}, headers=auth(shop["pos"]))
+    assert stolen.status_code == 409
+    assert stolen.json()["code"] == "purchase_already_claimed"
+
+
+def test_a_claim_after_the_window_is_refused(
+    client: TestClient, shop: dict[str, str], ada: dict[str, Any], clock: Any, container: Container
+) -> None:
+    post(client, shop["pos"], receipt(None))
+    clock.advance(days=31)  # anonymous_claim_days defaults to 30
+    before = table_counts(container)
+    late = client.post(
+        "/v1/programs/shop/purchases/R-1001/claim",
+        json={"member": ada["id"]},
+        headers=auth(shop["pos"]),
+    )
+    assert late.status_code == 422
+    assert late.json()["code"] == "claim_refused"
+    assert table_counts(container) == before

@@ -20,12 +20,14 @@ codes. The families::
     │   ├── DuplicateSlug            program_slug_taken
     │   ├── IdentifierTaken          identifier_taken
     │   ├── BusinessKeyConflict      business_key_conflict
-    │   └── AlreadyCancelled         already_cancelled
+    │   ├── AlreadyCancelled         already_cancelled
+    │   └── AlreadyClaimed           purchase_already_claimed
     └── BusinessRuleViolation        business_rule_violation 422  6
         ├── InsufficientBalance      insufficient_balance
         ├── MemberFrozen             member_frozen
         ├── MemberInactive           member_inactive (closed or erased)
-        └── NotCancellable           not_cancellable
+        ├── NotCancellable           not_cancellable
+        └── ClaimRefused             claim_refused (window closed, purchase refunded)
 
 Subclasses set ``code`` (and may set ``title``); messages are written for the person who sent
 the request, never containing another program's data.
@@ -168,3 +170,13 @@ class MemberInactive(BusinessRuleViolation):
 class NotCancellable(BusinessRuleViolation):
     code = "not_cancellable"
     title = "This entry cannot be cancelled"
+
+
+class AlreadyClaimed(Conflict):
+    code = "purchase_already_claimed"
+    title = "The purchase already belongs to another member"
+
+
+class ClaimRefused(BusinessRuleViolation):
+    code = "claim_refused"
+    title = "The purchase cannot be claimed"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from patron.domain.config import ProgramConfig
 from patron.domain.errors import (
+    AlreadyClaimed,
     BusinessKeyConflict,
+    ClaimRefused,
     FieldError,
     MemberNotFound,
     PurchaseNotFound,
@@ -24,7 +27,15 @@ from patron.domain.errors import (
 from patron.domain.ids import new_id
 from patron.domain.members import Member
 from patron.domain.programs import Program
-from patron.domain.rules import Evaluation, MemberState, Purchase, evaluate_purchase, period_key
+from patron.domain.rules import (
+    Evaluation,
+    Line,
+    MemberState,
+    Payment,
+    Purchase,
+    evaluate_purchase,
+    period_key,
+)
 from patron.services import ledger, members
 from patron.services.ledger import Context
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
@@ -151,23 +162,93 @@ def record(
     )
     ctx.uow.purchases.add(stored)
     if evaluation and member:
-        ctx.uow.purchases.add_awards(
-            [
-                StoredAward(
-                    purchase_id,
-                    a.rule_id,
-                    ctx.program.id,
-                    member.id,
-                    a.kind,
-                    a.wallet,
-                    a.amount,
-                    purchase.occurred_at,
-                    entries[a.wallet]["entry_id"],
-                )
-                for a in evaluation.awards
-            ]
-        )
+        _store_awards(ctx, purchase_id, purchase, member, evaluation, entries)
     return Recorded(stored, replayed=False)
+
+
+def _store_awards(
+    ctx: Context,
+    purchase_id: str,
+    purchase: Purchase,
+    member: Member,
+    evaluation: Evaluation,
+    entries: dict[str, dict[str, Any]],
+) -> None:
+    ctx.uow.purchases.add_awards(
+        [
+            StoredAward(
+                purchase_id,
+                a.rule_id,
+                ctx.program.id,
+                member.id,
+                a.kind,
+                a.wallet,
+                a.amount,
+                purchase.occurred_at,
+                entries[a.wallet]["entry_id"],
+            )
+            for a in evaluation.awards
+        ]
+    )
+
+
+def purchase_of(stored: StoredPurchase) -> Purchase:
+    """The purchase as it was recorded (from its stored document)."""
+    doc = stored.document
+    return Purchase(
+        external_id=stored.external_id,
+        occurred_at=stored.occurred_at,
+        lines=tuple(
+            Line(
+                line["sku"],
+                int(line["quantity"]),
+                Decimal(str(line["unit_price"])),
+                Decimal(str(line.get("discount", "0"))),
+                line.get("category"),
+                line.get("name"),
+            )
+            for line in doc["lines"]
+        ),
+        channel=doc.get("channel"),
+        store_id=doc.get("store_id"),
+        tax=Decimal(str(doc.get("tax", "0"))),
+        shipping=Decimal(str(doc.get("shipping", "0"))),
+        payments=tuple(
+            Payment(p["method"], Decimal(str(p["amount"])), p.get("card_type"))
+            for p in doc.get("payments", [])
+        ),
+    )
+
+
+def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
+    """Attach an anonymous purchase to a member and award it, as of now.
+
+    Raises: PurchaseNotFound, MemberNotFound, MemberInactive, AlreadyClaimed, ClaimRefused.
+    """
+    member = find_member(ctx.uow, ctx.program, ref)
+    ctx.uow.ledger.lock_balances(ctx.program.id, [(member.id, w) for w in ctx.config.wallets])
+    stored = get(ctx.uow, ctx.program, external_id)
+    if stored.member_id == member.id:
+        return Recorded(stored, replayed=True)
+    if stored.member_id is not None:
+        raise AlreadyClaimed(f"purchase {external_id!r} already belongs to a member")
+    deadline = stored.occurred_at + timedelta(days=ctx.config.anonymous_claim_days)
+    if ctx.clock.now() > deadline:
+        raise ClaimRefused(
+            f"purchases can be claimed for {ctx.config.anonymous_claim_days} days; "
+            f"this one until {_iso(deadline)}"
+        )
+    if ctx.uow.purchases.refunds_of(stored.id):
+        raise ClaimRefused("a refunded purchase cannot be claimed")
+    ledger.member_for(ctx, member.id, debit=False)
+    purchase = purchase_of(stored)
+    _, evaluation = evaluate(ctx, purchase, MemberRef("id", member.id))
+    entries = _post(ctx, stored.id, purchase, member, evaluation)
+    result = _result(ctx, stored.id, purchase, member, evaluation, entries)
+    ctx.uow.purchases.attach(stored.id, member.id, ctx.program.config_version, result)
+    _store_awards(ctx, stored.id, purchase, member, evaluation, entries)
+    attached = get(ctx.uow, ctx.program, external_id)
+    return Recorded(attached, replayed=False)
 
 
 def get(uow: UnitOfWork, program: Program, external_id: str) -> StoredPurchase:

@@ -15,7 +15,6 @@ from typing import Any
 
 from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
 from patron.domain.ids import new_id
-from patron.domain.rules import Line, Payment, Purchase
 from patron.domain.rules import refunds as rules
 from patron.services import ledger, purchases
 from patron.services.ledger import Context
@@ -28,34 +27,6 @@ class Recorded:
     refund: StoredRefund
     purchase: StoredPurchase
     replayed: bool
-
-
-def purchase_of(stored: StoredPurchase) -> Purchase:
-    """The purchase as it was recorded (from its stored document)."""
-    doc = stored.document
-    return Purchase(
-        external_id=stored.external_id,
-        occurred_at=stored.occurred_at,
-        lines=tuple(
-            Line(
-                line["sku"],
-                int(line["quantity"]),
-                Decimal(str(line["unit_price"])),
-                Decimal(str(line.get("discount", "0"))),
-                line.get("category"),
-                line.get("name"),
-            )
-            for line in doc["lines"]
-        ),
-        channel=doc.get("channel"),
-        store_id=doc.get("store_id"),
-        tax=Decimal(str(doc.get("tax", "0"))),
-        shipping=Decimal(str(doc.get("shipping", "0"))),
-        payments=tuple(
-            Payment(p["method"], Decimal(str(p["amount"])), p.get("card_type"))
-            for p in doc.get("payments", [])
-        ),
-    )
 
 
 def request_of(document: dict[str, Any]) -> rules.RefundRequest:
@@ -93,7 +64,7 @@ def refund(
     if request.lines and request.amount is not None:
         raise ValidationFailed([FieldError("amount", "give lines or an amount, not both")])
     config = load_config_version(ctx.uow, ctx.program, stored.config_version)
-    bought = purchase_of(stored)
+    bought = purchases.purchase_of(stored)
     left = rules.initial(bought)
     for previous in ctx.uow.purchases.refunds_of(stored.id):
         left = rules.apply(left, request_of(previous.document))

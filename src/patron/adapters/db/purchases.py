@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, fields
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -46,6 +47,15 @@ class SqlPurchaseRepository:
     def add_awards(self, awards: Sequence[StoredAward]) -> None:
         if awards:
             self._conn.execute(t.purchase_awards.insert(), [asdict(a) for a in awards])
+
+    def attach(
+        self, purchase_id: str, member_id: str, config_version: int, result: dict[str, Any]
+    ) -> None:
+        self._conn.execute(
+            t.purchases.update()
+            .where(_p.id == purchase_id, _p.member_id.is_(None))
+            .values(member_id=member_id, config_version=config_version, result=result)
+        )
 
     def count_for_member(self, member_id: str) -> int:
         return int(self._conn.execute(_COUNT, {"m": member_id}).scalar_one())

@@ -10,7 +10,14 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.purchase_schemas import Money, PurchaseIn, Text, render_refund, render_result
+from patron.api.purchase_schemas import (
+    MemberRefIn,
+    Money,
+    PurchaseIn,
+    Text,
+    render_refund,
+    render_result,
+)
 from patron.api.rendering import JsonResponse
 from patron.api.writes import respond
 from patron.domain.money import to_minor
@@ -148,6 +155,41 @@ def refund(
         who,
         action,
         lambda a: render_refund(a.result, exponent, a.balances),
+        status=lambda a: 200 if a.replayed else 201,
+        body=document,
+    )
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    member: Text | MemberRefIn
+
+
+@router.post("/{external_id}/claim", status_code=201)
+def claim(
+    external_id: str,
+    body: ClaimIn,
+    request: Request,
+    who: ProgramCaller = Depends(in_program("purchases.write")),
+) -> Response:
+    """Attach an anonymous purchase to a member (within ``anonymous_claim_days``) and award it."""
+    document = body.model_dump(mode="json")
+
+    def action(uow: UnitOfWork) -> _Answer:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        member = body.member
+        ref = member.ref() if isinstance(member, MemberRefIn) else purchases.MemberRef("id", member)
+        done = purchases.claim(ctx, external_id, ref)
+        balances = _balances(uow, who, done.purchase.member_id)
+        return _Answer(done.purchase.result, done.replayed, balances)
+
+    exponent = who.program.currency_exponent
+    return respond(
+        request,
+        who,
+        action,
+        lambda a: render_result(a.result, exponent, a.balances),
         status=lambda a: 200 if a.replayed else 201,
         body=document,
     )
