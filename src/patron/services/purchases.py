@@ -67,10 +67,22 @@ def find_member(uow: UnitOfWork, program: Program, ref: MemberRef) -> Member:
 
 
 def member_state(
-    uow: UnitOfWork, program: Program, config: ProgramConfig, member: Member | None, at: datetime
+    uow: UnitOfWork,
+    program: Program,
+    config: ProgramConfig,
+    member: Member | None,
+    at: datetime,
+    *,
+    for_write: bool = True,
 ) -> MemberState:
-    """The member as the engine sees it before a purchase or event at ``at``."""
+    """The member as the engine sees it before a purchase or event at ``at``.
+
+    With ``for_write``, a program whose rules have budgets is locked first, so two purchases
+    cannot both spend the last of a budget; programs without budgets lock nothing shared.
+    """
     budgeted = [r.id for r in config.rules if r.limits and r.limits.budget is not None]
+    if budgeted and for_write:
+        uow.programs.lock(program.id)
     budget_used = uow.purchases.budget_used(program.id, budgeted)
     if member is None:
         return MemberState(budget_used=budget_used)
@@ -93,10 +105,12 @@ def member_state(
 
 
 def evaluate(
-    ctx: Context, purchase: Purchase, ref: MemberRef | None
+    ctx: Context, purchase: Purchase, ref: MemberRef | None, *, for_write: bool = True
 ) -> tuple[Member | None, Evaluation]:
     member = find_member(ctx.uow, ctx.program, ref) if ref else None
-    state = member_state(ctx.uow, ctx.program, ctx.config, member, purchase.occurred_at)
+    state = member_state(
+        ctx.uow, ctx.program, ctx.config, member, purchase.occurred_at, for_write=for_write
+    )
     evaluation = evaluate_purchase(
         ctx.config,
         state,
@@ -109,7 +123,7 @@ def evaluate(
 
 def preview(ctx: Context, purchase: Purchase, ref: MemberRef | None) -> dict[str, Any]:
     """What ``record`` would answer, with nothing written."""
-    member, evaluation = evaluate(ctx, purchase, ref)
+    member, evaluation = evaluate(ctx, purchase, ref, for_write=False)
     return _result(ctx, "preview", purchase, member, evaluation if member else None, {})
 
 

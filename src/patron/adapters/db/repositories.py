@@ -46,6 +46,15 @@ class SqlProgramRepository:
         stmt = sa.select(t.programs.c.id).where(t.programs.c.slug == slug)
         return self._conn.execute(stmt).first() is not None
 
+    def lock(self, program_id: str) -> None:
+        """Serialise the program's budget-consuming writes (a no-op on SQLite's single writer)."""
+        stmt = sa.select(t.programs.c.id).where(t.programs.c.id == program_id)
+        if self._conn.dialect.name == "postgresql":
+            # FOR NO KEY UPDATE: rows inserted with a foreign key to the program hold FOR KEY
+            # SHARE on it, which FOR UPDATE would wait for (a deadlock between two purchases).
+            stmt = stmt.with_for_update(key_share=True)
+        self._conn.execute(stmt)
+
     def bump_config_version(self, program_id: str) -> int:
         stmt = (
             t.programs.update()
