@@ -99,6 +99,12 @@ def member_for(ctx: Context, member_id: str, *, debit: bool) -> Member:
     member = ctx.uow.members.get(ctx.program.id, member_id)
     if member is None:
         raise MemberNotFound(f"no member {member_id!r} in this program", member=member_id)
+    return can_move(member, debit=debit)
+
+
+def can_move(member: Member, *, debit: bool) -> Member:
+    """``member`` if its status allows this movement. Raises: MemberInactive, MemberFrozen."""
+    member_id = member.id
     if member.status in ("closed", "erased"):
         raise MemberInactive(f"member {member_id} is {member.status}", status=member.status)
     if debit and member.status == "frozen":
@@ -153,9 +159,11 @@ def earn(
     explanation: Sequence[dict[str, Any]] = (),
     source: str = ledger.ISSUED,
     hold: bool = True,
+    member: Member | None = None,
 ) -> Posted:
     """Credit ``amount`` as a new lot: pending for the wallet's ``pending_days`` after
     ``occurred_at`` (unless ``hold`` is off), then available; expiring by the wallet's policy.
+    ``member``, when the caller already loaded it in this transaction, spares a read.
 
     Raises: ValidationFailed, MemberNotFound, MemberInactive, BusinessKeyConflict.
     """
@@ -167,7 +175,8 @@ def earn(
     )
     if earlier:
         return earlier
-    member_for(ctx, member_id, debit=False)
+    if member is None or member.id != member_id:
+        member_for(ctx, member_id, debit=False)
     now = ctx.clock.now()
     moment = occurred_at or now
     available_at = moment + timedelta(days=policy.pending_days if hold else 0)

@@ -105,25 +105,24 @@ def member_state(
 
 
 def evaluate(
-    ctx: Context, purchase: Purchase, ref: MemberRef | None, *, for_write: bool = True
-) -> tuple[Member | None, Evaluation]:
-    member = find_member(ctx.uow, ctx.program, ref) if ref else None
+    ctx: Context, purchase: Purchase, member: Member | None, *, for_write: bool = True
+) -> Evaluation:
     state = member_state(
         ctx.uow, ctx.program, ctx.config, member, purchase.occurred_at, for_write=for_write
     )
-    evaluation = evaluate_purchase(
+    return evaluate_purchase(
         ctx.config,
         state,
         purchase,
         timezone=ctx.program.timezone,
         exponent=ctx.program.currency_exponent,
     )
-    return member, evaluation
 
 
 def preview(ctx: Context, purchase: Purchase, ref: MemberRef | None) -> dict[str, Any]:
     """What ``record`` would answer, with nothing written."""
-    member, evaluation = evaluate(ctx, purchase, ref, for_write=False)
+    member = find_member(ctx.uow, ctx.program, ref) if ref else None
+    evaluation = evaluate(ctx, purchase, member, for_write=False)
     return _result(ctx, "preview", purchase, member, evaluation if member else None, {})
 
 
@@ -152,8 +151,8 @@ def record(
         raise ValidationFailed([FieldError("occurred_at", "may not be in the future", "future")])
     evaluation = None
     if member is not None:
-        ledger.member_for(ctx, member.id, debit=False)
-        _, evaluation = evaluate(ctx, purchase, MemberRef("id", member.id))
+        ledger.can_move(member, debit=False)
+        evaluation = evaluate(ctx, purchase, member)
     purchase_id = new_id()
     entries = _post(ctx, purchase_id, purchase, member, evaluation) if evaluation else {}
     result = _result(ctx, purchase_id, purchase, member, evaluation, entries)
@@ -254,9 +253,9 @@ def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
         )
     if ctx.uow.purchases.refunds_of(stored.id):
         raise ClaimRefused("a refunded purchase cannot be claimed")
-    ledger.member_for(ctx, member.id, debit=False)
+    ledger.can_move(member, debit=False)
     purchase = purchase_of(stored)
-    _, evaluation = evaluate(ctx, purchase, MemberRef("id", member.id))
+    evaluation = evaluate(ctx, purchase, member)
     entries = _post(ctx, stored.id, purchase, member, evaluation)
     result = _result(ctx, stored.id, purchase, member, evaluation, entries)
     ctx.uow.purchases.attach(stored.id, member.id, ctx.program.config_version, result)
@@ -302,6 +301,7 @@ def _post(
             key=f"purchase:{purchase.external_id}:{wallet}",
             reference=purchase.external_id,
             explanation=explanation,
+            member=member,
         )
         lots_pending = done.entry.status == "pending"
         available_at = purchase.occurred_at + timedelta(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,11 @@ _COUNT = (
 )
 
 
+def _row(record: object) -> dict[str, Any]:
+    """A dataclass as a row, without the deep copy ``dataclasses.asdict`` makes of documents."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
+
+
 class SqlPurchaseRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -42,11 +47,11 @@ class SqlPurchaseRepository:
         return StoredPurchase(**row._asdict()) if row else None
 
     def add(self, purchase: StoredPurchase) -> None:
-        self._conn.execute(t.purchases.insert(), [asdict(purchase)])
+        self._conn.execute(t.purchases.insert(), [_row(purchase)])
 
     def add_awards(self, awards: Sequence[StoredAward]) -> None:
         if awards:
-            self._conn.execute(t.purchase_awards.insert(), [asdict(a) for a in awards])
+            self._conn.execute(t.purchase_awards.insert(), [_row(a) for a in awards])
 
     def attach(
         self, purchase_id: str, member_id: str, config_version: int, result: dict[str, Any]
@@ -92,9 +97,9 @@ class SqlPurchaseRepository:
         return StoredEvent(**row._asdict()) if row else None
 
     def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None:
-        self._conn.execute(t.activity_events.insert(), [asdict(event)])
+        self._conn.execute(t.activity_events.insert(), [_row(event)])
         if awards:
-            self._conn.execute(t.event_awards.insert(), [asdict(a) for a in awards])
+            self._conn.execute(t.event_awards.insert(), [_row(a) for a in awards])
 
     def get_refund(self, program_id: str, external_id: str) -> StoredRefund | None:
         columns = [_r[f.name] for f in fields(StoredRefund)]
@@ -111,4 +116,4 @@ class SqlPurchaseRepository:
         return [StoredRefund(**row._asdict()) for row in rows]
 
     def add_refund(self, refund: StoredRefund) -> None:
-        self._conn.execute(t.refunds.insert(), [asdict(refund)])
+        self._conn.execute(t.refunds.insert(), [_row(refund)])
