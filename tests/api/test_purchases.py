@@ -254,3 +254,16 @@ def test_a_claim_after_the_window_is_refused(
     assert late.status_code == 422
     assert late.json()["code"] == "claim_refused"
     assert table_counts(container) == before
+
+
+def test_a_member_of_another_program_is_not_found(
+    client: TestClient, shop: dict[str, str], platform: str, container: Container
+) -> None:
+    other = {"slug": "other", "name": "Other", "currency": "EUR", "timezone": "UTC"}
+    assert client.post("/v1/programs", json=other, headers=auth(platform)).status_code == 201
+    stranger = client.post("/v1/programs/other/members", json={}, headers=auth(platform)).json()
+    before = table_counts(container)
+    response = post(client, shop["pos"], receipt({"id": stranger["id"]}))
+    assert response.status_code == 404
+    assert response.json()["code"] == "member_not_found"
+    assert table_counts(container) == before
