@@ -142,6 +142,17 @@ class LedgerRepository(Protocol):
     def activity(
         self, program_id: str, member_id: str, *, before: str | None, limit: int
     ) -> list[Entry]: ...
+    def total(
+        self,
+        member_id: str,
+        wallet: str,
+        types: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> int:
+        """Sum of the member's entry amounts of ``types`` with ``since <= occurred_at < until``."""
+        ...
+
     def verify(self, program_id: str | None) -> list[Violation]:
         """Recompute every balance from the postings and check every ledger invariant."""
         ...
@@ -227,6 +238,12 @@ class PurchaseRepository(Protocol):
         self, member_id: str, rule_ids: Sequence[str]
     ) -> list[tuple[str, datetime]]: ...
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]: ...
+    def of_member(
+        self, member_id: str, since: datetime | None, until: datetime | None
+    ) -> list[StoredPurchase]:
+        """The member's purchases with ``since <= occurred_at < until``."""
+        ...
+
     def get_event(self, program_id: str, external_id: str) -> StoredEvent | None: ...
     def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None: ...
     def get_refund(self, program_id: str, external_id: str) -> StoredRefund | None: ...

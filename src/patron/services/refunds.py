@@ -8,6 +8,7 @@ claws back the difference per wallet.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 
 from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
 from patron.domain.ids import new_id
+from patron.domain.rules import Purchase
 from patron.domain.rules import refunds as rules
 from patron.services import ledger, purchases
 from patron.services.ledger import Context
@@ -115,6 +117,8 @@ def refund(
             "refunded_amount": str(
                 refunded.quantize(Decimal(1).scaleb(-ctx.program.currency_exponent))
             ),
+            "eligible_refunded": _eligible_share(stored, bought, left)
+            - _eligible_share(stored, bought, after_left),
             "clawed_back": {w: n for w, n in clawed.items() if n > 0},
             "kept": after,
             "money_wallets": stored.result.get("money_wallets", []),
@@ -124,3 +128,18 @@ def refund(
     )
     ctx.uow.purchases.add_refund(record)
     return Recorded(record, stored, replayed=False)
+
+
+def _eligible_share(
+    stored: StoredPurchase, bought: Purchase, left: Sequence[rules.LineLeft]
+) -> int:
+    """The purchase's eligible amount (minor units) still standing with ``left`` remaining.
+
+    Differences of this value are what refunds take off the spend tier metric; they always add
+    up to exactly the purchase's eligible amount once it is fully refunded.
+    """
+    subtotal = bought.subtotal
+    if not subtotal:
+        return 0
+    remaining = sum((item.amount for item in left), Decimal(0))
+    return int((stored.eligible_amount * remaining / subtotal).to_integral_value())

@@ -262,6 +262,22 @@ class SqlLedgerRepository:
         stmt = sa.select(t.ledger_entries).where(*conditions).order_by(_e.id.desc()).limit(limit)
         return [_entry(row) for row in self._conn.execute(stmt)]
 
+    def total(
+        self,
+        member_id: str,
+        wallet: str,
+        types: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+    ) -> int:
+        conditions = [_e.member_id == member_id, _e.wallet == wallet, _e.type.in_(list(types))]
+        if since is not None:
+            conditions.append(_e.occurred_at >= since)
+        if until is not None:
+            conditions.append(_e.occurred_at < until)
+        stmt = sa.select(sa.func.coalesce(sa.func.sum(_e.amount), 0)).where(*conditions)
+        return int(self._conn.execute(stmt).scalar_one())
+
     def verify(self, program_id: str | None) -> list[Violation]:
         return verify_ledger(self._conn, program_id)
 

@@ -89,6 +89,18 @@ class SqlPurchaseRepository:
         )
         return {r[0]: int(r[1]) for r in self._conn.execute(stmt)}
 
+    def of_member(
+        self, member_id: str, since: datetime | None, until: datetime | None
+    ) -> list[StoredPurchase]:
+        conditions = [_p.member_id == member_id]
+        if since is not None:
+            conditions.append(_p.occurred_at >= since)
+        if until is not None:
+            conditions.append(_p.occurred_at < until)
+        columns = [_p[name] for name in _PURCHASE_COLUMNS]
+        rows = self._conn.execute(sa.select(*columns).where(*conditions).order_by(_p.occurred_at))
+        return [StoredPurchase(**row._asdict()) for row in rows]
+
     def get_event(self, program_id: str, external_id: str) -> StoredEvent | None:
         columns = [_ev[f.name] for f in fields(StoredEvent)]
         row = self._conn.execute(
