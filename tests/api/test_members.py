@@ -48,7 +48,13 @@ def test_enrol_returns_the_member_shape(client: TestClient, shop: dict[str, str]
             "expiring": [],
         },
     }
-    assert member["tier"] is None
+    # every member starts on the first level of the ladder
+    assert member["tier"] == {
+        "code": "insider",
+        "name": "Insider",
+        "since": "2026-03-07T10:00:00Z",
+        "until": None,
+    }
     assert member["enrolled_at"] == "2026-03-07T10:00:00Z"
 
 

@@ -182,7 +182,16 @@ class MemberOut(BaseModel):
             card_number=m.card_number,
             referral_code=m.referral_code,
             enrolled_at=m.enrolled_at,
-            tier={"code": m.tier_code} if m.tier_code else None,
+            tier=(
+                {
+                    "code": view.tier.code,
+                    "name": view.tier.name,
+                    "since": view.tier.since,
+                    "until": view.tier.until,
+                }
+                if view.tier
+                else None
+            ),
             balances=render_balances(view.wallets, exponent),
             attributes=m.attributes,
             consents={c.channel: c.granted for c in m.consents.values()},

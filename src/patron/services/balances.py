@@ -61,16 +61,39 @@ def activity(
 
 
 @dataclass(frozen=True, slots=True)
+class TierView:
+    code: str
+    name: str
+    since: datetime | None
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class MemberView:
-    """A member with the balances of every wallet, as the Member shape shows it."""
+    """A member with the balances of every wallet and its tier, as the Member shape shows it."""
 
     member: Member
     wallets: dict[str, WalletView]
+    tier: TierView | None = None
 
 
 def member_views(uow: UnitOfWork, program: Program, found: Sequence[Member]) -> list[MemberView]:
-    views = wallet_views(uow, program, [m.id for m in found])
-    return [MemberView(m, views[m.id]) for m in found]
+    ids = [m.id for m in found]
+    views = wallet_views(uow, program, ids)
+    tiers = load_config(uow, program).tiers
+    held = uow.tiers.held_many(ids) if tiers else {}
+
+    def tier_of(member: Member) -> TierView | None:
+        if tiers is None:
+            return None
+        current = held.get(member.id)
+        level = tiers.level(current.code) if current else tiers.levels[0]
+        level = level or tiers.levels[0]
+        if current is None:
+            return TierView(level.code, level.name, member.enrolled_at, None)
+        return TierView(level.code, level.name, current.since, current.until)
+
+    return [MemberView(m, views[m.id], tier_of(m)) for m in found]
 
 
 @dataclass(frozen=True, slots=True)

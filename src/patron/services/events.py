@@ -15,7 +15,7 @@ from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFail
 from patron.domain.ids import new_id
 from patron.domain.members import Member
 from patron.domain.rules import Event, evaluate_event
-from patron.services import ledger
+from patron.services import ledger, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredEvent, StoredEventAward
 from patron.services.purchases import member_state
@@ -93,6 +93,8 @@ def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> R
         recorded_at=ctx.clock.now(),
     )
     ctx.uow.purchases.add_event(stored, stored_awards)
+    if stored_awards:
+        tiers.reevaluate(ctx, member.id, cause="event", reference=event.external_id)
     return Recorded(stored, replayed=False)
 
 

@@ -17,6 +17,7 @@ from patron.domain.keys import ApiKey
 from patron.domain.ledger import Balance, Change, Consumption, Entry, Lot
 from patron.domain.members import Consent, Member
 from patron.domain.programs import Program
+from patron.domain.tiers import Grant
 
 
 class Clock(Protocol):
@@ -251,6 +252,48 @@ class PurchaseRepository(Protocol):
     def add_refund(self, refund: StoredRefund) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class HeldTier:
+    member_id: str
+    code: str
+    since: datetime
+    until: datetime | None
+    cause: str
+    best_ever: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TierChange:
+    id: str
+    program_id: str
+    member_id: str
+    at: datetime
+    from_code: str | None
+    to_code: str
+    cause: str
+    reference: str | None = None
+    reason: str | None = None
+    actor: str | None = None
+
+
+class TierRepository(Protocol):
+    def held(self, member_id: str) -> HeldTier | None: ...
+    def held_many(self, member_ids: Sequence[str]) -> dict[str, HeldTier]: ...
+    def hold(self, program_id: str, tier: HeldTier) -> None:
+        """Store the member's tier (and mirror its code on the member for lookups)."""
+        ...
+
+    def add_change(self, change: TierChange) -> None: ...
+    def history(self, member_id: str) -> list[TierChange]: ...
+    def grants(self, member_id: str) -> list[Grant]: ...
+    def add_grant(
+        self, program_id: str, member_id: str, grant: Grant, reason: str, actor: str, at: datetime
+    ) -> None: ...
+    def due(self, program_id: str, now: datetime, *, after: str | None, limit: int) -> list[str]:
+        """Members whose tier lapses by ``now`` or who hold one without an end date."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -268,6 +311,8 @@ class UnitOfWork(Protocol):
     def ledger(self) -> LedgerRepository: ...
     @property
     def purchases(self) -> PurchaseRepository: ...
+    @property
+    def tiers(self) -> TierRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

@@ -36,7 +36,7 @@ from patron.domain.rules import (
     evaluate_purchase,
     period_key,
 )
-from patron.services import ledger, members
+from patron.services import ledger, members, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
 
@@ -176,6 +176,7 @@ def record(
     ctx.uow.purchases.add(stored)
     if evaluation and member:
         _store_awards(ctx, purchase_id, purchase, member, evaluation, entries)
+        tiers.reevaluate(ctx, member.id, cause="purchase", reference=purchase.external_id)
     return Recorded(stored, replayed=False)
 
 
@@ -260,6 +261,7 @@ def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
     result = _result(ctx, stored.id, purchase, member, evaluation, entries)
     ctx.uow.purchases.attach(stored.id, member.id, ctx.program.config_version, result)
     _store_awards(ctx, stored.id, purchase, member, evaluation, entries)
+    tiers.reevaluate(ctx, member.id, cause="purchase", reference=external_id)
     attached = get(ctx.uow, ctx.program, external_id)
     return Recorded(attached, replayed=False)
 

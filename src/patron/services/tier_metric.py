@@ -34,11 +34,32 @@ def window(tiers: Tiers, now: datetime, timezone: str) -> tuple[datetime | None,
     return None, None
 
 
+def previous_window(tiers: Tiers, now: datetime, timezone: str) -> tuple[datetime, datetime] | None:
+    """The calendar year before the one holding ``now`` (None for other periods)."""
+    if tiers.period != "calendar_year":
+        return None
+    zone = ZoneInfo(timezone)
+    year = now.astimezone(zone).year
+    return datetime(year - 1, 1, 1, tzinfo=zone), datetime(year, 1, 1, tzinfo=zone)
+
+
 def metric(
     uow: UnitOfWork, program: Program, tiers: Tiers, member_id: str, now: datetime
 ) -> Decimal:
     """The member's metric in the window holding ``now`` (spend in the program currency)."""
     since, until = window(tiers, now, program.timezone)
+    return metric_between(uow, program, tiers, member_id, since, until)
+
+
+def metric_between(
+    uow: UnitOfWork,
+    program: Program,
+    tiers: Tiers,
+    member_id: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> Decimal:
+    """The member's metric for ``since <= occurred_at < until``."""
     if tiers.metric == "points_earned":
         earned = uow.ledger.total(member_id, "points", ("earn", "referral", "refund"), since, until)
         return Decimal(earned)

@@ -25,6 +25,7 @@ from patron.adapters.db.repositories import (
     SqlMemberRepository,
     SqlProgramRepository,
 )
+from patron.adapters.db.tiers import SqlTierRepository
 
 
 class SqlUnitOfWork:
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(conn, dialect)
         self.ledger = SqlLedgerRepository(conn, dialect)
         self.purchases = SqlPurchaseRepository(conn)
+        self.tiers = SqlTierRepository(conn, dialect)
         return self
 
     @property
