@@ -26,6 +26,7 @@ Permission = Literal[
     "ledger.adjust",
     "purchases.read",
     "purchases.write",
+    "tiers.grant",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))

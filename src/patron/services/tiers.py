@@ -29,6 +29,15 @@ def reevaluate(
     tiers = ctx.config.tiers
     if tiers is None:
         return None
+    held = ctx.uow.tiers.held(member_id)
+    now_standing, best = _standing(ctx, tiers, member_id, held)
+    return _hold(ctx, member_id, held, now_standing, best, cause=cause, reference=reference)
+
+
+def _standing(
+    ctx: Context, tiers: Tiers, member_id: str, held: HeldTier | None
+) -> tuple[Standing, str]:
+    """The tier the member holds now, computed afresh, and the best level ever reached."""
     now = ctx.clock.now()
     current = metric(ctx.uow, ctx.program, tiers, member_id, now)
     before = previous_window(tiers, now, ctx.program.timezone)
@@ -37,7 +46,6 @@ def reevaluate(
         if before and tiers.downgrade == "end_of_next_period"
         else None
     )
-    held = ctx.uow.tiers.held(member_id)
     reached = level_for(tiers, current).code
     best = reached
     if held and held.best_ever and rank(tiers, held.best_ever) > rank(tiers, best):
@@ -51,7 +59,7 @@ def reevaluate(
         best_ever=best,
         grants=ctx.uow.tiers.grants(member_id),
     )
-    return _hold(ctx, member_id, held, now_standing, best, cause=cause, reference=reference)
+    return now_standing, best
 
 
 def _hold(
@@ -152,8 +160,10 @@ def progress(ctx: Context, member_id: str) -> Progress:
     now = ctx.clock.now()
     so_far = metric(ctx.uow, ctx.program, tiers, member_id, now)
     held = ctx.uow.tiers.held(member_id)
-    current = tiers.level(held.code) if held else None
-    current = current or tiers.levels[0]
+    computed, best = _standing(ctx, tiers, member_id, held)
+    since = held.since if held and held.code == computed.code else now
+    held = HeldTier(member_id, computed.code, since, computed.until, computed.cause, best)
+    current = tiers.level(held.code) or tiers.levels[0]
     upcoming = next_level(tiers, current.code)
     _, period_end = window(tiers, now, ctx.program.timezone)
     reached_now = rank(tiers, level_for(tiers, so_far).code) >= rank(tiers, current.code)
@@ -173,3 +183,21 @@ def progress(ctx: Context, member_id: str) -> Progress:
         keep_needs=keep,
         history=ctx.uow.tiers.history(member_id),
     )
+
+
+BATCH = 200
+
+
+def expire_due(
+    ctx: Context, now: datetime, *, after: str | None = None, limit: int = BATCH
+) -> list[str]:
+    """The tier job: re-evaluate members whose tier may lapse by ``now`` (period ends, grants,
+    rolling windows). Idempotent; returns the members it looked at, for the caller to page on."""
+    if ctx.config.tiers is None:
+        return []
+    members = ctx.uow.tiers.due(ctx.program.id, now, after=after, limit=limit)
+    if members:
+        ctx.uow.ledger.lock_balances(ctx.program.id, [(m, "points") for m in members])
+    for member_id in members:
+        reevaluate(ctx, member_id, cause="job")
+    return members
