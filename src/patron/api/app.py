@@ -14,7 +14,17 @@ from fastapi import FastAPI
 from patron import __version__
 from patron.api import problems
 from patron.api.rendering import JsonResponse
-from patron.api.routes import audit, events, health, ledger, members, programs, purchases, tiers
+from patron.api.routes import (
+    audit,
+    events,
+    health,
+    ledger,
+    members,
+    programs,
+    purchases,
+    rewards,
+    tiers,
+)
 from patron.bootstrap import Container, build
 
 DESCRIPTION = """
@@ -54,5 +64,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(purchases.router)
     app.include_router(events.router)
     app.include_router(tiers.router)
+    app.include_router(rewards.router)
     app.include_router(audit.router)
     return app

@@ -27,6 +27,8 @@ Permission = Literal[
     "purchases.read",
     "purchases.write",
     "tiers.grant",
+    "rewards.write",
+    "redemptions.write",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
@@ -42,6 +44,7 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
             "members.write",
             "purchases.read",
             "purchases.write",
+            "redemptions.write",
         }
     ),
     "partner": frozenset({"program.read", "members.read", "purchases.read", "purchases.write"}),

@@ -13,7 +13,10 @@ codes. The families::
     │   ├── ProgramNotFound          program_not_found
     │   ├── MemberNotFound           member_not_found
     │   ├── EntryNotFound            entry_not_found
-    │   └── PurchaseNotFound         purchase_not_found
+    │   ├── PurchaseNotFound         purchase_not_found
+    │   ├── RewardNotFound           reward_not_found
+    │   ├── RedemptionNotFound       redemption_not_found
+    │   └── VoucherNotFound          voucher_not_found
     ├── Conflict                     conflict         409   5
     │   ├── IdempotencyConflict      idempotency_conflict
     │   ├── IdempotencyInProgress    idempotency_in_progress
@@ -21,13 +24,18 @@ codes. The families::
     │   ├── IdentifierTaken          identifier_taken
     │   ├── BusinessKeyConflict      business_key_conflict
     │   ├── AlreadyCancelled         already_cancelled
-    │   └── AlreadyClaimed           purchase_already_claimed
+    │   ├── AlreadyClaimed           purchase_already_claimed
+    │   ├── RewardCodeTaken          reward_code_taken
+    │   └── VoucherAlreadyUsed       voucher_already_used
     └── BusinessRuleViolation        business_rule_violation 422  6
         ├── InsufficientBalance      insufficient_balance
         ├── MemberFrozen             member_frozen
         ├── MemberInactive           member_inactive (closed or erased)
         ├── NotCancellable           not_cancellable
-        └── ClaimRefused             claim_refused (window closed, purchase refunded)
+        ├── ClaimRefused             claim_refused (window closed, purchase refunded)
+        ├── RewardUnavailable        reward_unavailable (with the reason)
+        ├── VoucherExpired           voucher_expired
+        └── VoucherCancelled         voucher_cancelled
 
 Subclasses set ``code`` (and may set ``title``); messages are written for the person who sent
 the request, never containing another program's data.
@@ -180,3 +188,43 @@ class AlreadyClaimed(Conflict):
 class ClaimRefused(BusinessRuleViolation):
     code = "claim_refused"
     title = "The purchase cannot be claimed"
+
+
+class RewardNotFound(NotFound):
+    code = "reward_not_found"
+    title = "Reward not found"
+
+
+class RedemptionNotFound(NotFound):
+    code = "redemption_not_found"
+    title = "Redemption not found"
+
+
+class VoucherNotFound(NotFound):
+    code = "voucher_not_found"
+    title = "Voucher not found"
+
+
+class RewardCodeTaken(Conflict):
+    code = "reward_code_taken"
+    title = "A reward with this code already exists"
+
+
+class VoucherAlreadyUsed(Conflict):
+    code = "voucher_already_used"
+    title = "Voucher already used"
+
+
+class RewardUnavailable(BusinessRuleViolation):
+    code = "reward_unavailable"
+    title = "Reward unavailable"
+
+
+class VoucherExpired(BusinessRuleViolation):
+    code = "voucher_expired"
+    title = "Voucher expired"
+
+
+class VoucherCancelled(BusinessRuleViolation):
+    code = "voucher_cancelled"
+    title = "Voucher cancelled"

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import exc as sa_exc
 
-from patron.domain.errors import Conflict, DuplicateSlug, IdentifierTaken, PatronError
+from patron.domain.errors import (
+    Conflict,
+    DuplicateSlug,
+    IdentifierTaken,
+    PatronError,
+    RewardCodeTaken,
+)
 from patron.services.ports import RetryableError
 
 # SQLSTATE classes/codes that mean "the transaction did not happen, run it again".
@@ -56,6 +62,8 @@ def _integrity(message: str, constraint: str) -> PatronError | Exception:
         # Two requests with one business key raced past the check; run the loser again and it
         # finds the winner's row and replays (or reports a conflict) like any later resend.
         return RetryableError(message)
+    if "rewards" in text and "code" in text:
+        return RewardCodeTaken("a reward with this code already exists in this program")
     if "programs" in text and "slug" in text:
         return DuplicateSlug("a program with this slug already exists")
     if "members" in text:

@@ -25,6 +25,7 @@ from patron.adapters.db.repositories import (
     SqlMemberRepository,
     SqlProgramRepository,
 )
+from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.tiers import SqlTierRepository
 
 
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(conn, dialect)
         self.purchases = SqlPurchaseRepository(conn)
         self.tiers = SqlTierRepository(conn, dialect)
+        self.rewards = SqlRewardRepository(conn)
         return self
 
     @property
