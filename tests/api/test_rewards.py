@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from patron.adapters.db import tables as t
 from patron.bootstrap import Container
 from patron.domain.audit import CLI
 from patron.services import programs, rewards
@@ -227,3 +229,47 @@ def test_one_voucher_used_by_ten_requests_at_once(
     results = at_once(10, use)
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
     assert sum(1 for r in results if getattr(r, "code", None) == "voucher_already_used") == 9
+
+
+def outbox_types(container: Container) -> list[str]:
+    with container.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.outbox.c.type).order_by(t.outbox.c.id))
+        return [row.type for row in rows]
+
+
+def test_facts_are_written_to_the_outbox_and_the_voucher_job_expires(
+    client: TestClient, shop: dict[str, str], rich: str, container: Container, clock: MutableClock
+) -> None:
+    reward(client, shop["admin"])
+    first = redeem(client, shop["pos"], rich, reward="coffee").json()
+    client.post(
+        f"/v1/programs/shop/vouchers/{first['voucher']['code']}/use",
+        json={},
+        headers=auth(shop["pos"]),
+    )
+    second = redeem(client, shop["pos"], rich, reward="coffee").json()
+    client.post(f"/v1/programs/shop/redemptions/{second['id']}/cancel", headers=auth(shop["pos"]))
+    third = redeem(client, shop["pos"], rich, reward="coffee").json()
+    assert outbox_types(container) == [
+        "reward.redeemed",
+        "voucher.used",
+        "reward.redeemed",
+        "redemption.cancelled",
+        "reward.redeemed",
+    ]
+    clock.advance(days=31)
+
+    def job(uow: Any) -> int:
+        return rewards.expire_vouchers(
+            Context(uow, container.clock, CLI, programs.get_program(uow, "shop")), clock.now()
+        )
+
+    assert run_in_transaction(container.uow, job) == 1
+    assert run_in_transaction(container.uow, job) == 0
+    code = third["voucher"]["code"]
+    assert (
+        client.get(f"/v1/programs/shop/vouchers/{code}", headers=auth(shop["read"])).json()[
+            "status"
+        ]
+        == "expired"
+    )

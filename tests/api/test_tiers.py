@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from patron.adapters.db import tables as t
 from patron.bootstrap import Container
 from patron.domain.audit import CLI
 from patron.services import programs, tiers
@@ -56,7 +58,7 @@ def run_job(container: Container) -> None:
 
 
 def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
-    client: TestClient, shop: dict[str, str], member: str, clock: MutableClock
+    client: TestClient, shop: dict[str, str], member: str, container: Container
 ) -> None:
     thursday = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # no weekend multiplier
     first = buy(client, shop["pos"], member, "P-1", "400.00", thursday)
@@ -72,6 +74,11 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     assert {a["rule_id"]: a["amount"] for a in second["awards"]}["base"] == 125  # x1.25
     shape = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
     assert shape["tier"]["code"] == "vib"
+    with container.engine.connect() as conn:
+        facts = conn.execute(sa.select(t.outbox.c.type, t.outbox.c.payload)).all()
+    assert [(f.type, f.payload["to"], f.payload["cause"]) for f in facts] == [
+        ("tier.changed", "vib", "purchase")
+    ]
 
 
 def test_grace_to_the_end_of_the_next_year_then_downgrade(

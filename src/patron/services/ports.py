@@ -343,6 +343,24 @@ class RewardRepository(Protocol):
     def expire_vouchers(self, program_id: str, now: datetime) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """A business fact to publish (webhooks, messages) once its transaction has committed."""
+
+    id: str
+    program_id: str
+    type: str
+    subject: str | None
+    payload: dict[str, Any]
+    occurred_at: datetime
+    published_at: datetime | None = None
+
+
+class OutboxRepository(Protocol):
+    def add(self, event: OutboxEvent) -> None: ...
+    def pending(self, program_id: str, limit: int) -> list[OutboxEvent]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -364,6 +382,8 @@ class UnitOfWork(Protocol):
     def tiers(self) -> TierRepository: ...
     @property
     def rewards(self) -> RewardRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

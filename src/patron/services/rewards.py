@@ -31,7 +31,7 @@ from patron.domain.ids import new_id
 from patron.domain.ledger import REDEEMED
 from patron.domain.money import to_minor
 from patron.domain.rewards import REWARD_KINDS, Reward, new_voucher_code, normalize_voucher, refusal
-from patron.services import ledger, members
+from patron.services import ledger, members, outbox
 from patron.services.ledger import Context
 from patron.services.ports import Redemption
 
@@ -194,6 +194,20 @@ def redeem(ctx: Context, member_id: str, code: str) -> Redeemed:
         created_at=now,
     )
     ctx.uow.rewards.add_redemption(redemption)
+    outbox.emit(
+        ctx,
+        "reward.redeemed",
+        member_id,
+        {
+            "member_id": member_id,
+            "redemption_id": redemption_id,
+            "reward": reward.code,
+            "cost": {"wallet": reward.cost_wallet, "amount": reward.cost_amount},
+            "voucher_expires_at": redemption.voucher_expires_at.isoformat()
+            if redemption.voucher_expires_at
+            else None,
+        },
+    )
     return Redeemed(redemption, reward)
 
 
@@ -256,6 +270,12 @@ def cancel(ctx: Context, redemption_id: str) -> Redemption:
     ledger.cancel_debit(ctx, found.entry_id, reason="redemption cancelled")
     if found.reward_id:
         ctx.uow.rewards.return_stock(found.reward_id)
+    outbox.emit(
+        ctx,
+        "redemption.cancelled",
+        found.member_id,
+        {"redemption_id": found.id, "member_id": found.member_id},
+    )
     cancelled = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
     assert cancelled is not None
     return cancelled
@@ -292,6 +312,9 @@ def use(ctx: Context, code: str, reference: str | None) -> Redemption:
         found.id, from_status="issued", to_status="used", at=ctx.clock.now(), reference=reference
     ):
         raise VoucherAlreadyUsed("this voucher was already used")
+    outbox.emit(
+        ctx, "voucher.used", found.member_id, {"redemption_id": found.id, "reference": reference}
+    )
     return replace(found, status="used", used_at=ctx.clock.now(), used_reference=reference)
 
 

@@ -17,6 +17,7 @@ from patron.domain.config.tiers import Level
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.tiers import Grant, Standing, level_for, next_level, rank, standing
+from patron.services import outbox
 from patron.services.ledger import Context, member_for
 from patron.services.ports import HeldTier, TierChange
 from patron.services.tier_metric import metric, metric_between, previous_window, window
@@ -86,6 +87,21 @@ def _hold(
     if held != tier:
         ctx.uow.tiers.hold(ctx.program.id, tier)
     if moved and not (held is None and now_standing.cause == "base"):
+        outbox.emit(
+            ctx,
+            "tier.changed",
+            member_id,
+            {
+                "member_id": member_id,
+                "from": held.code if held else None,
+                "to": tier.code,
+                "until": tier.until.isoformat() if tier.until else None,
+                "cause": now_standing.cause
+                if now_standing.cause in ("override", "paid")
+                else cause,
+                "reference": reference,
+            },
+        )
         ctx.uow.tiers.add_change(
             TierChange(
                 id=new_id(),

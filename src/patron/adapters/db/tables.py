@@ -421,3 +421,18 @@ redemptions = sa.Table(
     sa.UniqueConstraint("program_id", "voucher_code"),
     sa.Index("ix_redemptions_member_id_reward_id", "member_id", "reward_id"),
 )
+
+# --- outbox ---------------------------------------------------------------------------------
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("payload", JsonDoc, nullable=False),
+    sa.Column("occurred_at", UtcDateTime, nullable=False),
+    sa.Column("published_at", UtcDateTime, nullable=True),
+    sa.Index("ix_outbox_program_id_published_at", "program_id", "published_at"),
+)

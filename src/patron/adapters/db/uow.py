@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
 from patron.adapters.db.ledger import SqlLedgerRepository
+from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.repositories import (
     SqlApiKeyRepository,
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.purchases = SqlPurchaseRepository(conn)
         self.tiers = SqlTierRepository(conn, dialect)
         self.rewards = SqlRewardRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
         return self
 
     @property

@@ -1,0 +1,31 @@
+"""The transactional outbox: facts written with the change that caused them."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from patron.adapters.db import tables as t
+from patron.services.ports import OutboxEvent
+
+_o = t.outbox.c
+_COLUMNS = [f.name for f in fields(OutboxEvent)]
+
+
+class SqlOutboxRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, event: OutboxEvent) -> None:
+        self._conn.execute(t.outbox.insert(), [{n: getattr(event, n) for n in _COLUMNS}])
+
+    def pending(self, program_id: str, limit: int) -> list[OutboxEvent]:
+        rows = self._conn.execute(
+            sa.select(*(_o[n] for n in _COLUMNS))
+            .where(_o.program_id == program_id, _o.published_at.is_(None))
+            .order_by(_o.id)
+            .limit(limit)
+        )
+        return [OutboxEvent(**row._asdict()) for row in rows]
