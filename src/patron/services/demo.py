@@ -13,7 +13,7 @@ from typing import Any
 
 from patron.domain.audit import Actor
 from patron.domain.programs import Program
-from patron.services import api_keys, enrolment, ledger, members, programs
+from patron.services import api_keys, enrolment, ledger, members, programs, rewards
 from patron.services.ledger import Context
 from patron.services.ports import Clock, UnitOfWork
 
@@ -113,6 +113,42 @@ def _demo_ledger(ctx: Context, member_ids: list[str]) -> None:
     ledger.earn(ctx, ada, wallet="credit", amount=350, reference="DEMO-1001")
     ledger.earn(ctx, grace, wallet="points", amount=120, reference="DEMO-1002")
     ledger.adjust(ctx, alan, wallet="points", amount=50, reason="welcome gesture (demo)")
+    common: dict[str, Any] = {
+        "description": None,
+        "stock": None,
+        "per_member_limit": None,
+        "tiers": None,
+        "available_from": None,
+        "available_until": None,
+        "active": True,
+    }
+    rewards.create(
+        ctx,
+        {
+            **common,
+            "code": "lip-mini",
+            "name": "Mini lipstick",
+            "cost_wallet": "points",
+            "cost_amount": 200,
+            "kind": "free_item",
+            "value": "LIP-MINI",
+            "voucher_valid_days": 60,
+        },
+    )
+    rewards.create(
+        ctx,
+        {
+            **common,
+            "code": "ten-off",
+            "name": "10.00 off",
+            "cost_wallet": "points",
+            "cost_amount": 500,
+            "kind": "amount_off",
+            "value": "10.00",
+            "voucher_valid_days": 90,
+            "tiers": ["vib", "rouge"],
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)
