@@ -33,24 +33,13 @@ from patron.domain.audit import CLI
 from patron.domain.config import parse_config
 from patron.domain.rules import Line, MemberState, Payment, Purchase, evaluate_purchase
 from patron.services import members, programs, purchases
+from patron.services.demo import EXAMPLE_CONFIG
 from patron.services.ledger import Context
 from patron.services.transactions import run_in_transaction
 
+# the example configuration's eight purchase rules, and four more: twelve in all
 RULES: list[dict[str, Any]] = [
-    {"id": "base", "kind": "spend", "points": 1, "per": "1.00"},
-    {"id": "visit", "kind": "visit", "points": 10, "min_spend": "5.00"},
-    {"id": "shoes", "kind": "spend", "points": 2, "per": "1.00", "categories": ["shoes"]},
-    {"id": "lipstick", "kind": "item", "skus": ["LIP-01"], "points": 50},
-    {
-        "id": "weekend",
-        "kind": "multiplier",
-        "factor": "2",
-        "applies_to": ["base"],
-        "days_of_week": ["sat", "sun"],
-    },
-    {"id": "cobrand", "kind": "multiplier", "factor": "2", "payment_card_types": ["cobrand"]},
-    {"id": "welcome", "kind": "bonus", "points": 100, "first_purchase": True},
-    {"id": "cashback", "kind": "cashback", "wallet": "credit", "percent": "2"},
+    *(rule for rule in EXAMPLE_CONFIG["rules"] if rule["kind"] != "event"),
     {"id": "online", "kind": "bonus", "points": 20, "channels": ["online"]},
     {
         "id": "bags",
