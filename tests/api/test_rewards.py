@@ -273,3 +273,20 @@ def test_facts_are_written_to_the_outbox_and_the_voucher_job_expires(
         ]
         == "expired"
     )
+
+
+def test_a_tier_benefit_opens_a_reward_to_that_tier_only(
+    client: TestClient, shop: dict[str, str], rich: str
+) -> None:
+    config = client.get("/v1/programs/shop/config", headers=auth(shop["admin"])).json()["config"]
+    config["tiers"]["levels"][2]["benefits"]["rewards"] = ["coffee"]
+    assert (
+        client.put("/v1/programs/shop/config", json=config, headers=auth(shop["admin"])).status_code
+        == 200
+    )
+    reward(client, shop["admin"])
+    refused = redeem(client, shop["pos"], rich, reward="coffee")
+    assert refused.json()["reason"] == "tier_required"
+    url = f"/v1/programs/shop/members/{rich}/tier"
+    client.post(url, json={"code": "rouge", "reason": "test"}, headers=auth(shop["admin"]))
+    assert redeem(client, shop["pos"], rich, reward="coffee").status_code == 201

@@ -102,6 +102,20 @@ def update(ctx: Context, code: str, changes: dict[str, Any]) -> Reward:
     return reward
 
 
+def _gated(ctx: Context, reward: Reward) -> Reward:
+    """The reward with every tier that opens it: its own ``tiers`` and the tiers whose
+    ``benefits.rewards`` list it."""
+    tiers = ctx.config.tiers
+    opened_by = (
+        [lv.code for lv in tiers.levels if reward.code in (lv.benefits.rewards or [])]
+        if tiers
+        else []
+    )
+    if not opened_by:
+        return reward
+    return replace(reward, tiers=sorted({*(reward.tiers or []), *opened_by}))
+
+
 @dataclass(frozen=True, slots=True)
 class Offer:
     reward: Reward
@@ -121,7 +135,7 @@ def catalogue(ctx: Context, member_id: str | None) -> list[Offer]:
     for reward in rewards:
         balance = balances.get(reward.cost_wallet)
         reason = refusal(
-            reward,
+            _gated(ctx, reward),
             now=now,
             tier_code=member.tier_code,
             redeemed_by_member=counts.get(reward.id, 0),
@@ -150,7 +164,7 @@ def redeem(ctx: Context, member_id: str, code: str) -> Redeemed:
     member = ledger.member_for(ctx, member_id, debit=True)
     available = locked[(member_id, reward.cost_wallet)].available
     reason = refusal(
-        reward,
+        _gated(ctx, reward),
         now=ctx.clock.now(),
         tier_code=member.tier_code,
         redeemed_by_member=ctx.uow.rewards.redeemed_by(member_id, [reward.id]).get(reward.id, 0),
