@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar, cast
 
 import typer
@@ -19,7 +20,7 @@ from patron.config import Settings
 from patron.domain import errors as e
 from patron.domain.audit import CLI
 from patron.domain.keys import PROGRAM_ROLES, Role
-from patron.services import api_keys, demo, programs
+from patron.services import api_keys, demo, jobs, programs
 from patron.services.ports import UnitOfWork, Violation
 from patron.services.transactions import StorageBusy, run_in_transaction, run_read
 
@@ -34,7 +35,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+jobs_app = typer.Typer(help="Scheduled jobs.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(jobs_app, name="jobs")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)  # keys and URLs must stay on one line to be copied
@@ -101,6 +104,34 @@ def keys_create(
     issued = guarded(lambda: run_in_transaction(container.uow, action))
     err.print(f"created {issued.key.role} key {issued.key.prefix} ({issued.key.name})")
     sys.stdout.write(issued.secret + "\n")
+
+
+@jobs_app.command("run")
+def jobs_run(
+    program: str | None = typer.Option(
+        None, "--program", help="slug of one program (default: all)"
+    ),
+    now: str | None = typer.Option(
+        None, "--now", help="run as of this ISO 8601 time (default: the clock)"
+    ),
+) -> None:
+    """Run every job due now (release, expire, tiers, vouchers, birthdays), then exit."""
+    container = build()
+    moment = container.clock.now()
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now)
+        except ValueError:
+            err.print(f"--now: not an ISO 8601 date-time: {now!r}")
+            raise typer.Exit(2) from None
+        if moment.tzinfo is None:
+            err.print("--now needs a UTC offset, e.g. 2026-03-01T00:00:00Z")
+            raise typer.Exit(2)
+    report = guarded(lambda: jobs.run_due(container.uow, moment, program=program))
+    out.print(f"jobs run as of {moment.isoformat()}")
+    for slug, counts in report.done.items():
+        line = ", ".join(f"{job} {count}" for job, count in counts.items())
+        out.print(f"  {slug}: {line}")
 
 
 @app.command("audit")

@@ -42,6 +42,10 @@ class SqlProgramRepository:
         ).first()
         return _program(row) if row else None
 
+    def all(self) -> list[Program]:
+        rows = self._conn.execute(sa.select(t.programs).order_by(t.programs.c.slug))
+        return [_program(row) for row in rows]
+
     def slug_taken(self, slug: str) -> bool:
         stmt = sa.select(t.programs.c.id).where(t.programs.c.slug == slug)
         return self._conn.execute(stmt).first() is not None
@@ -193,6 +197,20 @@ class SqlMemberRepository:
         ):
             if value is not None:
                 conditions.append(column == value)
+        if after is not None:
+            conditions.append(c.id > after)
+        return self._select(sa.and_(*conditions), limit=limit)
+
+    def born_on(
+        self, program_id: str, days: Sequence[tuple[int, int]], *, after: str | None, limit: int
+    ) -> list[Member]:
+        c = t.members.c
+        month, day = sa.extract("month", c.birth_date), sa.extract("day", c.birth_date)
+        conditions = [
+            c.program_id == program_id,
+            c.status.in_(["active", "frozen"]),
+            sa.or_(*(sa.and_(month == m, day == d) for m, d in days)),
+        ]
         if after is not None:
             conditions.append(c.id > after)
         return self._select(sa.and_(*conditions), limit=limit)

@@ -1,0 +1,136 @@
+"""Scheduled jobs: everything that is due at ``now``, program by program, in small batches.
+
+Each job is idempotent for a given ``now``: released lots are no longer pending, expired lots
+have nothing left, tiers are recomputed from the ledger, expired vouchers stay expired, and a
+birthday bonus is an activity event whose business key names the member and the year. Every
+batch is its own transaction, so a crash loses at most one batch and a rerun finishes the work.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from patron.domain.audit import SYSTEM
+from patron.domain.programs import Program
+from patron.domain.rules import Event
+from patron.services import events, ledger_jobs, rewards, tiers
+from patron.services.ledger import Context
+from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from patron.services.programs import get_program
+from patron.services.transactions import run_in_transaction
+
+JOBS = ("release", "expire", "tiers", "vouchers", "birthdays")
+
+
+@dataclass(slots=True)
+class Report:
+    now: datetime
+    done: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, program: str, job: str, count: int) -> None:
+        self.done.setdefault(program, {}).setdefault(job, 0)
+        self.done[program][job] += count
+
+
+class _FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def birthdays_on(local: datetime) -> list[tuple[int, int]]:
+    """(month, day) birthdays celebrated on this local date: 29 February is celebrated on
+    28 February in common years."""
+    days = [(local.month, local.day)]
+    if (local.month, local.day) == (2, 28) and not calendar.isleap(local.year):
+        days.append((2, 29))
+    return days
+
+
+def run_due(uow_factory: UnitOfWorkFactory, now: datetime, *, program: str | None = None) -> Report:
+    """Run every job due at ``now`` for one program (slug or id) or for all of them."""
+    clock = _FixedClock(now)
+    report = Report(now)
+    for target in _programs(uow_factory, program):
+        slug = target.slug
+        while done := _batch(uow_factory, clock, target, lambda c: ledger_jobs.release_due(c, now)):
+            report.add(slug, "release", done)
+        while done := _batch(uow_factory, clock, target, lambda c: ledger_jobs.expire_due(c, now)):
+            report.add(slug, "expire", done)
+        report.add(slug, "tiers", _tiers(uow_factory, clock, target, now))
+        vouchers = _batch(uow_factory, clock, target, lambda c: rewards.expire_vouchers(c, now))
+        report.add(slug, "vouchers", vouchers)
+        report.add(slug, "birthdays", _birthdays(uow_factory, clock, target, now))
+    return report
+
+
+def _batch(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    program: Program,
+    action: Callable[[Context], int],
+) -> int:
+    """One batch of one job in its own transaction."""
+
+    def step(uow: UnitOfWork) -> int:
+        return action(Context(uow, clock, SYSTEM, get_program(uow, program.id)))
+
+    return run_in_transaction(uow_factory, step)
+
+
+def _programs(uow_factory: UnitOfWorkFactory, ref: str | None) -> list[Program]:
+    def read(uow: UnitOfWork) -> list[Program]:
+        if ref is not None:
+            return [get_program(uow, ref)]
+        return uow.programs.all()
+
+    with uow_factory(write=False) as uow:
+        return read(uow)
+
+
+def _tiers(uow_factory: UnitOfWorkFactory, clock: Clock, program: Program, now: datetime) -> int:
+    after: str | None = None
+    total = 0
+    while True:
+
+        def step(uow: UnitOfWork, after: str | None = after) -> list[str]:
+            ctx = Context(uow, clock, SYSTEM, get_program(uow, program.id))
+            return tiers.expire_due(ctx, now, after=after)
+
+        seen = run_in_transaction(uow_factory, step)
+        if not seen:
+            return total
+        total += len(seen)
+        after = seen[-1]
+
+
+def _birthdays(
+    uow_factory: UnitOfWorkFactory, clock: Clock, program: Program, now: datetime
+) -> int:
+    local = now.astimezone(ZoneInfo(program.timezone))
+    days = birthdays_on(local)
+    after: str | None = None
+    awarded = 0
+    while True:
+
+        def step(uow: UnitOfWork, after: str | None = after) -> tuple[int, str | None]:
+            ctx = Context(uow, clock, SYSTEM, get_program(uow, program.id))
+            found = uow.members.born_on(program.id, days, after=after, limit=200)
+            count = 0
+            for member in found:
+                event = Event(f"birthday:{member.id}:{local.year}", "birthday", now)
+                done = events.record(ctx, member, event, fingerprint=event.external_id)
+                count += 0 if done.replayed else 1
+            return count, found[-1].id if found else None
+
+        count, last = run_in_transaction(uow_factory, step)
+        awarded += count
+        if last is None:
+            return awarded
+        after = last

@@ -1,0 +1,75 @@
+"""`patron jobs run`: every due job, idempotent for a given `now`."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from patron.bootstrap import Container
+from patron.cli.main import app
+from patron.services import jobs, ledger
+from tests.factories import MutableClock
+from tests.ledger_support import audit, balance, in_ledger, new_member, new_program
+from tests.support_example import EXAMPLE_CONFIG
+
+
+@pytest.fixture
+def program(container: Container) -> object:
+    config = copy.deepcopy(EXAMPLE_CONFIG)
+    config["wallets"]["points"]["pending_days"] = 14
+    return new_program(container, slug="club", config=config)
+
+
+def test_a_second_run_with_the_same_now_changes_nothing(
+    container: Container, program: object, clock: MutableClock
+) -> None:
+    member = new_member(container, program, birth_date=date(1990, 3, 21))
+    in_ledger(container, program, lambda c: ledger.earn(c, member, wallet="points", amount=80))
+    later = datetime(2026, 3, 21, 12, 0, tzinfo=UTC)  # pending window over, and her birthday
+    clock.at = later
+    first = jobs.run_due(container.uow, later)
+    assert first.done["club"]["release"] == 1
+    assert first.done["club"]["birthdays"] == 1
+    after = balance(container, program, member)
+    assert (after.available, after.pending) == (80 + 250, 0)
+    second = jobs.run_due(container.uow, later)
+    assert second.done["club"] == {"tiers": 1, "vouchers": 0, "birthdays": 0}
+    assert balance(container, program, member) == after
+    assert audit(container) == []
+
+
+@pytest.mark.parametrize(
+    ("today", "celebrated"),
+    [
+        (datetime(2027, 2, 28, 12, tzinfo=UTC), True),  # common year: on the 28th
+        (datetime(2028, 2, 28, 12, tzinfo=UTC), False),  # leap year: wait for the 29th
+        (datetime(2028, 2, 29, 12, tzinfo=UTC), True),
+    ],
+)
+def test_leap_day_birthdays(
+    container: Container, program: object, clock: MutableClock, today: datetime, celebrated: bool
+) -> None:
+    member = new_member(container, program, birth_date=date(2000, 2, 29))
+    clock.at = today
+    report = jobs.run_due(container.uow, today, program="club")
+    assert report.done["club"]["birthdays"] == (1 if celebrated else 0)
+    assert balance(container, program, member).available == (250 if celebrated else 0)
+
+
+def test_the_cli_runs_jobs_as_of_a_given_time(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, container: Container, program: object
+) -> None:
+    monkeypatch.setenv("PATRON_DATABASE_URL", db_url)
+    runner = CliRunner()
+    result = runner.invoke(app, ["jobs", "run", "--now", "2026-03-21T12:00:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "club:" in result.output
+    bad = runner.invoke(app, ["jobs", "run", "--now", "yesterday"])
+    assert bad.exit_code == 2
+    naive = runner.invoke(app, ["jobs", "run", "--now", "2026-03-21T12:00:00"])
+    assert naive.exit_code == 2
+    unknown = runner.invoke(app, ["jobs", "run", "--program", "nope"])
+    assert unknown.exit_code == 4
