@@ -28,6 +28,13 @@ class Settings(BaseSettings):
         description="Run migrations on start; defaults to on for SQLite, off for PostgreSQL.",
     )
 
+    run_jobs: bool = Field(
+        default=True,
+        description="`patron serve` runs the scheduled jobs in-process; turn off when `patron "
+        "worker` processes run them.",
+    )
+    jobs_interval_seconds: float = Field(default=60, gt=0, le=86_400)
+
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:
             return self.auto_upgrade

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 
 from patron.bootstrap import Container
 from patron.cli.main import app
+from patron.cli.worker import JobLoop
 from patron.services import jobs, ledger
 from tests.factories import MutableClock
 from tests.ledger_support import audit, balance, in_ledger, new_member, new_program
@@ -73,3 +75,21 @@ def test_the_cli_runs_jobs_as_of_a_given_time(
     assert naive.exit_code == 2
     unknown = runner.invoke(app, ["jobs", "run", "--program", "nope"])
     assert unknown.exit_code == 4
+
+
+def test_the_job_loop_runs_due_jobs_in_the_background(
+    container: Container, program: object, clock: MutableClock
+) -> None:
+    member = new_member(container, program)
+    in_ledger(container, program, lambda c: ledger.earn(c, member, wallet="points", amount=80))
+    clock.advance(days=15)
+    loop = JobLoop(container, interval=0.05)
+    loop.start()
+    try:
+        for _ in range(100):
+            if balance(container, program, member).available == 80:
+                break
+            time.sleep(0.05)
+    finally:
+        loop.stop()
+    assert balance(container, program, member).available == 80

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from patron.adapters.db import migrate
 from patron.bootstrap import Container, build
+from patron.cli.worker import JobLoop
 from patron.config import Settings
 from patron.domain import errors as e
 from patron.domain.audit import CLI
@@ -177,7 +178,37 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     if with_demo:
         _announce_demo(container, bind_host, bind_port)
-    uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+    loop = JobLoop(container, settings.jobs_interval_seconds) if settings.run_jobs else None
+    if loop is not None:
+        loop.start()
+    try:
+        uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+    finally:
+        if loop is not None:
+            loop.stop()
+
+
+@app.command("worker")
+def worker(
+    interval: float | None = typer.Option(
+        None, help="seconds between runs (PATRON_JOBS_INTERVAL_SECONDS)"
+    ),
+) -> None:
+    """Run the scheduled jobs in a loop until interrupted (for deployments with separate
+    workers; set PATRON_RUN_JOBS=false on the API servers)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings()
+    container = build(settings)
+    loop = JobLoop(container, interval or settings.jobs_interval_seconds)
+    out.print(
+        f"patron worker: running due jobs every {interval or settings.jobs_interval_seconds}s"
+    )
+    try:
+        loop.run()
+    except KeyboardInterrupt:
+        out.print("patron worker: stopped")
 
 
 def _announce_demo(container: Container, host: str, port: int) -> None:

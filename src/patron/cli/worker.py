@@ -1,0 +1,51 @@
+"""The job loop: run every due job, wait, repeat. Used by `patron worker` and `patron serve`.
+
+A failing run is logged and retried at the next tick; nothing is lost, because every job is
+idempotent and resumes from the database. On PostgreSQL several loops may run at once: each
+batch locks the rows it changes, so two workers never apply the same change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from patron.bootstrap import Container
+from patron.services import jobs
+
+log = logging.getLogger("patron.jobs")
+
+
+class JobLoop:
+    def __init__(self, container: Container, interval: float) -> None:
+        self._container = container
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> jobs.Report | None:
+        try:
+            report = jobs.run_due(self._container.uow, self._container.clock.now())
+        except Exception:
+            log.exception("scheduled jobs failed; retrying at the next tick")
+            return None
+        for slug, counts in report.done.items():
+            changed = {job: n for job, n in counts.items() if n}
+            if changed:
+                log.info("jobs for %s: %s", slug, changed)
+        return report
+
+    def run(self) -> None:
+        """Loop in the calling thread until ``stop``."""
+        while not self._stop.is_set():
+            self.tick()
+            self._stop.wait(self._interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="patron-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
