@@ -22,6 +22,7 @@ from patron.api.routes import (
     members,
     programs,
     purchases,
+    referrals,
     rewards,
     tiers,
 )
@@ -65,5 +66,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(tiers.router)
     app.include_router(rewards.router)
+    app.include_router(referrals.router)
     app.include_router(audit.router)
     return app

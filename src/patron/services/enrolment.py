@@ -5,7 +5,7 @@ from __future__ import annotations
 from patron.domain.audit import Actor
 from patron.domain.members import Member
 from patron.domain.programs import Program
-from patron.services import events, members
+from patron.services import events, members, referrals
 from patron.services.ledger import Context
 from patron.services.ports import Clock, UnitOfWork
 
@@ -13,10 +13,13 @@ from patron.services.ports import Clock, UnitOfWork
 def enrol(
     uow: UnitOfWork, clock: Clock, actor: Actor, program: Program, cmd: members.NewMember
 ) -> Member:
-    """Enrol a member and award the ``enrolled`` event rules, in one transaction.
+    """Enrol a member, award the ``enrolled`` event rules and record its referral, in one
+    transaction.
 
     Raises: what ``members.enrol_member`` raises.
     """
     member = members.enrol_member(uow, clock, actor, program, cmd)
-    events.enrolled(Context(uow, clock, actor, program), member)
+    ctx = Context(uow, clock, actor, program)
+    events.enrolled(ctx, member)
+    referrals.on_enrolment(ctx, member)
     return member

@@ -367,6 +367,26 @@ class OutboxRepository(Protocol):
     def pending(self, program_id: str, limit: int) -> list[OutboxEvent]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Referral:
+    id: str
+    program_id: str
+    referrer_id: str
+    referee_id: str
+    status: str  # pending, completed, refused, reversed
+    reason: str | None
+    purchase: str | None
+    created_at: datetime
+    completed_at: datetime | None = None
+
+
+class ReferralRepository(Protocol):
+    def add(self, referral: Referral) -> None: ...
+    def update(self, referral: Referral) -> None: ...
+    def of_referee(self, referee_id: str) -> Referral | None: ...
+    def of_referrer(self, referrer_id: str) -> list[Referral]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -390,6 +410,8 @@ class UnitOfWork(Protocol):
     def rewards(self) -> RewardRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def referrals(self) -> ReferralRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

@@ -36,7 +36,7 @@ from patron.domain.rules import (
     evaluate_purchase,
     period_key,
 )
-from patron.services import ledger, members, tiers
+from patron.services import ledger, members, referrals, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
 
@@ -177,6 +177,7 @@ def record(
     if evaluation and member:
         _store_awards(ctx, purchase_id, purchase, member, evaluation, entries)
         tiers.reevaluate(ctx, member.id, cause="purchase", reference=purchase.external_id)
+        referrals.on_purchase(ctx, member, stored)
     return Recorded(stored, replayed=False)
 
 
@@ -263,6 +264,7 @@ def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
     _store_awards(ctx, stored.id, purchase, member, evaluation, entries)
     tiers.reevaluate(ctx, member.id, cause="purchase", reference=external_id)
     attached = get(ctx.uow, ctx.program, external_id)
+    referrals.on_purchase(ctx, member, attached)
     return Recorded(attached, replayed=False)
 
 

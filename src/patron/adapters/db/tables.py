@@ -436,3 +436,19 @@ outbox = sa.Table(
     sa.Column("published_at", UtcDateTime, nullable=True),
     sa.Index("ix_outbox_program_id_published_at", "program_id", "published_at"),
 )
+
+# --- referrals ------------------------------------------------------------------------------
+
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("referrer_id", ID, sa.ForeignKey("members.id"), nullable=False, index=True),
+    sa.Column("referee_id", ID, sa.ForeignKey("members.id"), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(64), nullable=True),
+    sa.Column("purchase", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime, nullable=True),
+)

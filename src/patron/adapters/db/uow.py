@@ -19,6 +19,7 @@ from patron.adapters.db.errors import translate
 from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
+from patron.adapters.db.referrals import SqlReferralRepository
 from patron.adapters.db.repositories import (
     SqlApiKeyRepository,
     SqlAuditRepository,
@@ -62,6 +63,7 @@ class SqlUnitOfWork:
         self.tiers = SqlTierRepository(conn, dialect)
         self.rewards = SqlRewardRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.referrals = SqlReferralRepository(conn)
         return self
 
     @property
