@@ -7,8 +7,10 @@ import time
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
+from patron.adapters.db import tables as t
 from patron.bootstrap import Container
 from patron.cli.main import app
 from patron.cli.worker import JobLoop
@@ -38,7 +40,7 @@ def test_a_second_run_with_the_same_now_changes_nothing(
     after = balance(container, program, member)
     assert (after.available, after.pending) == (80 + 250, 0)
     second = jobs.run_due(container.uow, later)
-    assert second.done["club"] == {"tiers": 1, "vouchers": 0, "birthdays": 0}
+    assert second.done["club"] == {"reminders": 0, "tiers": 1, "vouchers": 0, "birthdays": 0}
     assert balance(container, program, member) == after
     assert audit(container) == []
 
@@ -93,3 +95,27 @@ def test_the_job_loop_runs_due_jobs_in_the_background(
     finally:
         loop.stop()
     assert balance(container, program, member).available == 80
+
+
+def test_expiry_reminders_are_sent_once_per_reminder_day(container: Container) -> None:
+    config = {
+        "wallets": {
+            "points": {
+                "expiry": {"mode": "after_earn", "months": 1, "round": "end_of_month"},
+                "reminder_days": [7, 1],
+            }
+        }
+    }
+    program = new_program(container, slug="remind", config=config)
+    member = new_member(container, program)
+    in_ledger(container, program, lambda c: ledger.earn(c, member, wallet="points", amount=40))
+    # earned 7 March (Paris): expires 1 May 00:00 Paris; reminders on 24 and 30 April
+    for day, expected in ((23, 0), (24, 1), (24, 0), (30, 1)):
+        now = datetime(2026, 4, day, 12, 0, tzinfo=UTC)
+        assert jobs.run_due(container.uow, now).done["remind"]["reminders"] == expected, day
+    with container.engine.connect() as conn:
+        facts = conn.execute(
+            sa.select(t.outbox.c.payload).where(t.outbox.c.type == "points.expiring")
+        ).all()
+    assert sorted(f.payload["days_before"] for f in facts) == [1, 7]
+    assert {f.payload["amount"] for f in facts} == {40}

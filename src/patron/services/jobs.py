@@ -11,19 +11,19 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
-from patron.services import events, ledger_jobs, rewards, tiers
+from patron.services import events, ledger_jobs, outbox, rewards, tiers
 from patron.services.ledger import Context
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
 from patron.services.transactions import run_in_transaction
 
-JOBS = ("release", "expire", "tiers", "vouchers", "birthdays")
+JOBS = ("release", "expire", "reminders", "tiers", "vouchers", "birthdays")
 
 
 @dataclass(slots=True)
@@ -63,6 +63,9 @@ def run_due(uow_factory: UnitOfWorkFactory, now: datetime, *, program: str | Non
             report.add(slug, "release", done)
         while done := _batch(uow_factory, clock, target, lambda c: ledger_jobs.expire_due(c, now)):
             report.add(slug, "expire", done)
+        report.add(
+            slug, "reminders", _batch(uow_factory, clock, target, lambda c: reminders(c, now))
+        )
         report.add(slug, "tiers", _tiers(uow_factory, clock, target, now))
         vouchers = _batch(uow_factory, clock, target, lambda c: rewards.expire_vouchers(c, now))
         report.add(slug, "vouchers", vouchers)
@@ -134,3 +137,39 @@ def _birthdays(
         if last is None:
             return awarded
         after = last
+
+
+def reminders(ctx: Context, now: datetime) -> int:
+    """``points.expiring`` facts for points expiring in each wallet's ``reminder_days``, once
+    per member, wallet, expiry day and reminder (the fact's subject names all four)."""
+    zone = ZoneInfo(ctx.program.timezone)
+    today = now.astimezone(zone).date()
+    sent = 0
+    for code, wallet in ctx.config.wallets.items():
+        for days in wallet.reminder_days:
+            day = today + timedelta(days=days)
+            start = datetime(day.year, day.month, day.day, tzinfo=zone)
+            lots = ctx.uow.ledger.expiring_between(
+                ctx.program.id, code, start, start + timedelta(days=1)
+            )
+            totals: dict[str, int] = {}
+            for member_id, _, amount in lots:
+                totals[member_id] = totals.get(member_id, 0) + amount
+            for member_id, amount in totals.items():
+                subject = f"{member_id}:{code}:{day.isoformat()}:{days}"
+                if ctx.uow.outbox.exists(ctx.program.id, "points.expiring", subject):
+                    continue
+                outbox.emit(
+                    ctx,
+                    "points.expiring",
+                    subject,
+                    {
+                        "member_id": member_id,
+                        "wallet": code,
+                        "amount": amount,
+                        "expires_on": day.isoformat(),
+                        "days_before": days,
+                    },
+                )
+                sent += 1
+    return sent

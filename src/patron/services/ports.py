@@ -161,6 +161,12 @@ class LedgerRepository(Protocol):
         """Sum of the member's entry amounts of ``types`` with ``since <= occurred_at < until``."""
         ...
 
+    def expiring_between(
+        self, program_id: str, wallet: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime, int]]:
+        """(member, expires_at, amount) of available lots expiring in ``[start, end)``."""
+        ...
+
     def verify(self, program_id: str | None) -> list[Violation]:
         """Recompute every balance from the postings and check every ledger invariant."""
         ...
@@ -365,6 +371,7 @@ class OutboxEvent:
 class OutboxRepository(Protocol):
     def add(self, event: OutboxEvent) -> None: ...
     def pending(self, program_id: str, limit: int) -> list[OutboxEvent]: ...
+    def exists(self, program_id: str, event_type: str, subject: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,6 +278,24 @@ class SqlLedgerRepository:
         stmt = sa.select(sa.func.coalesce(sa.func.sum(_e.amount), 0)).where(*conditions)
         return int(self._conn.execute(stmt).scalar_one())
 
+    def expiring_between(
+        self, program_id: str, wallet: str, start: datetime, end: datetime
+    ) -> list[tuple[str, datetime, int]]:
+        stmt = (
+            sa.select(_l.member_id, _l.expires_at, sa.func.sum(_l.remaining))
+            .where(
+                _l.program_id == program_id,
+                _l.wallet == wallet,
+                _l.remaining > 0,
+                _l.pending.is_(False),
+                _l.expires_at >= start,
+                _l.expires_at < end,
+            )
+            .group_by(_l.member_id, _l.expires_at)
+            .order_by(_l.member_id, _l.expires_at)
+        )
+        return [(r[0], r[1], int(r[2])) for r in self._conn.execute(stmt)]
+
     def verify(self, program_id: str | None) -> list[Violation]:
         return verify_ledger(self._conn, program_id)
 

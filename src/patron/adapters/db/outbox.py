@@ -29,3 +29,11 @@ class SqlOutboxRepository:
             .limit(limit)
         )
         return [OutboxEvent(**row._asdict()) for row in rows]
+
+    def exists(self, program_id: str, event_type: str, subject: str) -> bool:
+        found = self._conn.execute(
+            sa.select(_o.id)
+            .where(_o.program_id == program_id, _o.type == event_type, _o.subject == subject)
+            .limit(1)
+        ).first()
+        return found is not None
