@@ -75,7 +75,9 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     shape = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
     assert shape["tier"]["code"] == "vib"
     with container.engine.connect() as conn:
-        facts = conn.execute(sa.select(t.outbox.c.type, t.outbox.c.payload)).all()
+        facts = conn.execute(
+            sa.select(t.outbox.c.type, t.outbox.c.payload).where(t.outbox.c.type == "tier.changed")
+        ).all()
     assert [(f.type, f.payload["to"], f.payload["cause"]) for f in facts] == [
         ("tier.changed", "vib", "purchase")
     ]

@@ -34,6 +34,7 @@ from patron.domain.ids import new_id
 from patron.domain.ledger import Balance, Change, Entry, Header
 from patron.domain.members import Member
 from patron.domain.programs import Program
+from patron.services import outbox
 from patron.services.ports import BalanceKey, Clock, UnitOfWork
 from patron.services.programs import load_config
 
@@ -139,6 +140,7 @@ def replay(
 
 def _save(ctx: Context, change: Change, locked: dict[BalanceKey, Balance]) -> Posted:
     ctx.uow.ledger.save(ctx.program.id, change)
+    outbox.entries(ctx, change.entries)
     after = dict(locked)
     for balance in change.balances:
         after[(balance.member_id, balance.wallet)] = balance

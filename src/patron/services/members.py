@@ -25,7 +25,7 @@ from patron.domain.members import (
     merge_attributes,
 )
 from patron.domain.programs import Program
-from patron.services import audit
+from patron.services import audit, outbox
 from patron.services.ports import Clock, MemberFilter, UnitOfWork
 
 REFERRAL_CODE_LENGTH = 8
@@ -99,6 +99,14 @@ def enrol_member(
         target=("member", member.id),
         at=now,
         after=snapshot(member),
+    )
+    outbox.record(
+        uow,
+        program.id,
+        now,
+        "member.enrolled",
+        member.id,
+        {"member_id": member.id, "external_id": member.external_id},
     )
     return member
 
@@ -199,6 +207,14 @@ def update_member(
         at=now,
         before={k: before[k] for k in sorted(changed)},
         after={k: after[k] for k in sorted(changed)},
+    )
+    outbox.record(
+        uow,
+        program.id,
+        now,
+        "member.updated",
+        current.id,
+        {"member_id": current.id, "changed": sorted(changed)},
     )
     return updated
 

@@ -6,21 +6,68 @@ change committed; delivery to webhooks and message channels happens after commit
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from patron.domain.ids import new_id
-from patron.services.ledger import Context
-from patron.services.ports import OutboxEvent
+from patron.domain.ledger import Entry
+from patron.services.ports import OutboxEvent, UnitOfWork
+
+if TYPE_CHECKING:
+    from patron.services.ledger import Context
+
+
+ENTRY_FACTS = {
+    "earn": "points.earned",
+    "release": "points.released",
+    "redeem": "points.redeemed",
+    "expire": "points.expired",
+    "adjust": "points.adjusted",
+    "transfer": "points.transferred",
+}
+"""The fact each kind of ledger entry publishes (refunds publish ``purchase.refunded``,
+referrals ``referral.completed``, cancellations ``redemption.cancelled``)."""
 
 
 def emit(ctx: Context, event_type: str, subject: str | None, payload: dict[str, Any]) -> None:
-    ctx.uow.outbox.add(
+    record(ctx.uow, ctx.program.id, ctx.clock.now(), event_type, subject, payload)
+
+
+def record(
+    uow: UnitOfWork,
+    program_id: str,
+    at: datetime,
+    event_type: str,
+    subject: str | None,
+    payload: dict[str, Any],
+) -> None:
+    uow.outbox.add(
         OutboxEvent(
             id=new_id(),
-            program_id=ctx.program.id,
+            program_id=program_id,
             type=event_type,
             subject=subject,
             payload=payload,
-            occurred_at=ctx.clock.now(),
+            occurred_at=at,
         )
     )
+
+
+def entries(ctx: Context, posted: list[Entry]) -> None:
+    for entry in posted:
+        fact = ENTRY_FACTS.get(entry.type)
+        if fact is not None:
+            emit(
+                ctx,
+                fact,
+                entry.member_id,
+                {
+                    "member_id": entry.member_id,
+                    "entry_id": entry.id,
+                    "wallet": entry.wallet,
+                    "amount": entry.amount,
+                    "status": entry.status,
+                    "reference": entry.reference,
+                    "occurred_at": entry.occurred_at.isoformat(),
+                },
+            )

@@ -18,7 +18,7 @@ from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFail
 from patron.domain.ids import new_id
 from patron.domain.rules import Purchase
 from patron.domain.rules import refunds as rules
-from patron.services import ledger, purchases, referrals, tiers
+from patron.services import ledger, outbox, purchases, referrals, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredPurchase, StoredRefund
 from patron.services.programs import load_config_version
@@ -127,6 +127,17 @@ def refund(
         recorded_at=ctx.clock.now(),
     )
     ctx.uow.purchases.add_refund(record)
+    outbox.emit(
+        ctx,
+        "purchase.refunded",
+        stored.member_id,
+        {
+            "purchase": stored.external_id,
+            "refund": external_id,
+            "member_id": stored.member_id,
+            "clawed_back": record.result["clawed_back"],
+        },
+    )
     if stored.member_id is not None:
         tiers.reevaluate(ctx, stored.member_id, cause="refund", reference=external_id)
         referrals.on_refund(ctx, stored, _eligible_share(stored, bought, after_left))
