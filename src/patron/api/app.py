@@ -24,6 +24,7 @@ from patron.api.routes import (
     purchases,
     referrals,
     rewards,
+    segments,
     tiers,
 )
 from patron.bootstrap import Container, build
@@ -67,5 +68,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(tiers.router)
     app.include_router(rewards.router)
     app.include_router(referrals.router)
+    app.include_router(segments.router)
     app.include_router(audit.router)
     return app

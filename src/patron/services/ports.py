@@ -394,6 +394,22 @@ class ReferralRepository(Protocol):
     def of_referrer(self, referrer_id: str) -> list[Referral]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    id: str
+    program_id: str
+    code: str
+    name: str
+    filter: dict[str, Any]
+    created_at: datetime
+
+
+class SegmentRepository(Protocol):
+    def add(self, segment: Segment) -> None: ...
+    def get(self, program_id: str, code: str) -> Segment | None: ...
+    def all(self, program_id: str) -> list[Segment]: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -419,6 +435,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def referrals(self) -> ReferralRepository: ...
+    @property
+    def segments(self) -> SegmentRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

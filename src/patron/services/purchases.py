@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from patron.domain.audit import SYSTEM
 from patron.domain.config import ProgramConfig
 from patron.domain.errors import (
     AlreadyClaimed,
@@ -36,11 +37,21 @@ from patron.domain.rules import (
     evaluate_purchase,
     period_key,
 )
-from patron.services import ledger, members, referrals, tiers
+from patron.services import ledger, members, referrals, segments, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
 
 MEMBER_REFS = ("id", "external_id", "email", "phone", "card_number")
+
+
+class _Now:
+    """A clock stopped at the moment being evaluated."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +105,16 @@ def member_state(
         assert period is not None
         key = (rule_id, period_key(period.period, moment.astimezone(zone)))
         counts[key] = counts.get(key, 0) + 1
+    wanted = {code for rule in config.rules for code in rule.segments or []}
+    in_segments = (
+        segments.member_segments(Context(uow, _Now(at), SYSTEM, program), member, wanted)
+        if wanted
+        else frozenset()
+    )
     return MemberState(
         member_id=member.id,
         tier_code=member.tier_code,
+        segments=in_segments,
         purchases_before=uow.purchases.count_for_member(member.id),
         attributes=member.attributes,
         rule_counts=counts,

@@ -62,6 +62,8 @@ def _integrity(message: str, constraint: str) -> PatronError | Exception:
         # Two requests with one business key raced past the check; run the loser again and it
         # finds the winner's row and replays (or reports a conflict) like any later resend.
         return RetryableError(message)
+    if "segments" in text and "code" in text:
+        return Conflict("a segment with this code already exists in this program")
     if "rewards" in text and "code" in text:
         return RewardCodeTaken("a reward with this code already exists in this program")
     if "programs" in text and "slug" in text:

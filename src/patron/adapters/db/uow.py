@@ -28,6 +28,7 @@ from patron.adapters.db.repositories import (
     SqlProgramRepository,
 )
 from patron.adapters.db.rewards import SqlRewardRepository
+from patron.adapters.db.segments import SqlSegmentRepository
 from patron.adapters.db.tiers import SqlTierRepository
 
 
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self.rewards = SqlRewardRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.referrals = SqlReferralRepository(conn)
+        self.segments = SqlSegmentRepository(conn)
         return self
 
     @property
