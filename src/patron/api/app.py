@@ -17,6 +17,7 @@ from patron.api.rendering import JsonResponse
 from patron.api.routes import (
     audit,
     events,
+    grants,
     health,
     ledger,
     members,
@@ -69,5 +70,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(rewards.router)
     app.include_router(referrals.router)
     app.include_router(segments.router)
+    app.include_router(grants.router)
     app.include_router(audit.router)
     return app

@@ -410,6 +410,30 @@ class SegmentRepository(Protocol):
     def all(self, program_id: str) -> list[Segment]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BulkGrant:
+    """A bulk grant: ``amount`` of ``wallet`` to each of ``members``, once each."""
+
+    id: str
+    program_id: str
+    external_id: str
+    fingerprint: str
+    wallet: str
+    amount: int
+    reason: str
+    members: list[str]
+    status: str
+    granted: int
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class GrantRepository(Protocol):
+    def add(self, grant: BulkGrant) -> None: ...
+    def get(self, program_id: str, external_id: str) -> BulkGrant | None: ...
+    def progress(self, grant_id: str, granted: int, status: str, at: datetime | None) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -437,6 +461,8 @@ class UnitOfWork(Protocol):
     def referrals(self) -> ReferralRepository: ...
     @property
     def segments(self) -> SegmentRepository: ...
+    @property
+    def grants(self) -> GrantRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

@@ -48,6 +48,8 @@ _BUSINESS_KEYS = (
     "activity_events.program_id, activity_events.external_id",
     "uq_refunds_program_id_external_id",
     "refunds.program_id, refunds.external_id",
+    "uq_grants_program_id_external_id",
+    "grants.program_id, grants.external_id",
 )
 
 

@@ -467,3 +467,23 @@ segments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("program_id", "code"),
 )
+
+# --- bulk grants ----------------------------------------------------------------------------
+
+grants = sa.Table(
+    "grants",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("wallet", sa.String(32), nullable=False),
+    sa.Column("amount", BIG, nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("members", JsonDoc, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("granted", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("program_id", "external_id"),
+)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
+from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(conn)
         self.referrals = SqlReferralRepository(conn)
         self.segments = SqlSegmentRepository(conn)
+        self.grants = SqlGrantRepository(conn)
         return self
 
     @property

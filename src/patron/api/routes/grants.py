@@ -1,0 +1,103 @@
+"""Bulk grants: an amount to a list of members or a segment, each credited once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
+
+from patron.api.deps import ProgramCaller, in_program
+from patron.api.rendering import JsonResponse
+from patron.domain.errors import FieldError, NotFound, ValidationFailed
+from patron.domain.money import from_minor, to_minor
+from patron.services import grants
+from patron.services.ledger import Context
+from patron.services.ports import BulkGrant, UnitOfWork
+from patron.services.transactions import fingerprint, run_in_transaction, run_read
+
+router = APIRouter(prefix="/v1/programs/{program}/grants", tags=["grants"])
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class GrantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: Text
+    wallet: Text
+    amount: StrictInt | StrictStr | StrictFloat
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    members: Annotated[list[Text], Field(min_length=1, max_length=100_000)] | None = None
+    segment: Text | None = None
+
+
+def _render(grant: BulkGrant, money: bool, exponent: int) -> dict[str, Any]:
+    return {
+        "id": grant.id,
+        "external_id": grant.external_id,
+        "wallet": grant.wallet,
+        "amount": from_minor(grant.amount, exponent) if money else grant.amount,
+        "status": grant.status,
+        "members": len(grant.members),
+        "granted": grant.granted,
+        "finished_at": grant.finished_at.isoformat() if grant.finished_at else None,
+    }
+
+
+@router.post("", status_code=201)
+def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust"))) -> Response:
+    """Start (or resume) a grant and run it to the end; resending the same external_id
+    resumes it and answers 200."""
+    document = body.model_dump(mode="json")
+    digest = fingerprint("grant", "", document)
+    box = who.container
+
+    def begin(uow: UnitOfWork) -> tuple[BulkGrant, bool, bool]:
+        ctx = Context(uow, box.clock, who.actor, who.program)
+        wallet = ctx.wallet(body.wallet)
+        if wallet.is_money:
+            amount = to_minor(body.amount, who.program.currency_exponent)
+        elif isinstance(body.amount, int):
+            amount = body.amount
+        else:
+            raise ValidationFailed([FieldError("amount", "points are whole numbers")])
+        grant, existed = grants.start(
+            ctx,
+            external_id=body.external_id,
+            fingerprint=digest,
+            wallet=body.wallet,
+            amount=amount,
+            reason=body.reason,
+            member_ids=body.members,
+            segment=body.segment,
+        )
+        return grant, existed, wallet.is_money
+
+    _, existed, money = run_in_transaction(box.uow, begin)
+    done = grants.run(box.uow, box.clock, who.actor, who.program, body.external_id)
+    body_out = _render(done, money, who.program.currency_exponent)
+    return JsonResponse(body_out, status_code=200 if existed else 201)
+
+
+@router.get("/{external_id}")
+def progress(
+    external_id: str, who: ProgramCaller = Depends(in_program("members.read"))
+) -> Response:
+    def read(uow: UnitOfWork) -> dict[str, Any]:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        found = uow.grants.get(who.program.id, external_id)
+        if found is None:
+            raise NotFound(f"no grant {external_id!r} in this program")
+        money = ctx.config.wallets[found.wallet].is_money
+        return _render(found, money, who.program.currency_exponent)
+
+    return JsonResponse(run_read(who.container.uow, read))
