@@ -16,6 +16,7 @@ from patron.api import problems
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
     audit,
+    campaigns,
     events,
     grants,
     health,
@@ -71,5 +72,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(referrals.router)
     app.include_router(segments.router)
     app.include_router(grants.router)
+    app.include_router(campaigns.router)
     app.include_router(audit.router)
     return app

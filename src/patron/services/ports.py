@@ -434,6 +434,34 @@ class GrantRepository(Protocol):
     def progress(self, grant_id: str, granted: int, status: str, at: datetime | None) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: str
+    program_id: str
+    code: str
+    name: str
+    start: datetime
+    end: datetime
+    audience: dict[str, Any]
+    rules: list[dict[str, Any]]
+    budget: int | None
+    status: str
+    created_at: datetime
+
+
+class CampaignRepository(Protocol):
+    def add(self, campaign: Campaign) -> None: ...
+    def update(self, campaign: Campaign) -> None: ...
+    def get(self, program_id: str, code: str) -> Campaign | None: ...
+    def live(self, program_id: str, at: datetime) -> list[Campaign]:
+        """Active campaigns whose window holds ``at``."""
+        ...
+
+    def awarded(self, program_id: str, rule_prefix: str) -> tuple[int, int]:
+        """(points awarded, members reached) by rules whose id starts with ``rule_prefix``."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -463,6 +491,8 @@ class UnitOfWork(Protocol):
     def segments(self) -> SegmentRepository: ...
     @property
     def grants(self) -> GrantRepository: ...
+    @property
+    def campaigns(self) -> CampaignRepository: ...
 
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...

@@ -8,7 +8,7 @@ and each sees the state left by the one before (first purchase, limits, tier).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,7 @@ from patron.domain.rules import (
     evaluate_purchase,
     period_key,
 )
-from patron.services import ledger, members, referrals, segments, tiers
+from patron.services import campaigns, ledger, members, referrals, segments, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
 
@@ -125,11 +125,14 @@ def member_state(
 def evaluate(
     ctx: Context, purchase: Purchase, member: Member | None, *, for_write: bool = True
 ) -> Evaluation:
+    config, campaign_budgets = campaigns.extend(ctx, ctx.config, member, purchase.occurred_at)
     state = member_state(
-        ctx.uow, ctx.program, ctx.config, member, purchase.occurred_at, for_write=for_write
+        ctx.uow, ctx.program, config, member, purchase.occurred_at, for_write=for_write
     )
+    if campaign_budgets:
+        state = replace(state, budget_used={**state.budget_used, **campaign_budgets})
     return evaluate_purchase(
-        ctx.config,
+        config,
         state,
         purchase,
         timezone=ctx.program.timezone,

@@ -18,7 +18,7 @@ from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFail
 from patron.domain.ids import new_id
 from patron.domain.rules import Purchase
 from patron.domain.rules import refunds as rules
-from patron.services import ledger, outbox, purchases, referrals, tiers
+from patron.services import campaigns, ledger, outbox, purchases, referrals, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredPurchase, StoredRefund
 from patron.services.programs import load_config_version
@@ -66,6 +66,16 @@ def refund(
     if request.lines and request.amount is not None:
         raise ValidationFailed([FieldError("amount", "give lines or an amount, not both")])
     config = load_config_version(ctx.uow, ctx.program, stored.config_version)
+    for code in sorted(
+        {
+            a["rule_id"].split(".")[1]
+            for a in stored.result["awards"]
+            if a["rule_id"].startswith("c.")
+        }
+    ):
+        campaign = ctx.uow.campaigns.get(ctx.program.id, code)
+        if campaign is not None:  # the campaign's rules, as they awarded this purchase
+            config = campaigns.with_campaign(config, code, campaign.rules, campaign.budget)
     bought = purchases.purchase_of(stored)
     left = rules.initial(bought)
     for previous in ctx.uow.purchases.refunds_of(stored.id):

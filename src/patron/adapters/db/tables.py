@@ -487,3 +487,23 @@ grants = sa.Table(
     sa.Column("finished_at", UtcDateTime, nullable=True),
     sa.UniqueConstraint("program_id", "external_id"),
 )
+
+# --- campaigns ------------------------------------------------------------------------------
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("audience", JsonDoc, nullable=False),
+    sa.Column("rules", JsonDoc, nullable=False),
+    sa.Column("budget", BIG, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("program_id", "code"),
+    sa.Index("ix_campaigns_program_id_start", "program_id", "start"),
+)

@@ -14,6 +14,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
+from patron.adapters.db.campaigns import SqlCampaignRepository
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.referrals = SqlReferralRepository(conn)
         self.segments = SqlSegmentRepository(conn)
         self.grants = SqlGrantRepository(conn)
+        self.campaigns = SqlCampaignRepository(conn)
         return self
 
     @property

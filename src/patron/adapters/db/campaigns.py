@@ -1,0 +1,60 @@
+"""Storage of campaigns, and their results from the awards they gave."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from patron.adapters.db import tables as t
+from patron.services.ports import Campaign
+
+_c = t.campaigns.c
+_a = t.purchase_awards.c
+_COLUMNS = [f.name for f in fields(Campaign)]
+
+
+class SqlCampaignRepository:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, campaign: Campaign) -> None:
+        self._conn.execute(t.campaigns.insert(), [{n: getattr(campaign, n) for n in _COLUMNS}])
+
+    def update(self, campaign: Campaign) -> None:
+        values = {n: getattr(campaign, n) for n in _COLUMNS if n not in ("id", "program_id")}
+        self._conn.execute(t.campaigns.update().where(_c.id == campaign.id).values(**values))
+
+    def get(self, program_id: str, code: str) -> Campaign | None:
+        row = self._conn.execute(
+            sa.select(*(_c[n] for n in _COLUMNS)).where(
+                _c.program_id == program_id, _c.code == code
+            )
+        ).first()
+        return Campaign(**row._asdict()) if row else None
+
+    def live(self, program_id: str, at: datetime) -> list[Campaign]:
+        rows = self._conn.execute(
+            sa.select(*(_c[n] for n in _COLUMNS))
+            .where(
+                _c.program_id == program_id,
+                _c.status == "active",
+                _c.start <= at,
+                _c.end > at,
+            )
+            .order_by(_c.code)
+        )
+        return [Campaign(**row._asdict()) for row in rows]
+
+    def awarded(self, program_id: str, rule_prefix: str) -> tuple[int, int]:
+        row = self._conn.execute(
+            sa.select(
+                sa.func.coalesce(sa.func.sum(_a.amount), 0),
+                sa.func.count(sa.distinct(_a.member_id)),
+            ).where(
+                _a.program_id == program_id, _a.rule_id.startswith(rule_prefix, autoescape=True)
+            )
+        ).one()
+        return int(row[0]), int(row[1])
