@@ -18,7 +18,7 @@ from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
 from patron.services import events, ledger_jobs, outbox, rewards, tiers
-from patron.services.ledger import Context
+from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
 from patron.services.transactions import run_in_transaction
@@ -36,14 +36,6 @@ class Report:
         self.done[program][job] += count
 
 
-class _FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
 def birthdays_on(local: datetime) -> list[tuple[int, int]]:
     """(month, day) birthdays celebrated on this local date: 29 February is celebrated on
     28 February in common years."""
@@ -55,7 +47,7 @@ def birthdays_on(local: datetime) -> list[tuple[int, int]]:
 
 def run_due(uow_factory: UnitOfWorkFactory, now: datetime, *, program: str | None = None) -> Report:
     """Run every job due at ``now`` for one program (slug or id) or for all of them."""
-    clock = _FixedClock(now)
+    clock = StoppedClock(now)
     report = Report(now)
     for target in _programs(uow_factory, program):
         slug = target.slug

@@ -54,6 +54,16 @@ class Posted:
         return self.entries[0]
 
 
+class StoppedClock:
+    """A clock stopped at one moment: jobs and evaluations run "as of" an explicit ``now``."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What every ledger use case needs: storage, time, who, which program and configuration."""
@@ -212,8 +222,10 @@ def debit(
     reference: str | None = None,
     reason: str | None = None,
     destination: str = ledger.REDEEMED,
+    member: Member | None = None,
 ) -> Posted:
     """Take ``amount`` from the available balance, soonest-expiring lots first.
+    ``member``, when the caller already loaded it in this transaction, spares a read.
 
     Raises: ValidationFailed, MemberNotFound, MemberInactive, MemberFrozen, InsufficientBalance,
     BusinessKeyConflict.
@@ -226,7 +238,10 @@ def debit(
     )
     if earlier:
         return earlier
-    member_for(ctx, member_id, debit=True)
+    if member is None or member.id != member_id:
+        member_for(ctx, member_id, debit=True)
+    else:
+        can_move(member, debit=True)
     header = ctx.header(entry_type, ctx.clock.now(), key=key, reference=reference, reason=reason)
     change = ledger.debit(
         locked[(member_id, wallet)],

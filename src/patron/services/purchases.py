@@ -38,20 +38,10 @@ from patron.domain.rules import (
     period_key,
 )
 from patron.services import campaigns, ledger, members, referrals, segments, tiers
-from patron.services.ledger import Context
+from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
 
 MEMBER_REFS = ("id", "external_id", "email", "phone", "card_number")
-
-
-class _Now:
-    """A clock stopped at the moment being evaluated."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +97,7 @@ def member_state(
         counts[key] = counts.get(key, 0) + 1
     wanted = {code for rule in config.rules for code in rule.segments or []}
     in_segments = (
-        segments.member_segments(Context(uow, _Now(at), SYSTEM, program), member, wanted)
+        segments.member_segments(Context(uow, StoppedClock(at), SYSTEM, program), member, wanted)
         if wanted
         else frozenset()
     )

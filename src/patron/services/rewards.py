@@ -188,6 +188,7 @@ def redeem(ctx: Context, member_id: str, code: str) -> Redeemed:
         amount=reward.cost_amount,
         reference=redemption_id,
         reason=f"reward {reward.code}",
+        member=member,
     )
     if reward.kind == "credit":
         _credit(ctx, member_id, reward, redemption_id)

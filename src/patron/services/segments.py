@@ -20,6 +20,7 @@ from patron.domain.members import Member
 from patron.domain.segments import MemberFacts, SegmentFilter, matches
 from patron.services.ledger import Context
 from patron.services.ports import MemberFilter, Segment
+from patron.services.tier_metric import net_purchases
 
 SCAN = 500
 
@@ -62,16 +63,11 @@ def parse_filter(document: Any) -> SegmentFilter:
 
 
 def facts(ctx: Context, member: Member) -> MemberFacts:
-    bought = ctx.uow.purchases.of_member(member.id, None, None)
-    count, spend_minor, last = 0, 0, None
-    for purchase in bought:
-        refunded = sum(
-            r.result["eligible_refunded"] for r in ctx.uow.purchases.refunds_of(purchase.id)
-        )
-        spend_minor += purchase.eligible_amount - refunded
-        if purchase.eligible_amount == 0 or refunded < purchase.eligible_amount:
-            count += 1
-            last = purchase.occurred_at if last is None or purchase.occurred_at > last else last
+    bought = net_purchases(ctx.uow, member.id, None, None)
+    standing = [p.purchase for p in bought if p.standing]
+    spend_minor = sum(p.eligible_left for p in bought)
+    count = len(standing)
+    last = max((p.occurred_at for p in standing), default=None)
     balances = {b.wallet: b for b in ctx.uow.ledger.balances(ctx.program.id, [member.id])}
     points = balances.get("points")
     return MemberFacts(

@@ -31,14 +31,15 @@ def reevaluate(
     if tiers is None:
         return None
     held = ctx.uow.tiers.held(member_id)
-    now_standing, best = _standing(ctx, tiers, member_id, held)
+    now_standing, best, _ = _standing(ctx, tiers, member_id, held)
     return _hold(ctx, member_id, held, now_standing, best, cause=cause, reference=reference)
 
 
 def _standing(
     ctx: Context, tiers: Tiers, member_id: str, held: HeldTier | None
-) -> tuple[Standing, str]:
-    """The tier the member holds now, computed afresh, and the best level ever reached."""
+) -> tuple[Standing, str, Decimal]:
+    """The tier the member holds now, computed afresh, the best level ever reached, and the
+    metric of the current window."""
     now = ctx.clock.now()
     current = metric(ctx.uow, ctx.program, tiers, member_id, now)
     before = previous_window(tiers, now, ctx.program.timezone)
@@ -60,7 +61,7 @@ def _standing(
         best_ever=best,
         grants=ctx.uow.tiers.grants(member_id),
     )
-    return now_standing, best
+    return now_standing, best, current
 
 
 def _hold(
@@ -174,9 +175,8 @@ def progress(ctx: Context, member_id: str) -> Progress:
     if tiers is None:
         raise ValidationFailed([FieldError("tiers", "this program has no tiers")])
     now = ctx.clock.now()
-    so_far = metric(ctx.uow, ctx.program, tiers, member_id, now)
     held = ctx.uow.tiers.held(member_id)
-    computed, best = _standing(ctx, tiers, member_id, held)
+    computed, best, so_far = _standing(ctx, tiers, member_id, held)
     since = held.since if held and held.code == computed.code else now
     held = HeldTier(member_id, computed.code, since, computed.until, computed.cause, best)
     current = tiers.level(held.code) or tiers.levels[0]

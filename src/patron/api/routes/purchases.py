@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -61,6 +62,24 @@ def _balances(
     return wallet_views(uow, who.program, [member_id])[member_id]
 
 
+def _respond_result(
+    request: Request,
+    who: ProgramCaller,
+    action: Callable[[UnitOfWork], _Answer],
+    document: dict[str, Any],
+) -> Response:
+    """Answer a PurchaseResult: 201 when the write happened now, 200 when it had already."""
+    exponent = who.program.currency_exponent
+    return respond(
+        request,
+        who,
+        action,
+        lambda a: render_result(a.result, exponent, a.balances),
+        status=lambda a: 200 if a.replayed else 201,
+        body=document,
+    )
+
+
 @router.post("", status_code=201)
 def record(
     body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
@@ -77,15 +96,7 @@ def record(
         member_id = done.purchase.member_id
         return _Answer(done.purchase.result, done.replayed, _balances(uow, who, member_id))
 
-    exponent = who.program.currency_exponent
-    return respond(
-        request,
-        who,
-        action,
-        lambda a: render_result(a.result, exponent, a.balances),
-        status=lambda a: 200 if a.replayed else 201,
-        body=document,
-    )
+    return _respond_result(request, who, action, document)
 
 
 @router.post("/preview")
@@ -184,12 +195,4 @@ def claim(
         balances = _balances(uow, who, done.purchase.member_id)
         return _Answer(done.purchase.result, done.replayed, balances)
 
-    exponent = who.program.currency_exponent
-    return respond(
-        request,
-        who,
-        action,
-        lambda a: render_result(a.result, exponent, a.balances),
-        status=lambda a: 200 if a.replayed else 201,
-        body=document,
-    )
+    return _respond_result(request, who, action, document)
