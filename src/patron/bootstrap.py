@@ -14,8 +14,9 @@ from patron.adapters.clock import SystemClock
 from patron.adapters.db import migrate
 from patron.adapters.db.engine import make_engine
 from patron.adapters.db.uow import SqlUnitOfWorkFactory
+from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
-from patron.services.ports import Clock
+from patron.services.ports import Clock, WebhookSender
 
 
 @dataclass
@@ -23,10 +24,14 @@ class Container:
     settings: Settings
     engine: Engine
     uow: SqlUnitOfWorkFactory
+    webhooks: WebhookSender
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
         self.engine.dispose()
+        close = getattr(self.webhooks, "close", None)
+        if close is not None:
+            close()
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -39,5 +44,6 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         settings=settings,
         engine=engine,
         uow=SqlUnitOfWorkFactory(engine),
+        webhooks=HttpWebhookSender(allow_private=settings.webhooks_allow_private_targets),
         clock=clock or SystemClock(),
     )

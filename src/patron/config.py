@@ -34,6 +34,17 @@ class Settings(BaseSettings):
         "worker` processes run them.",
     )
     jobs_interval_seconds: float = Field(default=60, gt=0, le=86_400)
+    webhooks_interval_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=3_600,
+        description="How often a job loop sends due webhooks between full job runs.",
+    )
+    webhooks_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback and private networks (development only: "
+        "in production this would let a webhook reach internal services).",
+    )
 
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:

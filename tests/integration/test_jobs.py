@@ -34,13 +34,21 @@ def test_a_second_run_with_the_same_now_changes_nothing(
     in_ledger(container, program, lambda c: ledger.earn(c, member, wallet="points", amount=80))
     later = datetime(2026, 3, 21, 12, 0, tzinfo=UTC)  # pending window over, and her birthday
     clock.at = later
-    first = jobs.run_due(container.uow, later)
+    first = jobs.run_due(container.uow, later, sender=container.webhooks)
     assert first.done["club"]["release"] == 1
     assert first.done["club"]["birthdays"] == 1
+    assert first.done["club"]["outbox"] >= 2  # points.released, points.earned, ...
     after = balance(container, program, member)
     assert (after.available, after.pending) == (80 + 250, 0)
-    second = jobs.run_due(container.uow, later)
-    assert second.done["club"] == {"reminders": 0, "tiers": 1, "vouchers": 0, "birthdays": 0}
+    second = jobs.run_due(container.uow, later, sender=container.webhooks)
+    assert second.done["club"] == {
+        "reminders": 0,
+        "tiers": 1,
+        "vouchers": 0,
+        "birthdays": 0,
+        "outbox": 0,
+        "webhooks": 0,
+    }
     assert balance(container, program, member) == after
     assert audit(container) == []
 

@@ -28,6 +28,7 @@ from patron.api.routes import (
     rewards,
     segments,
     tiers,
+    webhooks,
 )
 from patron.bootstrap import Container, build
 
@@ -73,5 +74,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(segments.router)
     app.include_router(grants.router)
     app.include_router(campaigns.router)
+    app.include_router(webhooks.router)
     app.include_router(audit.router)
     return app

@@ -116,7 +116,8 @@ def jobs_run(
         None, "--now", help="run as of this ISO 8601 time (default: the clock)"
     ),
 ) -> None:
-    """Run every job due now (release, expire, tiers, vouchers, birthdays), then exit."""
+    """Run every job due now (release, expire, reminders, tiers, vouchers, birthdays, webhook
+    delivery, idempotency-key retention), then exit."""
     container = build()
     moment = container.clock.now()
     if now is not None:
@@ -128,7 +129,9 @@ def jobs_run(
         if moment.tzinfo is None:
             err.print("--now needs a UTC offset, e.g. 2026-03-01T00:00:00Z")
             raise typer.Exit(2)
-    report = guarded(lambda: jobs.run_due(container.uow, moment, program=program))
+    report = guarded(
+        lambda: jobs.run_due(container.uow, moment, program=program, sender=container.webhooks)
+    )
     out.print(f"jobs run as of {moment.isoformat()}")
     for slug, counts in report.done.items():
         line = ", ".join(f"{job} {count}" for job, count in counts.items())

@@ -29,6 +29,7 @@ Permission = Literal[
     "tiers.grant",
     "rewards.write",
     "redemptions.write",
+    "webhooks.manage",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))

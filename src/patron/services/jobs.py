@@ -17,13 +17,32 @@ from zoneinfo import ZoneInfo
 from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
-from patron.services import events, ledger_jobs, outbox, rewards, tiers
+from patron.services import events, ledger_jobs, outbox, rewards, tiers, webhooks
 from patron.services.ledger import Context, StoppedClock
-from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookSender
 from patron.services.programs import get_program
 from patron.services.transactions import run_in_transaction
 
-JOBS = ("release", "expire", "reminders", "tiers", "vouchers", "birthdays")
+JOBS = (
+    "release",
+    "expire",
+    "reminders",
+    "tiers",
+    "vouchers",
+    "birthdays",
+    "outbox",
+    "webhooks",
+    "idempotency_keys",
+)
+
+IDEMPOTENCY_RETENTION = timedelta(days=7)
+"""How long an ``Idempotency-Key`` is remembered: a client retrying for longer than this is
+treated as sending a new request (business keys such as a purchase's ``external_id`` are
+unique forever and still refuse a duplicate)."""
+
+PURGE_BATCH = 1000
+PLATFORM = "*"
+"""The report's name for work that belongs to no single program."""
 
 
 @dataclass(slots=True)
@@ -45,8 +64,16 @@ def birthdays_on(local: datetime) -> list[tuple[int, int]]:
     return days
 
 
-def run_due(uow_factory: UnitOfWorkFactory, now: datetime, *, program: str | None = None) -> Report:
-    """Run every job due at ``now`` for one program (slug or id) or for all of them."""
+def run_due(
+    uow_factory: UnitOfWorkFactory,
+    now: datetime,
+    *,
+    program: str | None = None,
+    sender: WebhookSender | None = None,
+) -> Report:
+    """Run every job due at ``now`` for one program (slug or id) or for all of them.
+
+    Without a ``sender`` webhook deliveries are prepared but not sent."""
     clock = StoppedClock(now)
     report = Report(now)
     for target in _programs(uow_factory, program):
@@ -62,7 +89,39 @@ def run_due(uow_factory: UnitOfWorkFactory, now: datetime, *, program: str | Non
         vouchers = _batch(uow_factory, clock, target, lambda c: rewards.expire_vouchers(c, now))
         report.add(slug, "vouchers", vouchers)
         report.add(slug, "birthdays", _birthdays(uow_factory, clock, target, now))
+        # Last, so the facts the jobs above wrote go out in the same run.
+        report.add(slug, "outbox", webhooks.fan_out(uow_factory, target.id, now))
+        if sender is not None:
+            report.add(slug, "webhooks", deliver_webhooks(uow_factory, sender, target.id, now))
+    if program is None:
+        report.add(PLATFORM, "idempotency_keys", purge_idempotency_keys(uow_factory, now))
     return report
+
+
+def deliver_webhooks(
+    uow_factory: UnitOfWorkFactory, sender: WebhookSender, program_id: str, now: datetime
+) -> int:
+    """Fan out new facts, then send what is due: the quick loop between full job runs."""
+    webhooks.fan_out(uow_factory, program_id, now)
+    return webhooks.deliver_due(uow_factory, sender, program_id, now)
+
+
+def run_webhooks(uow_factory: UnitOfWorkFactory, sender: WebhookSender, now: datetime) -> int:
+    """Deliver due webhooks of every program (the frequent tick of a worker)."""
+    return sum(
+        deliver_webhooks(uow_factory, sender, target.id, now)
+        for target in _programs(uow_factory, None)
+    )
+
+
+def purge_idempotency_keys(uow_factory: UnitOfWorkFactory, now: datetime) -> int:
+    purged = 0
+    before = now - IDEMPOTENCY_RETENTION
+    while done := run_in_transaction(
+        uow_factory, lambda uow: uow.idempotency.purge(before, PURGE_BATCH)
+    ):
+        purged += done
+    return purged
 
 
 def _batch(

@@ -387,3 +387,15 @@ class SqlIdempotencyRepository:
             .where(c.scope == scope, c.key == key)
             .values(status=status, body=body)
         )
+
+    def purge(self, before: datetime, limit: int) -> int:
+        c = t.idempotency_keys.c
+        found = self._conn.execute(
+            sa.select(c.scope, c.key).where(c.created_at < before).limit(limit)
+        )
+        old = [(row.scope, row.key) for row in found]
+        if old:
+            self._conn.execute(
+                t.idempotency_keys.delete().where(sa.tuple_(c.scope, c.key).in_(old))
+            )
+        return len(old)

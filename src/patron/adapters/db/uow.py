@@ -32,6 +32,7 @@ from patron.adapters.db.repositories import (
 from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.segments import SqlSegmentRepository
 from patron.adapters.db.tiers import SqlTierRepository
+from patron.adapters.db.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
         self.segments = SqlSegmentRepository(conn)
         self.grants = SqlGrantRepository(conn)
         self.campaigns = SqlCampaignRepository(conn)
+        self.webhooks = SqlWebhookRepository(conn, dialect)
         return self
 
     @property
