@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.bootstrap import Container
+from patron.cli.worker import JobLoop
 from patron.domain import webhooks as rules
 from patron.services import jobs, outbox, webhooks
 from tests.factories import MutableClock, auth, enrol
@@ -379,3 +380,19 @@ def test_old_idempotency_keys_are_forgotten(
     again = client.post("/v1/programs/shop/members", json=body, headers=headers)
     assert again.status_code == 409  # the key is gone, the email is still taken
     assert first.status_code == 201
+
+
+def test_the_job_loop_delivers_between_full_runs(
+    client: TestClient, shop: dict[str, str], local: Container, receiver: Receiver
+) -> None:
+    """`patron serve` and `patron worker`: facts go out within the short webhook interval,
+    long before the next full job run."""
+    subscribe(client, shop, receiver, ["member.enrolled"])
+    loop = JobLoop(local, interval=3600, webhook_interval=0.05)
+    loop.start()
+    try:
+        enrol(client, shop["pos"], program="shop", external_id="quick")
+        receiver.wait_for(1, timeout=10)
+    finally:
+        loop.stop()
+    assert receiver.received[0].json["data"]["external_id"] == "quick"
