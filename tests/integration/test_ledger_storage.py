@@ -12,7 +12,6 @@ from patron.bootstrap import Container
 from patron.cli.main import app
 from patron.domain.audit import CLI
 from patron.services import demo, ledger
-from patron.services.transactions import run_in_transaction
 from tests.ledger_support import audit, in_ledger, new_member, new_program
 
 
@@ -82,11 +81,33 @@ def runner(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
-def test_audit_is_clean_after_the_demo(container: Container, runner: CliRunner) -> None:
-    run_in_transaction(container.uow, lambda uow: demo.ensure_demo(uow, container.clock, CLI))
+def test_the_demo_tells_a_year_and_the_books_stay_clean(
+    container: Container, runner: CliRunner
+) -> None:
+    made = demo.ensure_demo(container.uow, container.clock, CLI, members=60)
+    story = made.story
+    assert story is not None
+    assert story.members == 60
+    assert story.purchases > 100
+    assert story.refunds > 0
+    assert story.redemptions > 0
+    with container.engine.connect() as conn:
+        types = {
+            row.type: row.n
+            for row in conn.execute(
+                sa.text("SELECT type, count(*) AS n FROM ledger_entries GROUP BY type")
+            )
+        }
+        changes = conn.execute(sa.text("SELECT count(*) FROM tier_history")).scalar_one()
+    # Points were earned, released by the jobs, redeemed, clawed back by refunds, and expired.
+    assert {"earn", "redeem", "refund", "expire"} <= set(types)
+    assert changes > 0
     result = runner.invoke(app, ["audit", "--program", "demo"])
     assert result.exit_code == 0, result.output
     assert "clean" in result.output
+    again = demo.ensure_demo(container.uow, container.clock, CLI, members=60)
+    assert again.created is False
+    assert again.story is None
 
 
 def test_audit_reports_a_tampered_balance_and_lot(

@@ -7,6 +7,7 @@ printed to standard error.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar, cast
@@ -21,7 +22,7 @@ from patron.config import Settings
 from patron.domain import errors as e
 from patron.domain.audit import CLI
 from patron.domain.keys import PROGRAM_ROLES, Role
-from patron.services import api_keys, demo, jobs, programs
+from patron.services import api_keys, demo, demo_data, jobs, programs
 from patron.services.ports import UnitOfWork, Violation
 from patron.services.transactions import StorageBusy, run_in_transaction, run_read
 
@@ -180,7 +181,9 @@ def serve(
     container = build(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
     if with_demo:
-        _announce_demo(container, bind_host, bind_port)
+        started = time.monotonic()
+        made = _make_demo(container, 2000, 7)
+        _announce_demo(made, bind_host, bind_port, time.monotonic() - started)
     loop = JobLoop(container, settings.jobs_interval_seconds) if settings.run_jobs else None
     if loop is not None:
         loop.start()
@@ -214,21 +217,63 @@ def worker(
         out.print("patron worker: stopped")
 
 
-def _announce_demo(container: Container, host: str, port: int) -> None:
-    made = guarded(
-        lambda: run_in_transaction(
-            container.uow, lambda uow: demo.ensure_demo(uow, container.clock, CLI)
+def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("simulating a year of the demo program"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("days", total=demo_data.DAYS)
+        return guarded(
+            lambda: demo.ensure_demo(
+                container.uow,
+                container.clock,
+                CLI,
+                members=members,
+                seed=seed,
+                progress=lambda done, _total: bar.update(task, completed=done),
+            )
         )
-    )
+
+
+def _announce_demo(made: demo.Demo, host: str, port: int, seconds: float | None) -> None:
     base = f"http://{host}:{port}"
     state = "created" if made.created else "already there"
-    out.print(f"[bold]Patron[/bold] demo program '{made.program.slug}' ({state})")
+    took = f" in {seconds:.0f}s" if seconds is not None and made.created else ""
+    out.print(f"[bold]Patron[/bold] demo program '{made.program.slug}' ({state}{took})")
+    if made.story is not None:
+        s = made.story
+        out.print(
+            f"  {demo_data.DAYS // 30} simulated months: {s.members} members ({s.referred} referred), "
+            f"{s.purchases} purchases, {s.refunds} refunds, {s.redemptions} redemptions "
+            f"({s.vouchers_used} vouchers used), {s.reviews} reviews"
+        )
     out.print(f"  API docs:     {base}/docs")
     out.print(
         f"  Try it:       curl -H 'Authorization: Bearer {made.key.secret}' "
         f"{base}/v1/programs/{made.program.slug}/members"
     )
     out.print(f"  Admin key:    {made.key.secret}")
+
+
+@app.command("demo")
+def demo_command(
+    members: int = typer.Option(2000, min=10, max=200_000, help="members to simulate"),
+    seed: int = typer.Option(7, help="random seed (the same seed tells the same story)"),
+) -> None:
+    """Create the demo program (a beauty retailer with a simulated year of members, purchases,
+    refunds, redemptions, referrals and scheduled jobs) unless it exists, and say how to reach
+    it."""
+    settings = Settings()
+    container = build(settings)
+    started = time.monotonic()
+    made = _make_demo(container, members, seed)
+    _announce_demo(made, settings.host, settings.port, time.monotonic() - started)
 
 
 def main() -> None:

@@ -1,21 +1,26 @@
-"""The demo program: what ``patron serve --demo`` sets up so a newcomer has something to try.
+"""The demo program: what ``patron demo`` (and ``patron serve --demo``) sets up so a newcomer
+finds a living program.
 
 It is the example configuration of API.md (a points wallet with 12-month expiry, a store-credit
-wallet, every rule kind, three tiers, referrals) and a few members. Creating it twice is
-harmless: an existing demo program is left as it is.
+wallet, every rule kind, three tiers, referrals), three rewards, and a simulated year of members
+and their activity (``demo_data``). Creating it twice is harmless: an existing demo program is
+left as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from patron.domain.audit import Actor
 from patron.domain.programs import Program
-from patron.services import api_keys, enrolment, ledger, members, programs, rewards
-from patron.services.ledger import Context
-from patron.services.ports import Clock, UnitOfWork
+from patron.services import api_keys, jobs, programs, rewards
+from patron.services.demo_data import DAYS, Story, populate
+from patron.services.ledger import Context, StoppedClock
+from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from patron.services.transactions import run_in_transaction
 
 DEMO_SLUG = "demo"
 
@@ -83,36 +88,8 @@ EXAMPLE_CONFIG: dict[str, Any] = {
     },
 }
 
-DEMO_MEMBERS = (
-    members.NewMember(
-        external_id="C-1",
-        email="ada@example.com",
-        first_name="Ada",
-        last_name="Lovelace",
-        birth_date=date(1990, 5, 4),
-        consents={"email_marketing": members.ConsentInput(granted=True)},
-    ),
-    members.NewMember(
-        external_id="C-2",
-        email="grace@example.com",
-        phone="+14155550123",
-        first_name="Grace",
-        last_name="Hopper",
-    ),
-    members.NewMember(
-        external_id="C-3", email="alan@example.com", first_name="Alan", last_name="Turing"
-    ),
-)
 
-
-def _demo_ledger(ctx: Context, member_ids: list[str]) -> None:
-    """A little history, so balances, expiring points and activity have something to show."""
-    ada, grace, alan = member_ids
-    ledger.earn(ctx, ada, wallet="points", amount=400, reference="DEMO-1001")
-    ledger.debit(ctx, ada, wallet="points", amount=150, reference="demo redemption")
-    ledger.earn(ctx, ada, wallet="credit", amount=350, reference="DEMO-1001")
-    ledger.earn(ctx, grace, wallet="points", amount=120, reference="DEMO-1002")
-    ledger.adjust(ctx, alan, wallet="points", amount=50, reason="welcome gesture (demo)")
+def _demo_rewards(ctx: Context) -> None:
     common: dict[str, Any] = {
         "description": None,
         "stock": None,
@@ -122,33 +99,36 @@ def _demo_ledger(ctx: Context, member_ids: list[str]) -> None:
         "available_until": None,
         "active": True,
     }
-    rewards.create(
-        ctx,
+    for fields in (
         {
-            **common,
             "code": "lip-mini",
             "name": "Mini lipstick",
-            "cost_wallet": "points",
             "cost_amount": 200,
             "kind": "free_item",
             "value": "LIP-MINI",
             "voucher_valid_days": 60,
         },
-    )
-    rewards.create(
-        ctx,
         {
-            **common,
             "code": "ten-off",
             "name": "10.00 off",
-            "cost_wallet": "points",
             "cost_amount": 500,
             "kind": "amount_off",
             "value": "10.00",
             "voucher_valid_days": 90,
             "tiers": ["vib", "rouge"],
         },
-    )
+        {
+            "code": "facial",
+            "name": "Complimentary facial",
+            "cost_amount": 1500,
+            "kind": "free_item",
+            "value": "SVC-FACIAL",
+            "voucher_valid_days": 120,
+            "stock": 150,
+            "per_member_limit": 1,
+        },
+    ):
+        rewards.create(ctx, {**common, "cost_wallet": "points", **fields})
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +136,30 @@ class Demo:
     program: Program
     created: bool
     key: api_keys.IssuedKey
+    story: Story | None
 
 
-def ensure_demo(uow: UnitOfWork, clock: Clock, actor: Actor) -> Demo:
-    """Create the demo program if missing, and issue a fresh admin key for it."""
-    existing = uow.programs.get(DEMO_SLUG)
-    created = existing is None
-    if existing is None:
+def ensure_demo(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    actor: Actor,
+    *,
+    members: int = 2000,
+    seed: int = 7,
+    progress: Callable[[int, int], None] | None = None,
+) -> Demo:
+    """Create the demo program with a simulated year of history if it is missing, and issue a
+    fresh admin key for it. An existing demo program is left as it is."""
+    now = clock.now()
+    began = StoppedClock(now - timedelta(days=DAYS + 1))
+
+    def create(uow: UnitOfWork) -> tuple[Program, bool]:
+        existing = uow.programs.get(DEMO_SLUG)
+        if existing is not None:
+            return existing, False
         made = programs.create_program(
             uow,
-            clock,
+            began,
             actor,
             programs.NewProgram(
                 slug=DEMO_SLUG,
@@ -176,8 +170,20 @@ def ensure_demo(uow: UnitOfWork, clock: Clock, actor: Actor) -> Demo:
                 config=EXAMPLE_CONFIG,
             ),
         )
-        existing = made.program
-        enrolled = [enrolment.enrol(uow, clock, actor, existing, cmd) for cmd in DEMO_MEMBERS]
-        _demo_ledger(Context(uow, clock, actor, existing), [m.id for m in enrolled])
-    key = api_keys.issue_key(uow, clock, actor, program=existing, name="demo admin", role="admin")
-    return Demo(program=existing, created=created, key=key)
+        _demo_rewards(Context(uow, began, actor, made.program))
+        return made.program, True
+
+    program, created = run_in_transaction(uow_factory, create)
+    story = None
+    if created:
+        story = populate(
+            uow_factory, actor, program, end=now, count=members, seed=seed, progress=progress
+        )
+        jobs.run_due(uow_factory, now, program=program.id)
+    key = run_in_transaction(
+        uow_factory,
+        lambda uow: api_keys.issue_key(
+            uow, clock, actor, program=program, name="demo admin", role="admin"
+        ),
+    )
+    return Demo(program=program, created=created, key=key, story=story)

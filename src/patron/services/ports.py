@@ -190,6 +190,18 @@ class StoredPurchase:
     document: dict[str, Any]
     result: dict[str, Any]
     recorded_at: datetime
+    amount: int = 0  # the subtotal, minor units
+    refunded: int = 0  # of ``amount``, given back by refunds
+    eligible_left: int = 0  # of ``eligible_amount``, after refunds
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseTotals:
+    """A member's purchases in a window, net of refunds."""
+
+    eligible: int  # minor units left after refunds
+    standing: int  # purchases not fully refunded
+    last_at: datetime | None  # the latest of those
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +267,14 @@ class PurchaseRepository(Protocol):
         self, member_id: str, rule_ids: Sequence[str]
     ) -> list[tuple[str, datetime]]: ...
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]: ...
-    def of_member(
+    def totals(
         self, member_id: str, since: datetime | None, until: datetime | None
-    ) -> list[StoredPurchase]:
-        """The member's purchases with ``since <= occurred_at < until``."""
+    ) -> PurchaseTotals:
+        """The member's purchases with ``since <= occurred_at < until``, net of refunds."""
+        ...
+
+    def refunded(self, purchase_id: str, *, eligible: int, amount: int) -> None:
+        """Take a refund off the purchase's running totals."""
         ...
 
     def get_event(self, program_id: str, external_id: str) -> StoredEvent | None: ...
@@ -305,8 +321,17 @@ class TierRepository(Protocol):
     def add_grant(
         self, program_id: str, member_id: str, grant: Grant, reason: str, actor: str, at: datetime
     ) -> None: ...
-    def due(self, program_id: str, now: datetime, *, after: str | None, limit: int) -> list[str]:
-        """Members whose tier lapses by ``now`` or who hold one without an end date."""
+    def due(
+        self,
+        program_id: str,
+        now: datetime,
+        *,
+        open_ended_above: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[str]:
+        """Members whose tier lapses by ``now``, and, when ``open_ended_above`` names the base
+        level, those holding a higher level without an end date (rolling windows)."""
         ...
 
 

@@ -167,6 +167,7 @@ def record(
     purchase_id = new_id()
     entries = _post(ctx, purchase_id, purchase, member, evaluation) if evaluation else {}
     result = _result(ctx, purchase_id, purchase, member, evaluation, entries)
+    eligible = _minor(evaluation.eligible_amount if evaluation else purchase.subtotal, ctx)
     stored = StoredPurchase(
         id=purchase_id,
         program_id=ctx.program.id,
@@ -175,14 +176,14 @@ def record(
         occurred_at=purchase.occurred_at,
         channel=purchase.channel,
         store_id=purchase.store_id,
-        eligible_amount=_minor(
-            evaluation.eligible_amount if evaluation else purchase.subtotal, ctx
-        ),
+        eligible_amount=eligible,
         fingerprint=fingerprint,
         config_version=ctx.program.config_version,
         document=document,
         result=result,
         recorded_at=ctx.clock.now(),
+        amount=_minor(purchase.subtotal, ctx),
+        eligible_left=eligible,
     )
     ctx.uow.purchases.add(stored)
     if evaluation and member:

@@ -16,6 +16,7 @@ from typing import Any
 
 from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
 from patron.domain.ids import new_id
+from patron.domain.money import to_minor
 from patron.domain.rules import Purchase
 from patron.domain.rules import refunds as rules
 from patron.services import campaigns, ledger, outbox, purchases, referrals, tiers
@@ -137,6 +138,11 @@ def refund(
         recorded_at=ctx.clock.now(),
     )
     ctx.uow.purchases.add_refund(record)
+    ctx.uow.purchases.refunded(
+        stored.id,
+        eligible=record.result["eligible_refunded"],
+        amount=to_minor(record.result["refunded_amount"], ctx.program.currency_exponent),
+    )
     outbox.emit(
         ctx,
         "purchase.refunded",

@@ -20,7 +20,6 @@ from patron.domain.members import Member
 from patron.domain.segments import MemberFacts, SegmentFilter, matches
 from patron.services.ledger import Context
 from patron.services.ports import MemberFilter, Segment
-from patron.services.tier_metric import net_purchases
 
 SCAN = 500
 
@@ -63,19 +62,15 @@ def parse_filter(document: Any) -> SegmentFilter:
 
 
 def facts(ctx: Context, member: Member) -> MemberFacts:
-    bought = net_purchases(ctx.uow, member.id, None, None)
-    standing = [p.purchase for p in bought if p.standing]
-    spend_minor = sum(p.eligible_left for p in bought)
-    count = len(standing)
-    last = max((p.occurred_at for p in standing), default=None)
+    totals = ctx.uow.purchases.totals(member.id, None, None)
     balances = {b.wallet: b for b in ctx.uow.ledger.balances(ctx.program.id, [member.id])}
     points = balances.get("points")
     return MemberFacts(
         tier_code=member.tier_code,
         balance=points.available if points else 0,
-        last_purchase_at=last,
-        purchases=count,
-        spend=Decimal(spend_minor).scaleb(-ctx.program.currency_exponent),
+        last_purchase_at=totals.last_at,
+        purchases=totals.standing,
+        spend=Decimal(totals.eligible).scaleb(-ctx.program.currency_exponent),
         birth_month=member.birth_date.month if member.birth_date else None,
         attributes=member.attributes,
     )

@@ -12,7 +12,6 @@ themselves (upgrades, grace, overrides) build on this.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 from patron.domain.config import Tiers
 from patron.domain.expiry import add_months
 from patron.domain.programs import Program
-from patron.services.ports import StoredPurchase, UnitOfWork
+from patron.services.ports import UnitOfWork
 
 
 def window(tiers: Tiers, now: datetime, timezone: str) -> tuple[datetime | None, datetime | None]:
@@ -64,35 +63,7 @@ def metric_between(
     if tiers.metric == "points_earned":
         earned = uow.ledger.total(member_id, "points", ("earn", "referral", "refund"), since, until)
         return Decimal(earned)
-    bought = net_purchases(uow, member_id, since, until)
+    totals = uow.purchases.totals(member_id, since, until)
     if tiers.metric == "purchases":
-        return Decimal(sum(1 for p in bought if p.standing))
-    minor = sum(p.eligible_left for p in bought)
-    return Decimal(minor).scaleb(-program.currency_exponent)
-
-
-@dataclass(frozen=True, slots=True)
-class NetPurchase:
-    """A purchase with what its refunds left of its eligible amount (minor units)."""
-
-    purchase: StoredPurchase
-    eligible_left: int
-
-    @property
-    def standing(self) -> bool:
-        """Not fully refunded."""
-        return self.purchase.eligible_amount == 0 or self.eligible_left > 0
-
-
-def net_purchases(
-    uow: UnitOfWork, member_id: str, since: datetime | None, until: datetime | None
-) -> list[NetPurchase]:
-    """The member's purchases in ``[since, until)``, net of all their refunds."""
-    return [
-        NetPurchase(
-            purchase,
-            purchase.eligible_amount
-            - sum(r.result["eligible_refunded"] for r in uow.purchases.refunds_of(purchase.id)),
-        )
-        for purchase in uow.purchases.of_member(member_id, since, until)
-    ]
+        return Decimal(totals.standing)
+    return Decimal(totals.eligible).scaleb(-program.currency_exponent)

@@ -211,7 +211,14 @@ def expire_due(
     rolling windows). Idempotent; returns the members it looked at, for the caller to page on."""
     if ctx.config.tiers is None:
         return []
-    members = ctx.uow.tiers.due(ctx.program.id, now, after=after, limit=limit)
+    tiers = ctx.config.tiers
+    # Only a rolling window lowers an open-ended tier as time passes; the base level cannot
+    # fall, and calendar-year tiers carry their end date.
+    rolling = tiers.period == "rolling_12_months"
+    base = tiers.levels[0].code if rolling else None
+    members = ctx.uow.tiers.due(
+        ctx.program.id, now, open_ended_above=base, after=after, limit=limit
+    )
     if members:
         ctx.uow.ledger.lock_balances(ctx.program.id, [(m, "points") for m in members])
     for member_id in members:

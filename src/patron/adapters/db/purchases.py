@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
+from patron.adapters.db.types import UtcDateTime
 from patron.services.ports import (
+    PurchaseTotals,
     StoredAward,
     StoredEvent,
     StoredEventAward,
@@ -31,6 +33,25 @@ _BY_KEY = sa.select(*(_p[name] for name in _PURCHASE_COLUMNS)).where(
 _COUNT = (
     sa.select(sa.func.count()).select_from(t.purchases).where(_p.member_id == sa.bindparam("m"))
 )
+
+
+def _totals(since: bool, until: bool) -> sa.Select[Any]:
+    # Not fully refunded: something eligible is left, or nothing was eligible to begin with.
+    standing = sa.or_(_p.eligible_left > 0, _p.eligible_amount == 0)
+    conditions = [_p.member_id == sa.bindparam("m")]
+    if since:
+        conditions.append(_p.occurred_at >= sa.bindparam("since", type_=UtcDateTime))
+    if until:
+        conditions.append(_p.occurred_at < sa.bindparam("until", type_=UtcDateTime))
+    return sa.select(
+        sa.func.coalesce(sa.func.sum(_p.eligible_left), 0),
+        sa.func.count().filter(standing),
+        sa.type_coerce(sa.func.max(sa.case((standing, _p.occurred_at))), UtcDateTime),
+    ).where(*conditions)
+
+
+# One statement per window shape, built once (the tier metric runs on every earn).
+_TOTALS = {(s, u): _totals(s, u) for s in (False, True) for u in (False, True)}
 
 
 def _row(record: object) -> dict[str, Any]:
@@ -89,17 +110,19 @@ class SqlPurchaseRepository:
         )
         return {r[0]: int(r[1]) for r in self._conn.execute(stmt)}
 
-    def of_member(
+    def totals(
         self, member_id: str, since: datetime | None, until: datetime | None
-    ) -> list[StoredPurchase]:
-        conditions = [_p.member_id == member_id]
-        if since is not None:
-            conditions.append(_p.occurred_at >= since)
-        if until is not None:
-            conditions.append(_p.occurred_at < until)
-        columns = [_p[name] for name in _PURCHASE_COLUMNS]
-        rows = self._conn.execute(sa.select(*columns).where(*conditions).order_by(_p.occurred_at))
-        return [StoredPurchase(**row._asdict()) for row in rows]
+    ) -> PurchaseTotals:
+        stmt = _TOTALS[(since is not None, until is not None)]
+        row = self._conn.execute(stmt, {"m": member_id, "since": since, "until": until}).one()
+        return PurchaseTotals(int(row[0]), int(row[1]), row[2])
+
+    def refunded(self, purchase_id: str, *, eligible: int, amount: int) -> None:
+        self._conn.execute(
+            t.purchases.update()
+            .where(_p.id == purchase_id)
+            .values(eligible_left=_p.eligible_left - eligible, refunded=_p.refunded + amount)
+        )
 
     def get_event(self, program_id: str, external_id: str) -> StoredEvent | None:
         columns = [_ev[f.name] for f in fields(StoredEvent)]

@@ -157,6 +157,21 @@ _MEMBER_FIELDS = (
 _IDENTIFIER_COLUMNS = ("external_id", "email_key", "phone", "card_number", "referral_code")
 
 
+_MEMBER_BY_ID = sa.select(t.members).where(
+    t.members.c.program_id == sa.bindparam("p"), t.members.c.id == sa.bindparam("m")
+)
+_CONSENTS_OF = (
+    sa.select(
+        t.member_consents.c.channel,
+        t.member_consents.c.granted,
+        t.member_consents.c.recorded_at,
+        t.member_consents.c.source,
+    )
+    .where(t.member_consents.c.member_id == sa.bindparam("m"))
+    .order_by(t.member_consents.c.id)  # oldest first: the latest record per channel wins
+)
+
+
 class SqlMemberRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -176,10 +191,19 @@ class SqlMemberRepository:
         )
 
     def get(self, program_id: str, member_id: str) -> Member | None:
-        found = self._select(
-            sa.and_(t.members.c.program_id == program_id, t.members.c.id == member_id), limit=1
-        )
-        return found[0] if found else None
+        # The hottest read of all (every earn, redemption and lookup): statements built once.
+        row = self._conn.execute(_MEMBER_BY_ID, {"p": program_id, "m": member_id}).first()
+        if row is None:
+            return None
+        member = _member(row)
+        for consent in self._conn.execute(_CONSENTS_OF, {"m": member_id}):
+            member.consents[consent.channel] = Consent(
+                channel=consent.channel,
+                granted=bool(consent.granted),
+                recorded_at=consent.recorded_at,
+                source=consent.source,
+            )
+        return member
 
     def find(
         self, program_id: str, where: MemberFilter, *, after: str | None, limit: int

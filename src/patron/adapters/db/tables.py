@@ -259,8 +259,15 @@ purchases = sa.Table(
     sa.Column("document", JsonDoc, nullable=False),
     sa.Column("result", JsonDoc, nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
+    # Running totals kept by refunds, so tier metrics, segments and analytics sum one column
+    # instead of re-reading every refund: the subtotal (minor units), what refunds gave back of
+    # it, and what is left of the eligible amount.
+    sa.Column("amount", BIG, nullable=False, server_default="0"),
+    sa.Column("refunded", BIG, nullable=False, server_default="0"),
+    sa.Column("eligible_left", BIG, nullable=False, server_default="0"),
     sa.UniqueConstraint("program_id", "external_id"),
     sa.Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
+    sa.Index("ix_purchases_program_id_occurred_at", "program_id", "occurred_at"),
 )
 
 purchase_awards = sa.Table(

@@ -89,8 +89,19 @@ class SqlTierRepository:
             )
         )
 
-    def due(self, program_id: str, now: datetime, *, after: str | None, limit: int) -> list[str]:
-        conditions = [_m.program_id == program_id, sa.or_(_m.until.is_(None), _m.until <= now)]
+    def due(
+        self,
+        program_id: str,
+        now: datetime,
+        *,
+        open_ended_above: str | None,
+        after: str | None,
+        limit: int,
+    ) -> list[str]:
+        lapsing = _m.until <= now
+        if open_ended_above is not None:
+            lapsing = sa.or_(lapsing, sa.and_(_m.until.is_(None), _m.code != open_ended_above))
+        conditions = [_m.program_id == program_id, lapsing]
         if after is not None:
             conditions.append(_m.member_id > after)
         stmt = sa.select(_m.member_id).where(*conditions).order_by(_m.member_id).limit(limit)
