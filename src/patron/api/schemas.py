@@ -18,7 +18,7 @@ from patron.domain.keys import ApiKey
 from patron.domain.programs import Program
 from patron.services.api_keys import IssuedKey
 from patron.services.balances import MemberView
-from patron.services.members import ConsentInput
+from patron.services.members import ConsentInput, NewMember
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -124,6 +124,20 @@ class MemberCreate(Strict):
         None, description="the referrer's referral code"
     )
     enrolled_at: AwareDatetime | None = None
+
+    def to_command(self) -> NewMember:
+        return NewMember(
+            external_id=self.external_id,
+            email=self.email,
+            phone=self.phone,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            birth_date=self.birth_date,
+            attributes=self.attributes,
+            consents=consent_inputs(self.consents),
+            referred_by=self.referred_by,
+            enrolled_at=self.enrolled_at,
+        )
 
 
 class MemberPatch(Strict):

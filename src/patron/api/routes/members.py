@@ -23,18 +23,7 @@ router = APIRouter(prefix="/v1/programs/{program}/members", tags=["members"])
 def enrol(
     body: MemberCreate, request: Request, who: ProgramCaller = Depends(in_program("members.write"))
 ) -> Response:
-    cmd = members.NewMember(
-        external_id=body.external_id,
-        email=body.email,
-        phone=body.phone,
-        first_name=body.first_name,
-        last_name=body.last_name,
-        birth_date=body.birth_date,
-        attributes=body.attributes,
-        consents=consent_inputs(body.consents),
-        referred_by=body.referred_by,
-        enrolled_at=body.enrolled_at,
-    )
+    cmd = body.to_command()
 
     def action(uow: UnitOfWork) -> MemberView:
         member = enrolment.enrol(uow, who.container.clock, who.actor, who.program, cmd)
