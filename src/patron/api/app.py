@@ -15,6 +15,7 @@ from patron import __version__
 from patron.api import problems
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
+    analytics,
     audit,
     campaigns,
     events,
@@ -75,5 +76,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(grants.router)
     app.include_router(campaigns.router)
     app.include_router(webhooks.router)
+    app.include_router(analytics.router)
     app.include_router(audit.router)
     return app

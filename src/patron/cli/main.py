@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
+import orjson
 import typer
 from rich.console import Console
 
@@ -252,7 +253,8 @@ def _announce_demo(made: demo.Demo, host: str, port: int, seconds: float | None)
         s = made.story
         out.print(
             f"  {demo_data.DAYS // 30} simulated months: {s.members} members "
-            f"({s.referred} referred), {s.purchases} purchases, {s.refunds} refunds, "
+            f"({s.referred} referred), {s.purchases} purchases (and {s.anonymous} by "
+            f"non-members), {s.refunds} refunds, "
             f"{s.redemptions} redemptions ({s.vouchers_used} vouchers used), {s.reviews} reviews"
         )
     out.print(f"  API docs:     {base}/docs")
@@ -379,6 +381,64 @@ def export_command(
         if output:
             handle.close()
     err.print(f"exported {count} {kind}")
+
+
+@app.command("report")
+def report_command(
+    program: str = typer.Option(..., "--program", help="slug of the program"),
+    since: str | None = typer.Option(None, "--from", help="start, ISO 8601 (default: to - 30d)"),
+    until: str | None = typer.Option(None, "--to", help="end, exclusive (default: now)"),
+    as_json: bool = typer.Option(False, "--json", help="print the API's JSON instead"),
+) -> None:
+    """The analytics summary of a program (the figures of GET .../analytics/summary)."""
+    from rich.table import Table
+
+    from patron.api.routes.analytics import window
+    from patron.services import analytics
+    from patron.services.programs import load_config
+
+    container = build()
+    bounds = [_moment(name, value) for name, value in (("--from", since), ("--to", until))]
+
+    def read(uow: UnitOfWork) -> dict[str, Any]:
+        found = programs.get_program(uow, program)
+        begin, end = window(bounds[0], bounds[1], container.clock.now())
+        return analytics.summary(uow, found, load_config(uow, found), begin, end)
+
+    figures = guarded(lambda: run_read(container.uow, read))
+    if as_json:
+        sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(title=f"{program}: {figures['from']} to {figures['to']}", show_header=False)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for section in ("members", "sales", "behaviour"):
+        for name, value in figures[section].items():
+            shown = (
+                ", ".join(f"{k} {v}" for k, v in value.items())
+                if isinstance(value, dict)
+                else value
+            )
+            table.add_row(f"{section}.{name}", "-" if shown is None else str(shown))
+    for code, flows in figures["wallets"].items():
+        for name, value in flows.items():
+            table.add_row(f"{code}.{name}", "-" if value is None else str(value))
+    table.add_row("liability", f"{figures['liability']} {figures['currency']}")
+    out.print(table)
+
+
+def _moment(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        err.print(f"{option}: not an ISO 8601 date-time: {value!r}")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        err.print(f"{option} needs a UTC offset, e.g. 2026-03-01T00:00:00Z")
+        raise typer.Exit(2)
+    return moment
 
 
 @app.command("demo")

@@ -30,6 +30,7 @@ Permission = Literal[
     "rewards.write",
     "redemptions.write",
     "webhooks.manage",
+    "analytics.read",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
@@ -49,7 +50,9 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
         }
     ),
     "partner": frozenset({"program.read", "members.read", "purchases.read", "purchases.write"}),
-    "read": frozenset({"program.read", "config.read", "members.read", "purchases.read"}),
+    "read": frozenset(
+        {"program.read", "config.read", "members.read", "purchases.read", "analytics.read"}
+    ),
 }
 
 

@@ -95,6 +95,7 @@ class Story:
     members: int = 0
     referred: int = 0
     purchases: int = 0
+    anonymous: int = 0
     refunds: int = 0
     redemptions: int = 0
     vouchers_used: int = 0
@@ -156,8 +157,10 @@ def populate(
             chance = shopper.rate / DAYS * (1.6 if weekend else 0.85)
             if rng.random() < chance:
                 _plan_purchase(rng, plan, opening, day, shopper, story, refunds_due)
-            if rng.random() < 0.002:
+            if rng.random() < 0.0008:
                 _plan_review(rng, plan, opening, day, shopper, story)
+        for _ in range(rng.choices((0, 1, 2), weights=(45, 40, 15))[0]):
+            _plan_walk_in(rng, plan, opening, day, story)
         for purchase_id, sku in refunds_due.pop(day, []):
             _plan_refund(rng, plan, opening, purchase_id, sku, story)
         plan.actions.sort(key=lambda action: action[0])
@@ -319,6 +322,33 @@ def _redeem(ctx: Context, member_id: str, story: Story, use: bool, reference: st
     if use and code is not None:
         rewards.use(ctx, code, reference)
         story.vouchers_used += 1
+
+
+def _plan_walk_in(
+    rng: random.Random, plan: _Plan, opening: datetime, day: int, story: Story
+) -> None:
+    """A shopper who is not a member: an anonymous store purchase (it counts in sales)."""
+    at = opening + timedelta(minutes=rng.randrange(0, 12 * 60))
+    lines = _basket(rng)
+    subtotal = sum((line.amount for line in lines), Decimal(0))
+    tax = (subtotal * Decimal("0.08875")).quantize(Decimal("0.01"))
+    purchase = Purchase(
+        external_id=f"ST-{day:03d}-W{rng.randrange(10**8):08d}",
+        occurred_at=at,
+        lines=tuple(lines),
+        channel="store",
+        store_id=rng.choice(STORES),
+        tax=tax,
+        payments=(Payment("card", subtotal + tax, rng.choice(("visa", "mastercard"))),),
+    )
+
+    def buy(ctx: Context) -> None:
+        document = _document(purchase)
+        digest = fingerprint("purchase", "", document)
+        purchases.record(ctx, purchase, None, fingerprint=digest, document=document)
+        story.anonymous += 1
+
+    plan.actions.append((at, buy))
 
 
 def _plan_refund(

@@ -14,6 +14,7 @@ from types import TracebackType
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
+from patron.adapters.db.analytics import SqlAnalyticsRepository
 from patron.adapters.db.campaigns import SqlCampaignRepository
 from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
         self.grants = SqlGrantRepository(conn)
         self.campaigns = SqlCampaignRepository(conn)
         self.webhooks = SqlWebhookRepository(conn, dialect)
+        self.analytics = SqlAnalyticsRepository(conn)
         return self
 
     @property

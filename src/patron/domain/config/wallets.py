@@ -7,11 +7,12 @@ amounts in the program currency, e.g. cash-back store credit). ``expiry: null`` 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, model_validator
 
-from patron.domain.config.values import Section
+from patron.domain.config.values import PositiveAmount, Section
 
 ExpiryRounding = Literal["end_of_month", "end_of_quarter", "end_of_year"]
 Months = Annotated[StrictInt, Field(ge=1, le=120)]
@@ -62,6 +63,9 @@ class Wallet(Section):
     expiry: Annotated[Expiry, BeforeValidator(_null_is_none)] = NoExpiry(mode="none")
     pending_days: Annotated[StrictInt, Field(ge=0, le=365)] = 0
     reminder_days: ReminderDays = []
+    unit_value: PositiveAmount | None = None
+    """What one unit costs the program in its currency, for liability figures (default: 0.01
+    for a points wallet; a money wallet's unit is the currency itself)."""
 
     @model_validator(mode="after")
     def _reminders_need_expiry(self) -> Wallet:
@@ -72,3 +76,9 @@ class Wallet(Section):
     @property
     def is_money(self) -> bool:
         return self.kind == "money"
+
+    @property
+    def value_per_unit(self) -> Decimal:
+        if self.is_money:
+            return Decimal(1)
+        return self.unit_value if self.unit_value is not None else Decimal("0.01")

@@ -1,0 +1,92 @@
+"""The analytics summary (SPEC §8): the program's health over a window, in one read.
+
+Every figure's definition is in ``docs/analytics.md``; the code follows it line by line. Money
+figures are in the program currency; point figures in points. Windows are ``[from, to)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from patron.domain.config import ProgramConfig
+from patron.domain.programs import Program
+from patron.services.ports import UnitOfWork
+
+ACTIVE_DAYS = 90
+
+
+def _ratio(part: float | int, whole: float | int, places: int = 4) -> str | None:
+    if not whole:
+        return None
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def summary(
+    uow: UnitOfWork, program: Program, config: ProgramConfig, start: datetime, end: datetime
+) -> dict[str, Any]:
+    exponent = program.currency_exponent
+    cent = Decimal(1).scaleb(-exponent)
+
+    def money(minor: int | Decimal) -> str:
+        return str((Decimal(minor).scaleb(-exponent)).quantize(cent, ROUND_HALF_UP))
+
+    counts = uow.analytics.members(program.id, start, end, end - timedelta(days=ACTIVE_DAYS))
+    sales = uow.analytics.sales(program.id, start, end)
+    wallets: dict[str, Any] = {}
+    liability = Decimal(0)
+    for code, wallet in config.wallets.items():
+        flows = uow.analytics.flows(program.id, code, start, end)
+        unit = wallet.value_per_unit
+        owed = Decimal(flows.outstanding + flows.pending)
+        value = owed.scaleb(-exponent) if wallet.is_money else owed * unit
+        liability += value
+        show = money if wallet.is_money else int
+        wallets[code] = {
+            "issued": show(flows.issued),
+            "redeemed": show(flows.redeemed),
+            "expired": show(flows.expired),
+            "clawed_back": show(flows.clawed_back),
+            "adjusted_down": show(flows.adjusted_down),
+            "outstanding": show(flows.outstanding),
+            "pending": show(flows.pending),
+            "unit_value": str(unit),
+            "liability": str(value.quantize(cent, ROUND_HALF_UP)),
+            "redemption_rate": _ratio(flows.redeemed, flows.issued),
+            "breakage": _ratio(flows.expired, flows.redeemed + flows.expired),
+        }
+    total_sales = sales.member_sales + sales.anonymous_sales
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "currency": program.currency,
+        "members": {
+            "total": counts.total,
+            "new": counts.new,
+            f"active_{ACTIVE_DAYS}_days": counts.active,
+            "tiers": counts.tiers,
+        },
+        "wallets": wallets,
+        "points": wallets.get("points"),
+        "liability": str(liability.quantize(cent, ROUND_HALF_UP)),
+        "sales": {
+            "total": money(total_sales),
+            "members": money(sales.member_sales),
+            "anonymous": money(sales.anonymous_sales),
+            "member_share": _ratio(sales.member_sales, total_sales),
+            "orders": sales.orders,
+            "average_order_value": money(Decimal(total_sales) / sales.orders)
+            if sales.orders
+            else None,
+        },
+        "behaviour": {
+            "buyers": sales.buyers,
+            "purchase_frequency": _ratio(sales.member_orders, sales.buyers, 2),
+            "repeat_purchase_rate": _ratio(sales.repeat_buyers, sales.buyers),
+            "average_purchase_cycle_days": _ratio(sales.cycle_days_total, sales.cycle_members, 1),
+            "historical_clv": money(Decimal(sales.lifetime_member_sales) / counts.total)
+            if counts.total
+            else None,
+        },
+    }
