@@ -122,17 +122,9 @@ def jobs_run(
 ) -> None:
     """Run every job due now (release, expire, reminders, tiers, vouchers, birthdays, webhook
     delivery, idempotency-key retention), then exit."""
+    given = _moment("--now", now)
     container = build()
-    moment = container.clock.now()
-    if now is not None:
-        try:
-            moment = datetime.fromisoformat(now)
-        except ValueError:
-            err.print(f"--now: not an ISO 8601 date-time: {now!r}")
-            raise typer.Exit(2) from None
-        if moment.tzinfo is None:
-            err.print("--now needs a UTC offset, e.g. 2026-03-01T00:00:00Z")
-            raise typer.Exit(2)
+    moment = given or container.clock.now()
     report = guarded(
         lambda: jobs.run_due(container.uow, moment, program=program, sender=container.webhooks)
     )
