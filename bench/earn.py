@@ -141,7 +141,7 @@ def patron_earn(container: Container, count: int, label: str) -> tuple[float, st
     return rate(f"{label}: Patron earn use case", count, run), program.id, member_ids
 
 
-def raw_rows(program_id: str, member_id: str, i: int) -> dict[str, Any]:
+def raw_rows(program_id: str, member_id: str, i: int | str) -> dict[str, Any]:
     """The rows one earn writes, with fresh ids."""
     now = AT.isoformat()
     purchase_id, e1, e2 = (str(uuid.uuid4()) for _ in range(3))

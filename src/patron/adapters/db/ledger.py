@@ -10,6 +10,7 @@ read under the lock, so a lost update would surface as a retryable error, never 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,7 @@ class SqlLedgerRepository:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._postgres = dialect == "postgresql"
+        self._held: dict[BalanceKey, Balance] = {}
         insert = postgresql.insert if self._postgres else sqlite.insert
         self._create_balance = (
             insert(t.balances)
@@ -85,12 +87,18 @@ class SqlLedgerRepository:
     ) -> dict[BalanceKey, Balance]:
         locked: dict[BalanceKey, Balance] = {}
         for member_id, wallet in sorted(set(keys)):
+            held = self._held.get((member_id, wallet))
+            if held is not None:
+                # Locked earlier in this transaction: the lock lasts until commit, and every
+                # change of the row went through ``save``, which keeps this copy current.
+                locked[(member_id, wallet)] = held
+                continue
             params = {"m": member_id, "w": wallet}
             row = self._conn.execute(self._lock, params).first()
             if row is None:
                 self._conn.execute(self._create_balance, {**params, "p": program_id})
                 row = self._conn.execute(self._lock, params).one()
-            locked[(member_id, wallet)] = _balance(row)
+            locked[(member_id, wallet)] = self._held[(member_id, wallet)] = _balance(row)
         return locked
 
     def save(self, program_id: str, change: Change) -> None:
@@ -148,6 +156,9 @@ class SqlLedgerRepository:
             )
             if updated.rowcount != 1:
                 raise RetryableError(f"balance {balance.member_id}/{balance.wallet} moved")
+            key = (balance.member_id, balance.wallet)
+            if key in self._held:
+                self._held[key] = replace(balance, version=balance.version + 1)
 
     def entry_by_key(self, program_id: str, key: str) -> Entry | None:
         row = self._conn.execute(_ENTRY_BY_KEY, {"p": program_id, "k": key}).first()
