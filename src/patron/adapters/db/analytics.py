@@ -1,11 +1,12 @@
 """The aggregate reads behind the analytics summary: a handful of GROUP BY queries over indexed
 columns, no per-member loops. Purchases carry their own running totals (amount, refunded), so
-sales net of refunds are one SUM; ledger flows are read from the postings of the window's
-entries (program-side accounts have no balance rows by design, see ``domain/ledger.py``)."""
+sales net of refunds are one SUM; ledger flows are one GROUP BY over the window's entries, whose
+amounts are signed."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,13 +17,18 @@ from patron.services.ports import LedgerFlows, MemberCounts, SalesFigures
 _m = t.members.c
 _p = t.purchases.c
 _e = t.ledger_entries.c
-_po = t.ledger_postings.c
 _b = t.balances.c
 
 
 class SqlAnalyticsRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+
+    def _days(self, first: Any, last: Any) -> Any:
+        """Days between two timestamps, as a float expression of this dialect."""
+        if self._conn.dialect.name == "sqlite":
+            return sa.func.julianday(last) - sa.func.julianday(first)
+        return sa.extract("epoch", last - first) / 86_400.0
 
     def members(
         self, program_id: str, start: datetime, end: datetime, active_since: datetime
@@ -52,25 +58,26 @@ class SqlAnalyticsRepository:
         return MemberCounts(int(total), int(new), int(active), tiers)
 
     def flows(self, program_id: str, wallet: str, start: datetime, end: datetime) -> LedgerFlows:
+        # Entry amounts are signed (credits positive, debits negative), so each flow is a sum
+        # over the entries of one type in the window: no join with the postings.
         rows = self._conn.execute(
-            sa.select(_po.source, _po.destination, sa.func.sum(_po.amount))
-            .join(t.ledger_entries, _e.id == _po.entry_id)
+            sa.select(
+                _e.type,
+                sa.func.coalesce(sa.func.sum(_e.amount).filter(_e.amount > 0), 0),
+                sa.func.coalesce(sa.func.sum(_e.amount).filter(_e.amount < 0), 0),
+            )
             .where(
                 _e.program_id == program_id,
                 _e.wallet == wallet,
                 _e.occurred_at >= start,
                 _e.occurred_at < end,
             )
-            .group_by(_po.source, _po.destination)
+            .group_by(_e.type)
         )
-        moved = {(str(s), str(d)): int(n) for s, d, n in rows}
-
-        def into(account: str) -> int:
-            return sum(n for (s, d), n in moved.items() if d == account and s != account)
-
-        def out_of(account: str) -> int:
-            return sum(n for (s, d), n in moved.items() if s == account and d != account)
-
+        up: dict[str, int] = {}
+        down: dict[str, int] = {}
+        for kind, credits, debits in rows:
+            up[str(kind)], down[str(kind)] = int(credits), -int(debits)
         outstanding, pending = self._conn.execute(
             sa.select(
                 sa.func.coalesce(sa.func.sum(_b.available), 0),
@@ -78,11 +85,11 @@ class SqlAnalyticsRepository:
             ).where(_b.program_id == program_id, _b.wallet == wallet)
         ).one()
         return LedgerFlows(
-            issued=out_of("program:issued") + out_of("program:adjustments"),
-            redeemed=into("program:redeemed") - out_of("program:redeemed"),
-            expired=into("program:expired"),
-            clawed_back=into("program:refunds"),
-            adjusted_down=into("program:adjustments"),
+            issued=up.get("earn", 0) + up.get("referral", 0) + up.get("adjust", 0),
+            redeemed=down.get("redeem", 0) - up.get("redemption_cancel", 0),
+            expired=down.get("expire", 0),
+            clawed_back=down.get("refund", 0),
+            adjusted_down=down.get("adjust", 0),
             outstanding=int(outstanding),
             pending=int(pending),
         )
@@ -110,24 +117,16 @@ class SqlAnalyticsRepository:
             .group_by(_p.member_id)
             .subquery()
         )
-        buyers, repeat, purchases = self._conn.execute(
+        n = per_member.c.n
+        span = self._days(per_member.c.first, per_member.c.last)
+        buyers, repeat, purchases, cycle_total = self._conn.execute(
             sa.select(
                 sa.func.count(),
-                sa.func.count().filter(per_member.c.n >= 2),
-                sa.func.coalesce(sa.func.sum(per_member.c.n), 0),
+                sa.func.count().filter(n >= 2),
+                sa.func.coalesce(sa.func.sum(n), 0),
+                sa.func.coalesce(sa.func.sum(sa.case((n >= 2, span / (n - 1)))), 0),
             )
         ).one()
-        spans = self._conn.execute(
-            sa.select(per_member.c.n, per_member.c.first, per_member.c.last).where(
-                per_member.c.n >= 2
-            )
-        )
-        total_gap, members_with_gap = 0.0, 0
-        for n, first, last in spans:
-            first_at = first if isinstance(first, datetime) else datetime.fromisoformat(first)
-            last_at = last if isinstance(last, datetime) else datetime.fromisoformat(last)
-            total_gap += (last_at - first_at).total_seconds() / 86_400 / (int(n) - 1)
-            members_with_gap += 1
         lifetime = self._conn.execute(
             sa.select(sa.func.coalesce(sa.func.sum(net), 0)).where(
                 _p.program_id == program_id, _p.member_id.is_not(None), _p.occurred_at < end
@@ -140,7 +139,7 @@ class SqlAnalyticsRepository:
             buyers=int(buyers),
             repeat_buyers=int(repeat),
             member_orders=int(purchases),
-            cycle_days_total=total_gap,
-            cycle_members=members_with_gap,
+            cycle_days_total=float(cycle_total),
+            cycle_members=int(repeat),
             lifetime_member_sales=int(lifetime),
         )
