@@ -172,18 +172,25 @@ def earn(
     source: str = ledger.ISSUED,
     hold: bool = True,
     member: Member | None = None,
+    key_is_new: bool = False,
 ) -> Posted:
     """Credit ``amount`` as a new lot: pending for the wallet's ``pending_days`` after
     ``occurred_at`` (unless ``hold`` is off), then available; expiring by the wallet's policy.
-    ``member``, when the caller already loaded it in this transaction, spares a read.
+    ``member``, when the caller already loaded it in this transaction, spares a read;
+    ``key_is_new``, when the caller proved in this transaction that ``key`` was never used
+    (the unique index still guards it), spares the replay lookup.
 
     Raises: ValidationFailed, MemberNotFound, MemberInactive, BusinessKeyConflict.
     """
     check_amount(amount)
     policy = ctx.wallet(wallet)
     locked = ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, wallet)])
-    earlier = replay(
-        ctx, key, member_id=member_id, wallet=wallet, entry_type=entry_type, amount=amount
+    earlier = (
+        None
+        if key_is_new
+        else replay(
+            ctx, key, member_id=member_id, wallet=wallet, entry_type=entry_type, amount=amount
+        )
     )
     if earlier:
         return earlier

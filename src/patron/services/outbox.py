@@ -54,14 +54,16 @@ def record(
 
 
 def entries(ctx: Context, posted: list[Entry]) -> None:
-    for entry in posted:
-        fact = ENTRY_FACTS.get(entry.type)
-        if fact is not None:
-            emit(
-                ctx,
-                fact,
-                entry.member_id,
-                {
+    """The facts of a change's entries, written in one statement."""
+    at = ctx.clock.now()
+    ctx.uow.outbox.add_many(
+        [
+            OutboxEvent(
+                id=new_id(),
+                program_id=ctx.program.id,
+                type=fact,
+                subject=entry.member_id,
+                payload={
                     "member_id": entry.member_id,
                     "entry_id": entry.id,
                     "wallet": entry.wallet,
@@ -70,4 +72,9 @@ def entries(ctx: Context, posted: list[Entry]) -> None:
                     "reference": entry.reference,
                     "occurred_at": entry.occurred_at.isoformat(),
                 },
+                occurred_at=at,
             )
+            for entry in posted
+            if (fact := ENTRY_FACTS.get(entry.type)) is not None
+        ]
+    )

@@ -165,7 +165,9 @@ def record(
         ledger.can_move(member, debit=False)
         evaluation = evaluate(ctx, purchase, member)
     purchase_id = new_id()
-    entries = _post(ctx, purchase_id, purchase, member, evaluation) if evaluation else {}
+    entries = (
+        _post(ctx, purchase_id, purchase, member, evaluation, fresh=True) if evaluation else {}
+    )
     result = _result(ctx, purchase_id, purchase, member, evaluation, entries)
     eligible = _minor(evaluation.eligible_amount if evaluation else purchase.subtotal, ctx)
     stored = StoredPurchase(
@@ -270,7 +272,7 @@ def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
     ledger.can_move(member, debit=False)
     purchase = purchase_of(stored)
     evaluation = evaluate(ctx, purchase, member)
-    entries = _post(ctx, stored.id, purchase, member, evaluation)
+    entries = _post(ctx, stored.id, purchase, member, evaluation, fresh=False)
     result = _result(ctx, stored.id, purchase, member, evaluation, entries)
     ctx.uow.purchases.attach(stored.id, member.id, ctx.program.config_version, result)
     _store_awards(ctx, stored.id, purchase, member, evaluation, entries)
@@ -302,8 +304,11 @@ def _post(
     purchase: Purchase,
     member: Member | None,
     evaluation: Evaluation,
+    *,
+    fresh: bool,
 ) -> dict[str, dict[str, Any]]:
-    """One earn entry per wallet, explained rule by rule."""
+    """One earn entry per wallet, explained rule by rule. ``fresh``: the purchase was recorded
+    in this transaction, so its entries' keys (derived from its business key) are unused."""
     assert member is not None
     posted: dict[str, dict[str, Any]] = {}
     for wallet, total in evaluation.earned().items():
@@ -318,6 +323,7 @@ def _post(
             reference=purchase.external_id,
             explanation=explanation,
             member=member,
+            key_is_new=fresh,
         )
         lots_pending = done.entry.status == "pending"
         available_at = purchase.occurred_at + timedelta(

@@ -85,21 +85,36 @@ class SqlLedgerRepository:
     def lock_balances(
         self, program_id: str, keys: Sequence[BalanceKey]
     ) -> dict[BalanceKey, Balance]:
-        locked: dict[BalanceKey, Balance] = {}
-        for member_id, wallet in sorted(set(keys)):
-            held = self._held.get((member_id, wallet))
-            if held is not None:
-                # Locked earlier in this transaction: the lock lasts until commit, and every
-                # change of the row went through ``save``, which keeps this copy current.
-                locked[(member_id, wallet)] = held
-                continue
-            params = {"m": member_id, "w": wallet}
-            row = self._conn.execute(self._lock, params).first()
-            if row is None:
-                self._conn.execute(self._create_balance, {**params, "p": program_id})
-                row = self._conn.execute(self._lock, params).one()
-            locked[(member_id, wallet)] = self._held[(member_id, wallet)] = _balance(row)
-        return locked
+        wanted = sorted(set(keys))
+        # Rows locked earlier in this transaction stay locked until commit, and every change of
+        # them went through ``save``, which keeps the held copy current.
+        missing = [key for key in wanted if key not in self._held]
+        if missing:
+            found = self._select_locked(missing)
+            absent = [key for key in missing if key not in found]
+            if absent:
+                self._conn.execute(
+                    self._create_balance, [{"m": m, "w": w, "p": program_id} for m, w in absent]
+                )
+                found.update(self._select_locked(absent))
+            self._held.update(found)
+        return {key: self._held[key] for key in wanted}
+
+    def _select_locked(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, Balance]:
+        """One statement for many rows. On PostgreSQL the rows are locked in the order the
+        ``ORDER BY`` returns them (LockRows runs above the sort), the same sorted order every
+        use case uses, so two transactions cannot deadlock on balances."""
+        if len(keys) == 1:
+            ((member_id, wallet),) = keys
+            rows = self._conn.execute(self._lock, {"m": member_id, "w": wallet})
+        else:
+            stmt = (
+                sa.select(t.balances)
+                .where(sa.tuple_(_b.member_id, _b.wallet).in_(list(keys)))
+                .order_by(_b.member_id, _b.wallet)
+            )
+            rows = self._conn.execute(stmt.with_for_update() if self._postgres else stmt)
+        return {(row.member_id, row.wallet): _balance(row) for row in rows}
 
     def save(self, program_id: str, change: Change) -> None:
         conn = self._conn
@@ -140,25 +155,32 @@ class SqlLedgerRepository:
                     for c in change.consumptions
                 ],
             )
-        for balance in change.balances:
+        if change.balances:
+            # One statement for every balance of the change; each row still checks the version
+            # read under its lock, so the summed row count proves no update was lost.
             updated = conn.execute(
                 _UPDATE_BALANCE,
-                {
-                    "m": balance.member_id,
-                    "w": balance.wallet,
-                    "v": balance.version,
-                    "available": balance.available,
-                    "pending": balance.pending,
-                    "deficit": balance.deficit,
-                    "lifetime_earned": balance.lifetime_earned,
-                    "last_activity_at": balance.last_activity_at,
-                },
+                [
+                    {
+                        "m": balance.member_id,
+                        "w": balance.wallet,
+                        "v": balance.version,
+                        "available": balance.available,
+                        "pending": balance.pending,
+                        "deficit": balance.deficit,
+                        "lifetime_earned": balance.lifetime_earned,
+                        "last_activity_at": balance.last_activity_at,
+                    }
+                    for balance in change.balances
+                ],
             )
-            if updated.rowcount != 1:
-                raise RetryableError(f"balance {balance.member_id}/{balance.wallet} moved")
-            key = (balance.member_id, balance.wallet)
-            if key in self._held:
-                self._held[key] = replace(balance, version=balance.version + 1)
+            if updated.rowcount != len(change.balances):
+                moved = ", ".join(f"{b.member_id}/{b.wallet}" for b in change.balances)
+                raise RetryableError(f"a balance of {moved} moved")
+            for balance in change.balances:
+                key = (balance.member_id, balance.wallet)
+                if key in self._held:
+                    self._held[key] = replace(balance, version=balance.version + 1)
 
     def entry_by_key(self, program_id: str, key: str) -> Entry | None:
         row = self._conn.execute(_ENTRY_BY_KEY, {"p": program_id, "k": key}).first()
@@ -177,6 +199,19 @@ class SqlLedgerRepository:
     def open_lots(self, member_id: str, wallet: str) -> list[Lot]:
         rows = self._conn.execute(_OPEN_LOTS, {"m": member_id, "w": wallet})
         return [_lot(row) for row in rows]
+
+    def open_lots_of(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, list[Lot]]:
+        found: dict[BalanceKey, list[Lot]] = {key: [] for key in keys}
+        if not keys:
+            return found
+        rows = self._conn.execute(
+            sa.select(t.ledger_lots)
+            .where(sa.tuple_(_l.member_id, _l.wallet).in_(list(keys)), _l.remaining > 0)
+            .order_by(_l.id)
+        )
+        for row in rows:
+            found[(row.member_id, row.wallet)].append(_lot(row))
+        return found
 
     def lots_of_entry(self, entry_id: str) -> list[Lot]:
         rows = self._conn.execute(sa.select(t.ledger_lots).where(_l.entry_id == entry_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 
 import sqlalchemy as sa
@@ -19,7 +20,13 @@ class SqlOutboxRepository:
         self._conn = conn
 
     def add(self, event: OutboxEvent) -> None:
-        self._conn.execute(t.outbox.insert(), [{n: getattr(event, n) for n in _COLUMNS}])
+        self.add_many([event])
+
+    def add_many(self, events: Sequence[OutboxEvent]) -> None:
+        if events:
+            self._conn.execute(
+                t.outbox.insert(), [{n: getattr(e, n) for n in _COLUMNS} for e in events]
+            )
 
     def pending(self, program_id: str, limit: int) -> list[OutboxEvent]:
         rows = self._conn.execute(
