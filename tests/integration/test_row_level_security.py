@@ -9,9 +9,11 @@ a scoped transaction switches to the ``patron_tenant`` role (see ``adapters/db/e
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -21,9 +23,18 @@ from patron.adapters.db import migrate
 from patron.adapters.db.engine import SCOPE_SETTING, TENANT_ROLE, make_engine
 from patron.adapters.db.tables import metadata
 from patron.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
-from patron.bootstrap import Container
+from patron.api.app import create_app
+from patron.bootstrap import Container, build
+from patron.config import Settings
 from tests.conftest import PG_URL, _truncate
-from tests.factories import auth, create_program, enrol, platform_key, program_key
+from tests.factories import (
+    MutableClock,
+    auth,
+    create_program,
+    enrol,
+    platform_key,
+    program_key,
+)
 from tests.support_example import EXAMPLE_CONFIG
 
 pytestmark = [
@@ -149,8 +160,9 @@ def test_every_program_scoped_table_has_row_level_security(container: Container)
         }
     for table in [*SCOPED_TABLES, "programs"]:
         assert flags[table] == (True, True), f"{table} lacks (forced) row-level security"
-        assert (table, "patron_scope", "PERMISSIVE", ("public",)) in policies, table
-        assert (table, "patron_tenant", "RESTRICTIVE", (TENANT_ROLE,)) in policies, table
+        assert {p[1:] for p in policies if p[0] == table} == {
+            ("patron_scope", "PERMISSIVE", ("public",))
+        }, table
 
 
 def test_the_tenant_role_may_use_every_table_and_serial(container: Container) -> None:
@@ -371,3 +383,61 @@ def test_downgrade_and_upgrade_again(db_url: str, container: Container) -> None:
         assert conn.execute(
             sa.text("SELECT relforcerowsecurity FROM pg_class WHERE relname = 'members'")
         ).scalar_one()
+
+
+@pytest.fixture
+def own_database() -> Iterator[tuple[str, str]]:
+    """A scratch database owned by a fresh non-superuser login role (CREATEROLE, as ADR 0005 asks
+    of a migration user that must grant itself ``patron_tenant``)."""
+    assert PG_URL
+    suffix = uuid.uuid4().hex[:10]
+    user, name = f"patron_owner_{suffix}", f"patron_rls_{suffix}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{user}" LOGIN CREATEROLE')
+        conn.execute(f'CREATE DATABASE "{name}" OWNER "{user}"')
+    base = PG_URL.rsplit("/", 1)[0].replace("postgres@", f"{user}@", 1)
+    yield user, f"{base}/{name}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP ROLE IF EXISTS "{user}"')
+
+
+def test_a_non_superuser_owner_migrates_and_is_walled_in(
+    own_database: tuple[str, str], clock: MutableClock
+) -> None:
+    """The deployment the ADR describes: the tables' owner is an ordinary role, so forced RLS
+    applies to all its work. The API works; unscoped work still sees every program, scoped work
+    only its own."""
+    user, url = own_database
+    migrate.upgrade(url)
+    box = build(Settings(database_url=url, auto_upgrade=False, pool_size=2), clock=clock)
+    try:
+        with TestClient(create_app(box), raise_server_exceptions=False) as client:
+            platform = platform_key(box)
+            alpha, beta = fill(client, platform, "alpha"), fill(client, platform, "beta")
+        with box.uow(write=False) as uow:
+            assert uow.connection.execute(sa.text("SELECT current_user")).scalar_one() == user
+            for table in FILLED:
+                assert program_ids(uow.connection, table) >= {alpha["id"], beta["id"]}, table
+        with scoped(box, beta["id"]) as uow:
+            for table in FILLED:
+                assert program_ids(uow.connection, table) == {beta["id"]}, table
+        with (
+            scoped(box, beta["id"], write=True) as uow,
+            pytest.raises(sa.exc.ProgrammingError, match="row-level security"),
+        ):
+            uow.connection.execute(
+                sa.text("UPDATE members SET program_id = :a"), {"a": alpha["id"]}
+            )
+    finally:
+        box.close()
+
+
+def test_a_migration_user_who_may_not_grant_the_role_is_told_what_to_do(
+    own_database: tuple[str, str],
+) -> None:
+    user, url = own_database
+    with psycopg.connect(PG_URL or "", autocommit=True) as conn:
+        conn.execute(f'ALTER ROLE "{user}" NOCREATEROLE')
+    with pytest.raises(sa.exc.DBAPIError, match=f"GRANT {TENANT_ROLE} TO {user}"):
+        migrate.upgrade(url)

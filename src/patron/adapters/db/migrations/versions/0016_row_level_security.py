@@ -14,15 +14,15 @@ PostgreSQL only (a no-op on SQLite, where one file is one deployment and there i
 - The role gets SELECT/INSERT/UPDATE/DELETE on every Patron table and the sequences behind the
   serial ids: a program-scoped transaction works under this role, and only under it.
 - Every program-scoped table (each table with a ``program_id`` column, and ``programs`` itself
-  by ``id``) gets ROW LEVEL SECURITY, forced on the table owner too, and two policies:
+  by ``id``) gets ROW LEVEL SECURITY, forced on the table owner too, and one policy for everyone,
+  ``patron_scope``: a row is visible and writable when its program is the scope's program
+  (``patron.program_id``), or when no scope is set and the role is not ``patron_tenant``
+  (unscoped work: jobs, CLI, platform-wide work, migrations). Under the tenant role an unset
+  scope matches nothing, so a scoped transaction that lost its setting fails closed.
 
-  ``patron_scope`` (permissive, everyone): a row is visible and writable while no tenant scope is
-  set (``patron.program_id`` unset or empty: jobs, CLI, platform-wide work, migrations), or when
-  its program is the scope's program.
-
-  ``patron_tenant`` (restrictive, role ``patron_tenant`` only): the row's program must be the
-  scope's program. Under the tenant role an unset scope matches nothing, so a scoped transaction
-  that lost its setting fails closed.
+  The policy names no role on purpose: a policy ``TO patron_tenant`` would also bind every
+  member of that role, and the application's own login role is one (it must be, to
+  ``SET ROLE``); it would wall in that role's unscoped work too.
 
 The lists are written out, not read from ``tables.py``: a migration is frozen in time. A test
 (``tests/integration/test_row_level_security.py``) fails when a program-scoped table of
@@ -92,6 +92,8 @@ def upgrade() -> None:
     op.execute(
         f"""
         DO $$
+        DECLARE
+            may_set boolean;
         BEGIN
             IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = '{ROLE}') THEN
                 BEGIN
@@ -100,9 +102,20 @@ def upgrade() -> None:
                     NULL;  -- another database of this cluster created it at the same moment
                 END;
             END IF;
-            IF NOT pg_catalog.pg_has_role(current_user, '{ROLE}', 'MEMBER') THEN
+            -- PostgreSQL 16 splits membership into options; SET ROLE needs the SET one.
+            IF current_setting('server_version_num')::int >= 160000 THEN
+                may_set := pg_catalog.pg_has_role(current_user, '{ROLE}', 'SET');
+            ELSE
+                may_set := pg_catalog.pg_has_role(current_user, '{ROLE}', 'MEMBER');
+            END IF;
+            IF NOT may_set THEN
                 BEGIN
-                    EXECUTE format('GRANT {ROLE} TO %I', current_user);
+                    EXECUTE format(
+                        'GRANT {ROLE} TO %I%s',
+                        current_user,
+                        CASE WHEN current_setting('server_version_num')::int >= 160000
+                            THEN ' WITH SET TRUE' ELSE '' END
+                    );
                 EXCEPTION WHEN insufficient_privilege THEN
                     RAISE EXCEPTION 'role % may not be granted role {ROLE}', current_user
                         USING HINT = 'as a superuser: GRANT {ROLE} TO ' || quote_ident(current_user)
@@ -128,16 +141,12 @@ def upgrade() -> None:
 
 def _protect(table: str, column: str) -> None:
     scope = _scope()
-    mine = f"{column} = {scope}"
+    admitted = f"{column} = {scope} OR ({scope} IS NULL AND current_user <> '{ROLE}')"
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
     op.execute(
         f'CREATE POLICY patron_scope ON "{table}" AS PERMISSIVE FOR ALL TO PUBLIC '
-        f"USING ({scope} IS NULL OR {mine}) WITH CHECK ({scope} IS NULL OR {mine})"
-    )
-    op.execute(
-        f'CREATE POLICY patron_tenant ON "{table}" AS RESTRICTIVE FOR ALL TO {ROLE} '
-        f"USING ({mine}) WITH CHECK ({mine})"
+        f"USING ({admitted}) WITH CHECK ({admitted})"
     )
 
 
@@ -145,7 +154,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in (*PROGRAM_TABLES, "programs"):
-        op.execute(f'DROP POLICY IF EXISTS patron_tenant ON "{table}"')
         op.execute(f'DROP POLICY IF EXISTS patron_scope ON "{table}"')
         op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
         op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
