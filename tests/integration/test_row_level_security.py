@@ -441,3 +441,22 @@ def test_a_migration_user_who_may_not_grant_the_role_is_told_what_to_do(
         conn.execute(f'ALTER ROLE "{user}" NOCREATEROLE')
     with pytest.raises(sa.exc.DBAPIError, match=f"GRANT {TENANT_ROLE} TO {user}"):
         migrate.upgrade(url)
+
+
+def test_an_application_user_who_may_not_take_the_role_is_refused_scoped_work(
+    own_database: tuple[str, str],
+) -> None:
+    """Fail closed: without membership, scoped work errors instead of running unwalled."""
+    user, url = own_database
+    migrate.upgrade(url)
+    with psycopg.connect(PG_URL or "", autocommit=True) as conn:
+        conn.execute(f'REVOKE {TENANT_ROLE} FROM "{user}"')
+    engine = make_engine(url, pool_size=1)
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        with factory(write=False) as uow:  # unscoped work needs no membership
+            assert program_ids(uow.connection, "programs") == set()
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied to set role"):
+            factory.scoped("p-1")(write=False).__enter__()
+    finally:
+        engine.dispose()
