@@ -10,7 +10,9 @@ A route that opened ``who.container.uow`` instead of ``who.uow`` would show up h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+import patron.api
 from patron.adapters.db.engine import PROGRAM_OPTION
 from patron.bootstrap import Container
 from tests.factories import auth, create_program, enrol, program_key
@@ -163,3 +166,18 @@ def test_a_scope_cannot_be_moved_to_another_program(container: Container) -> Non
     assert container.uow.program_id is None
     with pytest.raises(ValueError, match="another program"):
         scoped.scoped("p-2")
+
+
+def test_no_route_reaches_past_the_callers_scope() -> None:
+    """Routes take units of work from ``who.uow`` only (deps.py itself authenticates and
+    resolves the program unscoped), so a new route cannot quietly run unscoped."""
+    pattern = re.compile(r"\b(container|box)\.uow\b")  # the unscoped factory of the Container
+    api = Path(patron.api.__file__).parent
+    offenders = [
+        f"{path.relative_to(api)}:{number}: {line.strip()}"
+        for path in sorted(api.rglob("*.py"))
+        if path.name != "deps.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
