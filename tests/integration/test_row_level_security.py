@@ -26,6 +26,7 @@ from patron.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from patron.api.app import create_app
 from patron.bootstrap import Container, build
 from patron.config import Settings
+from patron.services.transactions import run_in_transaction, run_read
 from tests.conftest import PG_URL, _truncate
 from tests.factories import (
     MutableClock,
@@ -267,6 +268,21 @@ def test_a_scoped_transaction_cannot_change_other_program_rows(
             ).scalar_one()
             > 0
         )
+
+
+def test_the_transaction_runners_take_a_scope(
+    container: Container, tenants: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    alpha, beta = tenants
+
+    def members(uow: Any) -> set[str]:
+        return program_ids(uow.connection, "members")
+
+    assert run_read(container.uow, members) == {alpha["id"], beta["id"]}
+    assert run_read(container.uow, members, program_id=alpha["id"]) == {alpha["id"]}
+    assert run_in_transaction(container.uow, members, program_id=beta["id"]) == {beta["id"]}
+    with pytest.raises(ValueError, match="another program"):
+        run_read(container.uow.scoped(alpha["id"]), members, program_id=beta["id"])
 
 
 def test_the_tenant_role_without_a_scope_sees_nothing(
