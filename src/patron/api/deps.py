@@ -3,6 +3,11 @@
 Order of checks, as API.md fixes it: no or unknown key → 401; a program the key does not belong
 to (or that does not exist) → 404, so keys learn nothing about other tenants; a role that may not
 do this → 403.
+
+A :class:`ProgramCaller` carries a unit-of-work factory scoped to its program (``who.uow``): every
+transaction a program route runs through it is confined to that program by the database as well
+as by the repositories' filters (row-level security on PostgreSQL). Authenticating the key and
+resolving the ``{program}`` of the path happen before the program is known, so they run unscoped.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from patron.domain.keys import ApiKey
 from patron.domain.programs import Program
 from patron.services import api_keys, programs
 from patron.services.balances import MemberView
-from patron.services.ports import UnitOfWork
+from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.transactions import run_read
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pat_...`")
@@ -43,10 +48,20 @@ class Caller:
     def actor(self) -> Actor:
         return Actor(kind="api_key", id=self.key.id, name=self.key.name)
 
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        """Units of work for this caller's requests (unscoped: platform-wide work)."""
+        return self.container.uow
+
 
 @dataclass(frozen=True, slots=True)
 class ProgramCaller(Caller):
     program: Program
+
+    @property
+    def uow(self) -> UnitOfWorkFactory:
+        """Units of work scoped to the caller's program."""
+        return self.container.uow.scoped(self.program.id)
 
     def render_member(self, view: MemberView) -> dict[str, Any]:
         return MemberOut.of(view, self.program.currency_exponent)

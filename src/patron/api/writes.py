@@ -41,7 +41,7 @@ def respond(
     """
     idempotency = _idempotency(request, who, body)
     outcome = run_write(
-        who.container.uow,
+        who.uow,
         who.container.clock,
         action,
         lambda result: Outcome(status(result) if callable(status) else status, render(result)),

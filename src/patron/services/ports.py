@@ -699,7 +699,24 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
+    """Opens units of work, unscoped or scoped to one program.
+
+    A scoped factory's units of work are confined to its program by the storage itself where it
+    can (row-level security on PostgreSQL), on top of the ``program_id`` every repository method
+    takes: work for one program's caller runs scoped; work that legitimately crosses programs
+    (authenticating a key, jobs, the CLI) runs unscoped.
+    """
+
+    @property
+    def program_id(self) -> str | None:
+        """The program this factory is scoped to, or None when unscoped."""
+        ...
+
     def __call__(self, *, write: bool) -> UnitOfWork: ...
+
+    def scoped(self, program_id: str) -> UnitOfWorkFactory:
+        """The same factory scoped to ``program_id`` (refused for a factory scoped elsewhere)."""
+        ...
 
 
 class RetryableError(Exception):

@@ -14,6 +14,11 @@ commits once. Consequences:
   again (it changed nothing the first time);
 - deadlocks and serialization failures (``RetryableError``) re-run the whole use case, a bounded
   number of times, and never reach a client as a 500.
+
+Each runner takes an optional ``program_id``: the transaction then runs on the factory scoped to
+that program (``UnitOfWorkFactory.scoped``), which on PostgreSQL lets the database itself refuse
+every other program's rows. A factory that is already scoped (the one a program's API caller
+carries) keeps its scope.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ def run_write(
     action: Callable[[UnitOfWork], T],
     render: Callable[[T], Outcome],
     idempotency: IdempotencyRequest | None = None,
+    *,
+    program_id: str | None = None,
 ) -> Outcome:
     """Run ``action`` in one committed transaction and return its rendered outcome.
 
@@ -89,10 +96,16 @@ def run_write(
         uow.commit()
         return outcome
 
-    return with_retries(lambda: _in_uow(uow_factory, attempt))
+    factory = _scoped(uow_factory, program_id)
+    return with_retries(lambda: _in_uow(factory, attempt))
 
 
-def run_in_transaction(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfWork], T]) -> T:
+def run_in_transaction(
+    uow_factory: UnitOfWorkFactory,
+    action: Callable[[UnitOfWork], T],
+    *,
+    program_id: str | None = None,
+) -> T:
     """Run a write without an idempotency key (CLI, jobs): one transaction, retried."""
 
     def attempt(uow: UnitOfWork) -> T:
@@ -100,13 +113,23 @@ def run_in_transaction(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfW
         uow.commit()
         return result
 
-    return with_retries(lambda: _in_uow(uow_factory, attempt))
+    factory = _scoped(uow_factory, program_id)
+    return with_retries(lambda: _in_uow(factory, attempt))
 
 
-def run_read(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfWork], T]) -> T:
+def run_read(
+    uow_factory: UnitOfWorkFactory,
+    action: Callable[[UnitOfWork], T],
+    *,
+    program_id: str | None = None,
+) -> T:
     """Run a read-only use case in one (never committed) transaction."""
-    with uow_factory(write=False) as uow:
+    with _scoped(uow_factory, program_id)(write=False) as uow:
         return action(uow)
+
+
+def _scoped(uow_factory: UnitOfWorkFactory, program_id: str | None) -> UnitOfWorkFactory:
+    return uow_factory if program_id is None else uow_factory.scoped(program_id)
 
 
 def with_retries(call: Callable[[], T]) -> T:

@@ -6,6 +6,14 @@
   ``foreign_keys=ON``, and transactions begun by Patron itself: ``BEGIN IMMEDIATE`` for writes,
   so a write transaction holds the database's single write lock from its first statement and
   can never fail half-way with "database is locked" on an upgrade from read to write.
+
+Tenant scope (PostgreSQL): a connection opened with the ``patron_program`` execution option runs
+every transaction it begins as role ``patron_tenant`` with ``patron.program_id`` set to that
+program, both ``LOCAL`` to the transaction (one statement, ``set_config(..., true)``). Row-level
+security (migration 0016) then confines the transaction to the program's rows. Being local, the
+role and the setting end with the transaction, commit or rollback, so a pooled connection is back
+to the connecting user when the next checkout gets it; and because the ``begin`` event applies
+them, a transaction that a scoped connection begins after a commit is scoped as well.
 """
 
 from __future__ import annotations
@@ -17,6 +25,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 WRITE_OPTION = "patron_write"
+PROGRAM_OPTION = "patron_program"
+TENANT_ROLE = "patron_tenant"
+SCOPE_SETTING = "patron.program_id"
+
+_ENTER_SCOPE = sa.text(
+    f"SELECT set_config('role', '{TENANT_ROLE}', true), "
+    f"set_config('{SCOPE_SETTING}', :program, true)"
+)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -32,13 +48,21 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     target = sqlalchemy_url(url)
     if target.startswith("sqlite"):
         return _sqlite_engine(target, pool_size)
-    return sa.create_engine(
+    engine = sa.create_engine(
         target,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"connect_timeout": 10},
     )
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        program = conn.get_execution_options().get(PROGRAM_OPTION)
+        if program is not None:
+            conn.execute(_ENTER_SCOPE, {"program": program})
+
+    return engine
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -4,6 +4,13 @@ On SQLite, write transactions in this process also take a process-wide lock befo
 ``BEGIN IMMEDIATE``: threads queue on the lock instead of spinning on SQLite's busy handler, which
 keeps one writer at a time at full speed (other processes, such as the CLI, still serialise on
 SQLite's own lock with a busy time-out).
+
+A factory may be scoped to one program (:meth:`SqlUnitOfWorkFactory.scoped`): its units of work
+open their connection with the ``patron_program`` option, so on PostgreSQL every transaction runs
+as role ``patron_tenant`` with ``patron.program_id`` set, and row-level security refuses any other
+program's rows even to a statement that forgot its ``program_id`` filter (see
+``patron.adapters.db.engine`` and migration 0016). On SQLite the scope changes nothing: the
+repositories' filters are the only wall there.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from patron.adapters.db.analytics import SqlAnalyticsRepository
 from patron.adapters.db.campaigns import SqlCampaignRepository
-from patron.adapters.db.engine import WRITE_OPTION, is_sqlite
+from patron.adapters.db.engine import PROGRAM_OPTION, WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
@@ -37,9 +44,17 @@ from patron.adapters.db.webhooks import SqlWebhookRepository
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, *, write: bool, write_lock: threading.Lock | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        write_lock: threading.Lock | None,
+        program_id: str | None = None,
+    ) -> None:
         self._engine = engine
         self._write = write
+        self.program_id = program_id
         self._lock = write_lock if write else None
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
@@ -48,7 +63,10 @@ class SqlUnitOfWork:
         if self._lock is not None:
             self._lock.acquire()
         try:
-            conn = self._engine.connect().execution_options(**{WRITE_OPTION: self._write})
+            options: dict[str, object] = {WRITE_OPTION: self._write}
+            if self.program_id is not None:
+                options[PROGRAM_OPTION] = self.program_id
+            conn = self._engine.connect().execution_options(**options)
             self._conn = conn
             self._tx = conn.begin()
         except sa_exc.DBAPIError as error:
@@ -118,11 +136,32 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    """Makes units of work on one engine (with the single-writer lock on SQLite)."""
+    """Makes units of work on one engine (with the single-writer lock on SQLite), unscoped or
+    scoped to one program."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        program_id: str | None = None,
+        _write_lock: threading.Lock | None = None,
+    ) -> None:
         self.engine = engine
-        self._write_lock = threading.Lock() if is_sqlite(engine) else None
+        self.program_id = program_id
+        if _write_lock is None and is_sqlite(engine):
+            _write_lock = threading.Lock()
+        self._write_lock = _write_lock
 
     def __call__(self, *, write: bool) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, write_lock=self._write_lock)
+        return SqlUnitOfWork(
+            self.engine, write=write, write_lock=self._write_lock, program_id=self.program_id
+        )
+
+    def scoped(self, program_id: str) -> SqlUnitOfWorkFactory:
+        """A factory on the same engine (and writer lock) whose units of work see only
+        ``program_id``'s rows. A scope cannot be widened or moved to another program."""
+        if self.program_id is not None and self.program_id != program_id:
+            raise ValueError("this unit-of-work factory is scoped to another program")
+        return SqlUnitOfWorkFactory(
+            self.engine, program_id=program_id, _write_lock=self._write_lock
+        )

@@ -48,4 +48,4 @@ def summary(
         config = load_config(uow, who.program)
         return analytics.summary(uow, who.program, config, begin, finish)
 
-    return JsonResponse(run_read(who.container.uow, read))
+    return JsonResponse(run_read(who.uow, read))

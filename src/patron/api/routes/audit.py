@@ -33,7 +33,7 @@ def audit_log(
         target_type=target_type, target_id=target_id, action=action, since=since, until=until
     )
     records = run_read(
-        who.container.uow,
+        who.uow,
         lambda uow: audit.list_audit(
             uow,
             who.program.id,

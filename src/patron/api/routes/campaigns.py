@@ -97,4 +97,4 @@ def get(code: str, who: ProgramCaller = Depends(in_program("members.read"))) -> 
         ctx = Context(uow, who.container.clock, who.actor, who.program)
         return _render(ctx, campaigns.get(ctx, code))
 
-    return JsonResponse(run_read(who.container.uow, read))
+    return JsonResponse(run_read(who.uow, read))

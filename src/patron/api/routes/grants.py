@@ -82,8 +82,8 @@ def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust
         )
         return grant, existed, wallet.is_money
 
-    _, existed, money = run_in_transaction(box.uow, begin)
-    done = grants.run(box.uow, box.clock, who.actor, who.program, body.external_id)
+    _, existed, money = run_in_transaction(who.uow, begin)
+    done = grants.run(who.uow, box.clock, who.actor, who.program, body.external_id)
     body_out = _render(done, money, who.program.currency_exponent)
     return JsonResponse(body_out, status_code=200 if existed else 201)
 
@@ -100,4 +100,4 @@ def progress(
         money = ctx.config.wallets[found.wallet].is_money
         return _render(found, money, who.program.currency_exponent)
 
-    return JsonResponse(run_read(who.container.uow, read))
+    return JsonResponse(run_read(who.uow, read))

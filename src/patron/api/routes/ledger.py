@@ -37,7 +37,7 @@ def activity(
         entries = balances.activity(uow, who.program, member, before=before, limit=limit + 1)
         return [EntryView(e, e.wallet in wallets and wallets[e.wallet].is_money) for e in entries]
 
-    found = run_read(who.container.uow, read)
+    found = run_read(who.uow, read)
     exponent = who.program.currency_exponent
     return JsonResponse(
         page(

@@ -61,7 +61,7 @@ def find(
     if where is None:  # a value no member can have, such as an impossible phone number
         return JsonResponse({"items": [], "next_cursor": None})
     found = run_read(
-        who.container.uow,
+        who.uow,
         lambda uow: member_views(
             uow,
             who.program,
@@ -76,7 +76,7 @@ def find(
 @router.get("/{member}", response_model=MemberOut)
 def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     found = run_read(
-        who.container.uow,
+        who.uow,
         lambda uow: member_views(uow, who.program, [members.get_member(uow, who.program, member)]),
     )
     return JsonResponse(who.render_member(found[0]))

@@ -59,7 +59,7 @@ def get_program(who: ProgramCaller = Depends(in_program("program.read"))) -> Res
 
 @router.get("/{program}/config", response_model=ConfigOut)
 def get_config(who: ProgramCaller = Depends(in_program("config.read"))) -> Response:
-    current = run_read(who.container.uow, lambda uow: programs.current_config(uow, who.program))
+    current = run_read(who.uow, lambda uow: programs.current_config(uow, who.program))
     return JsonResponse({"version": current.version, "config": current.document})
 
 

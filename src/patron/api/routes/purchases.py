@@ -112,7 +112,7 @@ def preview(
         result = purchases.preview(ctx, purchase, ref)
         return _Answer(result, False, _balances(uow, who, result["member_id"]))
 
-    answer = run_read(who.container.uow, read)
+    answer = run_read(who.uow, read)
     return JsonResponse(
         render_result(answer.result, who.program.currency_exponent, answer.balances)
     )
@@ -127,7 +127,7 @@ def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.rea
         answer = _Answer(found.result, False, _balances(uow, who, found.member_id))
         return answer, [r.result for r in uow.purchases.refunds_of(found.id)]
 
-    answer, done = run_read(who.container.uow, read)
+    answer, done = run_read(who.uow, read)
     exponent = who.program.currency_exponent
     rendered = render_result(answer.result, exponent, answer.balances)
     rendered["refunds"] = [render_refund(r, exponent, None) for r in done]

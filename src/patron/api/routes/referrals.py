@@ -35,4 +35,4 @@ def referrals(member: str, who: ProgramCaller = Depends(in_program("members.read
             for r in uow.referrals.of_referrer(member)
         ]
 
-    return JsonResponse({"items": run_read(who.container.uow, read), "next_cursor": None})
+    return JsonResponse({"items": run_read(who.uow, read), "next_cursor": None})

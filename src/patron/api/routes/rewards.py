@@ -204,7 +204,7 @@ def list_rewards(
             for o in rewards.catalogue(ctx, member)
         ]
 
-    return JsonResponse({"items": run_read(who.container.uow, read), "next_cursor": None})
+    return JsonResponse({"items": run_read(who.uow, read), "next_cursor": None})
 
 
 @router.patch("/rewards/{code}")
@@ -322,7 +322,7 @@ def get_voucher(code: str, who: ProgramCaller = Depends(in_program("members.read
         ctx = _ctx(uow, who)
         return _render_voucher(ctx, rewards.voucher(ctx, code))
 
-    return JsonResponse(run_read(who.container.uow, read))
+    return JsonResponse(run_read(who.uow, read))
 
 
 @router.post("/vouchers/{code}/use")

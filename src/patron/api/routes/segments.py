@@ -56,7 +56,7 @@ def members_of(
         found = segments.members_of(ctx, code, after=after, limit=limit + 1)
         return member_views(uow, who.program, found)
 
-    views = run_read(who.container.uow, read)
+    views = run_read(who.uow, read)
     return JsonResponse(
         page(views, limit=limit, position=lambda v: v.member.id, render=who.render_member)
     )

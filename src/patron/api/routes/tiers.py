@@ -81,7 +81,7 @@ def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -
         members.get_member(uow, who.program, member)
         return tiers.progress(Context(uow, who.container.clock, who.actor, who.program), member)
 
-    found = run_read(who.container.uow, read)
+    found = run_read(who.uow, read)
     return JsonResponse(_render(found, who.program.currency_exponent))
 
 

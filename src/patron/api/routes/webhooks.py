@@ -121,13 +121,13 @@ def create(
 
 @router.get("")
 def list_endpoints(who: ProgramCaller = Depends(in_program("webhooks.manage"))) -> Response:
-    found = run_read(who.container.uow, lambda uow: uow.webhooks.endpoints(who.program.id))
+    found = run_read(who.uow, lambda uow: uow.webhooks.endpoints(who.program.id))
     return JsonResponse({"items": [_endpoint(e) for e in found], "next_cursor": None})
 
 
 @router.get("/{endpoint}")
 def get(endpoint: str, who: ProgramCaller = Depends(in_program("webhooks.manage"))) -> Response:
-    found = run_read(who.container.uow, lambda uow: webhooks.get(_ctx(uow, who), endpoint))
+    found = run_read(who.uow, lambda uow: webhooks.get(_ctx(uow, who), endpoint))
     return JsonResponse(_endpoint(found))
 
 
@@ -185,7 +185,7 @@ def deliveries(
         log = uow.webhooks.attempts([d.id for d in found[:limit]])
         return [(d, [a for a in log if a.delivery_id == d.id]) for d in found]
 
-    rows = run_read(who.container.uow, read)
+    rows = run_read(who.uow, read)
     return JsonResponse(
         page(rows, limit=limit, position=lambda r: r[0].id, render=lambda r: _delivery(*r))
     )
