@@ -65,18 +65,22 @@ def _traces(person: dict[str, Any]) -> list[str]:
     ]
 
 
-def post(client: TestClient, key: str, path: str, body: Any = None) -> Any:
-    return client.post(f"/v1/programs/shop{path}", json=body, headers=auth(key))
+def post(
+    client: TestClient, key: str, path: str, body: Any = None, *, once: str | None = None
+) -> Any:
+    headers = auth(key) | ({"Idempotency-Key": once} if once else {})
+    return client.post(f"/v1/programs/shop{path}", json=body, headers=headers)
 
 
-def enrol(client: TestClient, key: str, **body: Any) -> dict[str, Any]:
-    response = post(client, key, "/members", body)
+def enrol(client: TestClient, key: str, *, once: str | None = None, **body: Any) -> dict[str, Any]:
+    response = post(client, key, "/members", body, once=once)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
 
 
 def buy(client: TestClient, key: str, member: dict[str, Any], external_id: str, amount: str) -> Any:
+    # with an idempotency key: the remembered answer is one more copy erasure must find
     response = post(
         client,
         key,
@@ -87,6 +91,7 @@ def buy(client: TestClient, key: str, member: dict[str, Any], external_id: str, 
             "occurred_at": "2026-03-06T10:00:00Z",
             "lines": [{"sku": "LIP-01", "quantity": 1, "unit_price": amount}],
         },
+        once=f"buy-{external_id}",
     )
     assert response.status_code == 201, response.text
     return response.json()
@@ -99,7 +104,7 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     pos, admin = shop["pos"], shop["admin"]
     assert post(client, admin, "/rewards", _COFFEE).status_code == 201
     bob = enrol(client, pos, **BOB)
-    ada = enrol(client, pos, **ADA, referred_by=bob["referral_code"])
+    ada = enrol(client, pos, **ADA, referred_by=bob["referral_code"], once="enrol-ada")
     cara = enrol(client, pos, **CARA, referred_by=ada["referral_code"])
     # Ada's first purchase completes Bob's referral; Cara's completes Ada's
     buy(client, pos, {"email": ADA["email"]}, "R-ADA-1", "40.00")
@@ -131,8 +136,8 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     assert granted.status_code in (200, 201), granted.text
     changed = client.patch(
         f"/v1/programs/shop/members/{ada['id']}",
-        json={"consents": {"sms_marketing": True}, "attributes": {"size": "M"}},
-        headers=auth(admin),
+        json=_PATCH,
+        headers=auth(admin) | {"Idempotency-Key": "patch-ada"},
     )
     assert changed.status_code == 200, changed.text
     # new points wait 14 days: Ada ends with pending points beside her deficit, and credit
@@ -143,6 +148,7 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     return {"ada": ada, "bob": bob, "cara": cara}
 
 
+_PATCH = {"consents": {"sms_marketing": True}, "attributes": {"size": "M"}}
 _COFFEE = {
     "code": "coffee",
     "name": "Free coffee",
@@ -285,9 +291,10 @@ def test_erasure_leaves_no_trace_of_the_person_and_balanced_books(
     container: Container,
 ) -> None:
     ada = people["ada"]
-    before = dict(_every_text(container).items())
+    before = _every_text(container)
     assert any("adelheid" in v for v in before["audit_log"])  # the copies were there
     assert any("adelheid" in v for v in before["purchases"])
+    assert any("adelheid" in v for v in before["idempotency_keys"])
 
     done = _erase(client, shop["admin"], ada["id"])
     assert done.status_code == 200, done.text
@@ -383,6 +390,13 @@ def test_erasure_is_idempotent_and_final(
         ),
         post(client, shop["pos"], f"/members/{ada}/redemptions", {"reward": "coffee"}),
     ]
+    # the remembered answer to the PATCH held the profile: it is forgotten, not replayed
+    replayed = client.patch(
+        f"/v1/programs/shop/members/{ada}",
+        json=_PATCH,
+        headers=auth(shop["admin"]) | {"Idempotency-Key": "patch-ada"},
+    )
+    refused.append(replayed)
     assert [r.status_code for r in refused] == [422] * len(refused), [r.text for r in refused]
     assert table_counts(container) == counts
     # the old identifiers find nobody
