@@ -11,11 +11,15 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from patron.adapters.db.tables import metadata
+from patron.adapters.webhooks import HttpWebhookSender
 from patron.bootstrap import Container
 from patron.cli import transfer
+from patron.domain.webhooks import RETRY_DELAYS
+from patron.services import jobs
 from tests.conftest import table_counts
-from tests.factories import auth, create_program, program_key
+from tests.factories import MutableClock, auth, create_program, program_key
 from tests.ledger_support import audit
+from tests.webhook_receiver import serve
 
 ADA = {
     "external_id": "CUST-ADELHEID-77",
@@ -490,3 +494,38 @@ def test_platform_keys_may_and_other_programs_see_nothing(
         client.post("/v1/programs/shop/members/nope/erase", headers=auth(platform)).status_code
         == 404
     )
+
+
+def test_webhook_retries_after_erasure_send_the_redacted_fact(
+    client: TestClient, shop: dict[str, str], container: Container, clock: MutableClock
+) -> None:
+    for receiver in serve():
+        container.webhooks = HttpWebhookSender(allow_private=True, timeout=5)
+        made = client.post(
+            "/v1/programs/shop/webhooks",
+            json={"url": receiver.url, "events": ["*"]},
+            headers=auth(shop["admin"]),
+        )
+        assert made.status_code == 201, made.text
+        receiver.secrets = [made.json()["secret"]]
+        receiver.plan = [500, 500]  # the enrolment's facts fail once and wait for a retry
+        ada = enrol(client, shop["pos"], **ADA)
+        assert jobs.run_webhooks(container.uow, container.webhooks, clock.now()) == 2
+        assert any(b"cust-adelheid-77" in r.body.lower() for r in receiver.received)
+        first = len(receiver.received)
+
+        assert _erase(client, shop["admin"], ada["id"]).status_code == 200
+        clock.advance(seconds=RETRY_DELAYS[0].total_seconds() + 1)
+        jobs.run_webhooks(container.uow, container.webhooks, clock.now())
+        later = receiver.received[first:]
+        assert sorted(r.json["type"] for r in later) == [
+            "member.enrolled",
+            "member.erased",
+            "points.earned",
+        ]
+        for got in later:
+            assert got.verified_by == receiver.secrets
+            assert got.json["data"]["member_id"] == ada["id"]
+            assert not any(trace in got.body.decode().lower() for trace in ADA_TRACES)
+        enrolled = next(r for r in later if r.json["type"] == "member.enrolled")
+        assert enrolled.json["data"]["external_id"] is None
