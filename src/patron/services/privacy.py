@@ -48,6 +48,22 @@ class Erasure:
 
 # --- export ------------------------------------------------------------------------------------
 
+Rows = dict[str, list[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Units:
+    """Stored amounts as the API shows them: points as integers, money as decimal strings."""
+
+    kinds: dict[str, str]
+    exponent: int
+
+    def of(self, wallet: str, value: int) -> int | str:
+        return from_minor(value, self.exponent) if self.kinds.get(wallet) == "money" else value
+
+    def money(self, value: int) -> str:
+        return from_minor(value, self.exponent)
+
 
 def export(uow: UnitOfWork, program: Program, member_id: str, now: datetime) -> dict[str, Any]:
     """Everything held about the member but the Member shape itself, as JSON-able data.
@@ -56,29 +72,8 @@ def export(uow: UnitOfWork, program: Program, member_id: str, now: datetime) -> 
     """
     member = get_member(uow, program, member_id)
     rows = uow.privacy.member_records(program.id, member.id)
-    kinds = {code: w.kind for code, w in load_config(uow, program).wallets.items()}
-    exponent = program.currency_exponent
-
-    def units(wallet: str, value: int) -> int | str:
-        return from_minor(value, exponent) if kinds.get(wallet) == "money" else value
-
-    def money(value: int) -> str:
-        return from_minor(value, exponent)
-
-    postings: dict[str, list[dict[str, Any]]] = {}
-    for p in rows["postings"]:
-        postings.setdefault(p["entry_id"], []).append(
-            {
-                "source": p["source"],
-                "destination": p["destination"],
-                "amount": units(p["wallet"], p["amount"]),
-            }
-        )
-    refunds: dict[str, list[dict[str, Any]]] = {}
-    for r in rows["refunds"]:
-        refunds.setdefault(r["purchase_id"], []).append(
-            _pick(r, "id", "external_id", "occurred_at", "recorded_at", "document", "result")
-        )
+    kinds = {code: str(w.kind) for code, w in load_config(uow, program).wallets.items()}
+    units = _Units(kinds, program.currency_exponent)
     tombstone = uow.privacy.tombstone(member.id)
     document: dict[str, Any] = _plain(
         {
@@ -93,152 +88,132 @@ def export(uow: UnitOfWork, program: Program, member_id: str, now: datetime) -> 
                 "card_numbers": [member.card_number],
                 "referral_code": member.referral_code,
             },
-            "consents": [
-                _pick(c, "channel", "granted", "recorded_at", "source") for c in rows["consents"]
-            ],
-            "ledger": {
-                "balances": [
-                    {
-                        "wallet": b["wallet"],
-                        "available": units(b["wallet"], b["available"]),
-                        "pending": units(b["wallet"], b["pending"]),
-                        "lifetime_earned": units(b["wallet"], b["lifetime_earned"]),
-                        "last_activity_at": b["last_activity_at"],
-                    }
-                    for b in rows["balances"]
-                ],
-                "entries": [
-                    {
-                        **_pick(
-                            e,
-                            "id",
-                            "type",
-                            "wallet",
-                            "status",
-                            "occurred_at",
-                            "recorded_at",
-                            "reference",
-                            "reverses",
-                            "reason",
-                            "actor",
-                            "config_version",
-                        ),
-                        "amount": units(e["wallet"], e["amount"]),
-                        "explanation": list(e["explanation"] or []),
-                        "postings": postings.get(e["id"], []),
-                    }
-                    for e in rows["entries"]
-                ],
-                "lots": [
-                    {
-                        **_pick(
-                            lot,
-                            "id",
-                            "wallet",
-                            "entry_id",
-                            "earned_at",
-                            "available_at",
-                            "expires_at",
-                            "pending",
-                        ),
-                        "amount": units(lot["wallet"], lot["amount"]),
-                        "remaining": units(lot["wallet"], lot["remaining"]),
-                    }
-                    for lot in rows["lots"]
-                ],
-            },
-            "purchases": [
-                {
-                    **_pick(
-                        p,
-                        "id",
-                        "external_id",
-                        "occurred_at",
-                        "recorded_at",
-                        "channel",
-                        "store_id",
-                        "document",
-                        "result",
-                    ),
-                    "amount": money(p["amount"]),
-                    "refunded": money(p["refunded"]),
-                    "eligible_amount": money(p["eligible_amount"]),
-                    "eligible_left": money(p["eligible_left"]),
-                    "refunds": refunds.get(p["id"], []),
-                }
-                for p in rows["purchases"]
-            ],
-            "events": [
-                _pick(e, "id", "external_id", "type", "occurred_at", "recorded_at", "result")
-                for e in rows["events"]
-            ],
-            "redemptions": [
-                {
-                    **_pick(
-                        r,
-                        "id",
-                        "status",
-                        "wallet",
-                        "entry_id",
-                        "created_at",
-                        "used_at",
-                        "used_reference",
-                        "cancelled_at",
-                    ),
-                    "reward": r["reward_code"],
-                    "amount": units(r["wallet"], r["amount"]),
-                    "voucher": (
-                        {"code": r["voucher_code"], "expires_at": r["voucher_expires_at"]}
-                        if r["voucher_code"]
-                        else None
-                    ),
-                }
-                for r in rows["redemptions"]
-            ],
+            "consents": _each(rows["consents"], "channel", "granted", "recorded_at", "source"),
+            "ledger": _ledger(rows, units),
+            "purchases": _purchases(rows, units),
+            "events": _each(
+                rows["events"], "id", "external_id", "type", "occurred_at", "recorded_at", "result"
+            ),
+            "redemptions": _redemptions(rows, units),
             "referrals": {
-                # the referee's own purchase is theirs: only its outcome is the referrer's
-                "made": [
-                    _pick(r, "id", "referee_id", "status", "reason", "created_at", "completed_at")
-                    for r in rows["referrals_made"]
-                ],
-                "received": [
-                    _pick(
-                        r,
-                        "id",
-                        "referrer_id",
-                        "status",
-                        "reason",
-                        "purchase",
-                        "created_at",
-                        "completed_at",
-                    )
-                    for r in rows["referrals_received"]
-                ],
+                # the referee's qualifying purchase is theirs: only its outcome is the referrer's
+                "made": _each(
+                    rows["referrals_made"],
+                    *("id", "referee_id", "status", "reason", "created_at", "completed_at"),
+                ),
+                "received": _each(
+                    rows["referrals_received"],
+                    *("id", "referrer_id", "status", "reason", "purchase"),
+                    *("created_at", "completed_at"),
+                ),
             },
             "tier": {
-                "held": [
-                    _pick(h, "code", "since", "until", "cause", "best_ever") for h in rows["tier"]
-                ],
-                "history": [
-                    _pick(h, "at", "from_code", "to_code", "cause", "reference", "reason", "actor")
-                    for h in rows["tier_history"]
-                ],
-                "grants": [
-                    _pick(g, "code", "until", "paid", "reason", "actor", "created_at")
-                    for g in rows["tier_grants"]
-                ],
+                "held": _each(rows["tier"], "code", "since", "until", "cause", "best_ever"),
+                "history": _each(
+                    rows["tier_history"],
+                    *("at", "from_code", "to_code", "cause", "reference", "reason", "actor"),
+                ),
+                "grants": _each(
+                    rows["tier_grants"],
+                    *("code", "until", "paid", "reason", "actor", "created_at"),
+                ),
             },
             "audit": [
-                {
-                    **_pick(a, "at", "action", "before", "after"),
-                    "actor": f"{a['actor_kind']}:{a['actor_id']}",
-                }
+                {**_pick(a, "at", "action", "before", "after"), "actor": _actor(a)}
                 for a in rows["audit"]
             ],
             "erasure": {"erased_at": tombstone.erased_at} if tombstone else None,
         }
     )
     return document
+
+
+def _ledger(rows: Rows, units: _Units) -> dict[str, Any]:
+    postings: dict[str, list[dict[str, Any]]] = {}
+    for p in rows["postings"]:
+        postings.setdefault(p["entry_id"], []).append(
+            {
+                "source": p["source"],
+                "destination": p["destination"],
+                "amount": units.of(p["wallet"], p["amount"]),
+            }
+        )
+    entry_fields = ("id", "type", "wallet", "status", "occurred_at", "recorded_at", "reference")
+    return {
+        "balances": [
+            {
+                "wallet": b["wallet"],
+                "available": units.of(b["wallet"], b["available"]),
+                "pending": units.of(b["wallet"], b["pending"]),
+                "lifetime_earned": units.of(b["wallet"], b["lifetime_earned"]),
+                "last_activity_at": b["last_activity_at"],
+            }
+            for b in rows["balances"]
+        ],
+        "entries": [
+            {
+                **_pick(e, *entry_fields, "reverses", "reason", "actor", "config_version"),
+                "amount": units.of(e["wallet"], e["amount"]),
+                "explanation": list(e["explanation"] or []),
+                "postings": postings.get(e["id"], []),
+            }
+            for e in rows["entries"]
+        ],
+        "lots": [
+            {
+                **_pick(lot, "id", "wallet", "entry_id", "earned_at", "available_at"),
+                **_pick(lot, "expires_at", "pending"),
+                "amount": units.of(lot["wallet"], lot["amount"]),
+                "remaining": units.of(lot["wallet"], lot["remaining"]),
+            }
+            for lot in rows["lots"]
+        ],
+    }
+
+
+def _purchases(rows: Rows, units: _Units) -> list[dict[str, Any]]:
+    refunds: dict[str, list[dict[str, Any]]] = {}
+    for r in rows["refunds"]:
+        refunds.setdefault(r["purchase_id"], []).append(
+            _pick(r, "id", "external_id", "occurred_at", "recorded_at", "document", "result")
+        )
+    return [
+        {
+            **_pick(p, "id", "external_id", "occurred_at", "recorded_at", "channel", "store_id"),
+            **_pick(p, "document", "result"),
+            "amount": units.money(p["amount"]),
+            "refunded": units.money(p["refunded"]),
+            "eligible_amount": units.money(p["eligible_amount"]),
+            "eligible_left": units.money(p["eligible_left"]),
+            "refunds": refunds.get(p["id"], []),
+        }
+        for p in rows["purchases"]
+    ]
+
+
+def _redemptions(rows: Rows, units: _Units) -> list[dict[str, Any]]:
+    return [
+        {
+            **_pick(r, "id", "status", "wallet", "entry_id", "created_at", "used_at"),
+            **_pick(r, "used_reference", "cancelled_at"),
+            "reward": r["reward_code"],
+            "amount": units.of(r["wallet"], r["amount"]),
+            "voucher": (
+                {"code": r["voucher_code"], "expires_at": r["voucher_expires_at"]}
+                if r["voucher_code"]
+                else None
+            ),
+        }
+        for r in rows["redemptions"]
+    ]
+
+
+def _actor(record: dict[str, Any]) -> str:
+    return f"{record['actor_kind']}:{record['actor_id']}"
+
+
+def _each(rows: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
+    return [_pick(row, *names) for row in rows]
 
 
 def _pick(row: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -310,6 +285,22 @@ def erase(ctx: Context, member_id: str) -> Erasure:
         {"member_id": member.id, "erased_at": now.isoformat(), "closed": closed},
     )
     return Erasure(get_member(uow, program, member.id), now, posted.entries, already=False)
+
+
+def _forget(uow: UnitOfWork, program: Program, member: Member, now: datetime) -> None:
+    """Remove the member's personal data from its row and from every stored copy."""
+    values = privacy.PersonalValues.of(member)
+    uow.members.update(_blank(member, now))
+    uow.privacy.forget_consents(member.id)
+    uow.privacy.forget_responses(program.id, [member.id, *values.needles])
+    for document in uow.privacy.documents(program.id, member.id, values.needles):
+        redacted = (
+            privacy.redact_profile(document.value, values)
+            if document.profile and isinstance(document.value, dict)
+            else privacy.redact(document.value, values)
+        )
+        if redacted != document.value:
+            uow.privacy.rewrite(document, redacted)
 
 
 def _blank(member: Member, now: datetime) -> Member:
