@@ -402,6 +402,8 @@ def test_erasure_is_idempotent_and_final(
     )
     refused.append(replayed)
     assert [r.status_code for r in refused] == [422] * len(refused), [r.text for r in refused]
+    assert refused[1].json()["code"] == "member_inactive"
+    assert refused[1].json()["member_status"] == "erased"
     assert table_counts(container) == counts
     # the old identifiers find nobody
     for query in (
@@ -529,3 +531,26 @@ def test_webhook_retries_after_erasure_send_the_redacted_fact(
             assert not any(trace in got.body.decode().lower() for trace in ADA_TRACES)
         enrolled = next(r for r in later if r.json["type"] == "member.enrolled")
         assert enrolled.json["data"]["external_id"] is None
+
+
+def test_a_frozen_member_with_points_is_erased_too(
+    client: TestClient, shop: dict[str, str], container: Container
+) -> None:
+    member = enrol(client, shop["pos"], email="frozen.one@example.org")["id"]
+    post(
+        client,
+        shop["admin"],
+        f"/members/{member}/adjustments",
+        {"wallet": "credit", "amount": "4.50", "reason": "goodwill"},
+    )
+    frozen = client.patch(
+        f"/v1/programs/shop/members/{member}",
+        json={"status": "frozen"},
+        headers=auth(shop["admin"]),
+    )
+    assert frozen.status_code == 200, frozen.text
+    done = _erase(client, shop["admin"], member).json()
+    closed = {e["wallet"]: e["amount"] for e in done["entries"]}
+    assert closed == {"points": -50, "credit": "-4.50"}
+    assert done["member"]["balances"]["credit"]["available"] == "0.00"
+    assert audit(container) == []
