@@ -128,7 +128,8 @@ def export(member: str, who: ProgramCaller = Depends(in_program("members.export"
         )
 
     view, document = run_read(who.container.uow, read)
-    return JsonResponse({**document, "member": who.render_member(view)})
+    head = {k: document[k] for k in ("format", "exported_at", "program")}
+    return JsonResponse({**head, "member": who.render_member(view), **document})
 
 
 @router.post("/{member}/erase")
