@@ -13,6 +13,8 @@ Import:
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
   applies the rest: nothing is doubled, nothing is lost.
+- **Erased people stay erased.** A member row whose email, phone or external id matches the
+  tombstone of an erased member is refused (``person_erased``), with the reason in the report.
 - **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
   and the command exits 1 when there was any.
 
@@ -49,7 +51,7 @@ from patron.domain.audit import CLI
 from patron.domain.errors import FieldError, PatronError, ValidationFailed
 from patron.domain.money import to_minor
 from patron.domain.programs import Program
-from patron.services import enrolment, ledger, purchases, refunds
+from patron.services import enrolment, ledger, privacy, purchases, refunds
 from patron.services.ledger import Context
 from patron.services.ports import Clock, MemberFilter, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
@@ -251,6 +253,7 @@ def _member_row(number: int, body: MemberCreate) -> Row:
         )
         if found:
             return False
+        privacy.refuse_erased(ctx.uow, ctx.program, cmd)
         enrolment.enrol(ctx.uow, ctx.clock, ctx.actor, ctx.program, cmd)
         return True
 

@@ -4,6 +4,10 @@ A key is scoped to one program (``admin``, ``pos``, ``partner``, ``read``) or to
 (``platform``: creates programs and may act as ``admin`` on any program). The API edge asks
 :func:`require` before each use case; a key of another program never gets this far (it is
 answered 404, so it learns nothing about the program's existence).
+
+``members.export`` (everything Patron holds about a member) and ``members.erase`` (the right to
+be forgotten) are personal-data permissions of their own: only ``admin`` and ``platform`` keys
+hold them, never a POS, partner or read key, even though those may look members up.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ Permission = Literal[
     "members.read",
     "members.write",
     "members.status",
+    "members.export",
+    "members.erase",
     "audit.read",
     "ledger.adjust",
     "purchases.read",

@@ -31,6 +31,7 @@ codes. The families::
         ├── InsufficientBalance      insufficient_balance
         ├── MemberFrozen             member_frozen
         ├── MemberInactive           member_inactive (closed or erased)
+        ├── PersonErased             person_erased (an import row matches an erased member)
         ├── NotCancellable           not_cancellable
         ├── ClaimRefused             claim_refused (window closed, purchase refunded)
         ├── RewardUnavailable        reward_unavailable (with the reason)
@@ -173,6 +174,11 @@ class MemberFrozen(BusinessRuleViolation):
 class MemberInactive(BusinessRuleViolation):
     code = "member_inactive"
     title = "Member is closed or erased"
+
+
+class PersonErased(BusinessRuleViolation):
+    code = "person_erased"
+    title = "This person's data was erased"
 
 
 class NotCancellable(BusinessRuleViolation):

@@ -11,6 +11,7 @@ one wallet, so every entry sums to zero per wallet by construction. The accounts
     program:refunds    sink of clawbacks
     program:adjustments  source / sink of manual adjustments
     program:transfers  transit account of member-to-member transfers (nets to zero)
+    program:erased     where an erased member's balances go (and what pays off a deficit)
 
 The program-side accounts have no balance row: they are derived by aggregating postings, so no
 hot row is locked by every earn. A member's balance per wallet is cached in one row (``Balance``)
@@ -410,6 +411,40 @@ def expire(balance: Balance, header: Header, *, lots: Sequence[Lot]) -> Change:
             pending=balance.pending - from_pending,
         )
     )
+    change.entries.append(header.entry(balance, postings, "posted"))
+    return change
+
+
+def close(
+    balance: Balance, header: Header, *, lots: Sequence[Lot], account: str = ERASED
+) -> Change:
+    """Bring the balance to zero in one entry: what remains of ``lots`` (available and pending)
+    goes to ``account``, and a deficit left by a clawback is written off from it.
+
+    Returns an empty change when there is nothing to close.
+    """
+    takes = [(lot, lot.remaining) for lot in sorted(lots, key=fefo_key) if lot.remaining > 0]
+    from_pending = sum(n for lot, n in takes if lot.pending)
+    from_available = sum(n for lot, n in takes if not lot.pending)
+    if (from_available, from_pending) != (max(balance.available, 0), balance.pending):
+        # the lots disagree with the balance row: refuse rather than corrupt
+        raise RuntimeError(
+            f"lots of {balance.member_id}/{balance.wallet} disagree with the balance"
+        )
+    change = Change()
+    postings = [
+        Posting(source, destination, part)
+        for source, destination, part in (
+            (PENDING, account, from_pending),
+            (AVAILABLE, account, from_available),
+            (account, AVAILABLE, balance.deficit),
+        )
+        if part
+    ]
+    if not postings:
+        return change
+    _apply_takes(change, header.entry_id, takes)
+    change.balances.append(replace(balance, available=0, pending=0))
     change.entries.append(header.entry(balance, postings, "posted"))
     return change
 

@@ -22,6 +22,7 @@ EVENT_TYPES = frozenset(
     {
         "member.enrolled",
         "member.updated",
+        "member.erased",
         "points.earned",
         "points.released",
         "points.redeemed",

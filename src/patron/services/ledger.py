@@ -1,4 +1,4 @@
-"""Use cases of the points ledger: earn, debit, cancel, clawback, adjust, transfer.
+"""Use cases of the points ledger: earn, debit, cancel, clawback, adjust, transfer, close.
 
 Each runs inside the caller's unit of work (one transaction) and follows the same steps: lock
 the member's balance rows (sorted), replay if the business ``key`` was already posted, check
@@ -117,7 +117,8 @@ def can_move(member: Member, *, debit: bool) -> Member:
     """``member`` if its status allows this movement. Raises: MemberInactive, MemberFrozen."""
     member_id = member.id
     if member.status in ("closed", "erased"):
-        raise MemberInactive(f"member {member_id} is {member.status}", status=member.status)
+        # not ``status=``: that is the problem document's HTTP status
+        raise MemberInactive(f"member {member_id} is {member.status}", member_status=member.status)
     if debit and member.status == "frozen":
         raise MemberFrozen(f"member {member_id} is frozen: nothing can be debited")
     return member
@@ -430,4 +431,36 @@ def transfer(
         consumptions=[*sent.consumptions, *received.consumptions],
         balances=[*sent.balances, *received.balances],
     )
+    return _save(ctx, change, locked)
+
+
+def close(
+    ctx: Context, member_id: str, *, entry_type: str = "erase", reason: str | None = None
+) -> Posted:
+    """Bring every wallet of the member to zero: one entry per wallet with a non-zero balance
+    (available, pending, or a deficit left by a clawback), against ``program:erased``; the
+    member's open lots are consumed. The caller decides whether the member may still move
+    (erasure closes balances whatever the status).
+
+    Raises: MemberNotFound.
+    """
+    if ctx.uow.members.get(ctx.program.id, member_id) is None:
+        raise MemberNotFound(f"no member {member_id!r} in this program", member=member_id)
+    # Every wallet of the configuration too: locking creates the missing rows, so an earn
+    # racing into a wallet the member never used waits for this transaction instead of slipping by.
+    stored = {b.wallet for b in ctx.uow.ledger.balances(ctx.program.id, [member_id])}
+    wallets = sorted(stored | set(ctx.config.wallets))
+    locked = ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, w) for w in wallets])
+    now = ctx.clock.now()
+    change = Change()
+    for wallet in wallets:
+        planned = ledger.close(
+            locked[(member_id, wallet)],
+            ctx.header(entry_type, now, reason=reason),
+            lots=ctx.uow.ledger.open_lots(member_id, wallet),
+        )
+        change.entries += planned.entries
+        change.updated_lots += planned.updated_lots
+        change.consumptions += planned.consumptions
+        change.balances += planned.balances
     return _save(ctx, change, locked)

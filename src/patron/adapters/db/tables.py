@@ -566,3 +566,30 @@ webhook_attempts = sa.Table(
     sa.Column("error", sa.String(500), nullable=True),
     sa.Column("duration_ms", sa.Integer, nullable=False),
 )
+
+# --- privacy --------------------------------------------------------------------------------
+# An erased member keeps its row (the books reference it) without personal data. What is left
+# of the person is a tombstone of keyed digests, so an import cannot bring them back.
+
+erasure_keys = sa.Table(
+    "erasure_keys",
+    metadata,
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), primary_key=True),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("erased_at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("email_digest", sa.String(64), nullable=True),
+    sa.Column("phone_digest", sa.String(64), nullable=True),
+    sa.Column("external_id_digest", sa.String(64), nullable=True),
+    sa.Index("ix_erasures_program_id_email_digest", "program_id", "email_digest"),
+    sa.Index("ix_erasures_program_id_phone_digest", "program_id", "phone_digest"),
+    sa.Index("ix_erasures_program_id_external_id_digest", "program_id", "external_id_digest"),
+)

@@ -28,6 +28,7 @@ from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
+from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
 from patron.adapters.db.repositories import (
@@ -92,6 +93,7 @@ class SqlUnitOfWork:
         self.campaigns = SqlCampaignRepository(conn)
         self.webhooks = SqlWebhookRepository(conn, dialect)
         self.analytics = SqlAnalyticsRepository(conn)
+        self.privacy = SqlPrivacyRepository(conn, dialect)
         return self
 
     @property

@@ -1,19 +1,24 @@
-"""Members: enrol, read, find by any identifier, update."""
+"""Members: enrol, read, find by any identifier, update; export and erase (privacy)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from patron.api.deps import ProgramCaller, in_program
+from patron.api.ledger_schemas import EntryOut
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse
 from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
 from patron.api.writes import respond
 from patron.domain.access import require
-from patron.services import enrolment, members
-from patron.services.balances import MemberView, member_views
+from patron.services import enrolment, members, privacy
+from patron.services.balances import EntryView, MemberView, member_views
+from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
+from patron.services.programs import load_config
 from patron.services.transactions import run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/members", tags=["members"])
@@ -109,3 +114,48 @@ def update(
         status=200,
         body=body.model_dump(mode="json", exclude_unset=True),
     )
+
+
+@router.get("/{member}/export")
+def export(member: str, who: ProgramCaller = Depends(in_program("members.export"))) -> Response:
+    """Everything Patron holds about the member (docs/members.md, "Export"); admin keys only."""
+
+    def read(uow: UnitOfWork) -> tuple[MemberView, dict[str, Any]]:
+        found = members.get_member(uow, who.program, member)
+        now = who.container.clock.now()
+        return member_views(uow, who.program, [found])[0], privacy.export(
+            uow, who.program, found.id, now
+        )
+
+    view, document = run_read(who.container.uow, read)
+    head = {k: document[k] for k in ("format", "exported_at", "program")}
+    return JsonResponse({**head, "member": who.render_member(view), **document})
+
+
+@router.post("/{member}/erase")
+def erase(
+    member: str, request: Request, who: ProgramCaller = Depends(in_program("members.erase"))
+) -> Response:
+    """Erase the member's personal data and close its balances (docs/members.md, "Erasure");
+    a second erasure answers the same way and changes nothing. Admin keys only."""
+
+    def action(uow: UnitOfWork) -> tuple[privacy.Erasure, MemberView, list[EntryView]]:
+        ctx = Context(uow, who.container.clock, who.actor, who.program)
+        done = privacy.erase(ctx, member)
+        wallets = load_config(uow, who.program).wallets
+        closed = [
+            EntryView(e, e.wallet in wallets and wallets[e.wallet].is_money) for e in done.entries
+        ]
+        return done, member_views(uow, who.program, [done.member])[0], closed
+
+    def render(result: tuple[privacy.Erasure, MemberView, list[EntryView]]) -> dict[str, Any]:
+        done, view, closed = result
+        exponent = who.program.currency_exponent
+        return {
+            "member": who.render_member(view),
+            "erased_at": done.erased_at.isoformat().replace("+00:00", "Z"),
+            "already_erased": done.already,
+            "entries": [EntryOut.of(entry, exponent) for entry in closed],
+        }
+
+    return respond(request, who, action, render, status=200)

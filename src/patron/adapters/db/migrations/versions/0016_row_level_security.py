@@ -1,7 +1,7 @@
 """row-level security: the database refuses another program's rows to program-scoped work
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 14:40:00
 
 PostgreSQL only (a no-op on SQLite, where one file is one deployment and there is no role system).
@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -53,6 +53,8 @@ PROGRAM_TABLES = (
     "audit_log",
     "balances",
     "campaigns",
+    "erasure_keys",
+    "erasures",
     "event_awards",
     "grants",
     "ledger_entries",
