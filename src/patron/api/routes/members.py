@@ -127,7 +127,7 @@ def export(member: str, who: ProgramCaller = Depends(in_program("members.export"
             uow, who.program, found.id, now
         )
 
-    view, document = run_read(who.container.uow, read)
+    view, document = run_read(who.uow, read)
     head = {k: document[k] for k in ("format", "exported_at", "program")}
     return JsonResponse({**head, "member": who.render_member(view), **document})
 
