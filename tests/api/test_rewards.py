@@ -103,6 +103,28 @@ def test_cancel_returns_points_and_stock(
     assert audit(container) == []
 
 
+def test_a_used_voucher_cannot_be_cancelled(
+    client: TestClient, shop: dict[str, str], rich: str, container: Container
+) -> None:
+    reward(client, shop["admin"], stock=1)
+    done = redeem(client, shop["pos"], rich, reward="coffee").json()
+    code = done["voucher"]["code"]
+    assert (
+        client.post(
+            f"/v1/programs/shop/vouchers/{code}/use", json={}, headers=auth(shop["pos"])
+        ).json()["status"]
+        == "used"
+    )
+    before = table_counts(container)
+    refused = client.post(
+        f"/v1/programs/shop/redemptions/{done['id']}/cancel", headers=auth(shop["pos"])
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "not_cancellable"
+    assert refused.json()["redemption_status"] == "used"
+    assert table_counts(container) == before
+
+
 @pytest.mark.parametrize(
     ("setup", "reason"),
     [

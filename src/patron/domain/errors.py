@@ -60,6 +60,9 @@ class FieldError:
         return {"path": self.path, "message": self.message, "type": self.type}
 
 
+RESERVED_PROBLEM_FIELDS = frozenset({"type", "title", "status", "detail", "code", "instance"})
+
+
 class PatronError(Exception):
     """Base of every error Patron raises on purpose."""
 
@@ -67,6 +70,10 @@ class PatronError(Exception):
     title: ClassVar[str] = "Error"
 
     def __init__(self, detail: str, **extra: Any) -> None:
+        # ``extra`` becomes members of the problem+json body beside its own fields.
+        taken = RESERVED_PROBLEM_FIELDS.intersection(extra)
+        if taken:
+            raise TypeError(f"{sorted(taken)} would overwrite the problem's own fields")
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
