@@ -10,7 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from patron.api.ledger_schemas import render_balances
 from patron.domain.audit import AuditRecord
@@ -23,6 +31,33 @@ from patron.services.members import ConsentInput, NewMember
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_DEPTH = 5
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    """Free-form JSON stays small: at most ``MAX_ATTRIBUTES`` entries in every object or list,
+    nested at most ``MAX_ATTRIBUTE_DEPTH`` levels."""
+
+    def walk(node: Any, depth: int) -> None:
+        if isinstance(node, dict | list):
+            if depth > MAX_ATTRIBUTE_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
+            if len(node) > MAX_ATTRIBUTES:
+                raise ValueError(f"an object or list holds at most {MAX_ATTRIBUTES} entries")
+            for child in node.values() if isinstance(node, dict) else node:
+                walk(child, depth + 1)
+
+    walk(value, 1)
+    return value
+
+
+Attributes = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+"""Custom attributes of members and events (see docs/api.md, "Limits")."""
+
+MAX_CONSENT_CHANNELS = 20
 
 
 class Strict(BaseModel):
@@ -115,9 +150,10 @@ class MemberCreate(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     birth_date: date | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
     consents: dict[Channel, ConsentValue] = Field(
         default_factory=dict,
+        max_length=MAX_CONSENT_CHANNELS,
         description="per channel: true/false, or {granted, at?, source?}",
     )
     referred_by: Annotated[str, StringConstraints(max_length=32)] | None = Field(
@@ -147,10 +183,10 @@ class MemberPatch(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     birth_date: date | None = None
-    attributes: dict[str, Any] | None = Field(
+    attributes: Attributes | None = Field(
         None, description="merged into the current attributes (RFC 7396: null removes a key)"
     )
-    consents: dict[Channel, ConsentValue] | None = None
+    consents: dict[Channel, ConsentValue] | None = Field(None, max_length=MAX_CONSENT_CHANNELS)
     status: Literal["active", "frozen", "closed"] | None = None
 
 
