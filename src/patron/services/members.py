@@ -26,8 +26,8 @@ from patron.domain.members import (
 )
 from patron.domain.programs import Program
 from patron.services import audit, outbox
-from patron.services.programs import load_config
 from patron.services.ports import Clock, MemberFilter, UnitOfWork
+from patron.services.programs import load_config
 
 REFERRAL_CODE_LENGTH = 8
 _GENERATION_ATTEMPTS = 5
