@@ -312,7 +312,9 @@ def test_limit_settings_are_checked_when_the_process_starts() -> None:
 
 
 @pytest.mark.parametrize("strategy", ["moving-window", "fixed-window"])
-def test_the_storage_setting_is_a_limits_uri(monkeypatch: pytest.MonkeyPatch, strategy: str) -> None:
+def test_the_storage_setting_is_a_limits_uri(
+    monkeypatch: pytest.MonkeyPatch, strategy: str
+) -> None:
     monkeypatch.setenv("PATRON_RATE_LIMIT_STORAGE", "memory://")
     monkeypatch.setenv("PATRON_RATE_LIMIT_STRATEGY", strategy)
     monkeypatch.setenv("PATRON_RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS", "2/minute")
