@@ -196,3 +196,22 @@ def test_lists_at_their_caps_are_accepted(client: TestClient, shop: dict[str, st
         headers=auth(shop["admin"]),
     )
     assert checked.json() == {"valid": True, "errors": []}
+
+
+def test_patches_cannot_grow_attributes_past_the_cap(
+    client: TestClient, shop: dict[str, str], container: Container
+) -> None:
+    member = enrol(client, shop["pos"], program="shop", attributes=many(60))
+    url = f"/v1/programs/shop/members/{member['id']}"
+    more = {f"extra{i}": i for i in range(41)}  # each patch is small; together 101 entries
+    before = table_counts(container)
+    grown = client.patch(url, json={"attributes": more}, headers=auth(shop["pos"]))
+    assert grown.status_code == 422, grown.text
+    assert grown.json()["errors"][0]["path"] == "attributes"
+    assert table_counts(container) == before
+    unchanged = client.get(url, headers=auth(shop["pos"])).json()["attributes"]
+    assert unchanged == many(60)
+    del more["extra40"]
+    assert (
+        client.patch(url, json={"attributes": more}, headers=auth(shop["pos"])).status_code == 200
+    )

@@ -1,6 +1,6 @@
 """Rate limits on guessable lookups and failed authentications, on the ``limits`` library.
 
-A :class:`RateLimiter` holds one set of limits per *bucket* (``vouchers``, ``member_lookup``,
+A :class:`RateLimiter` holds one set of limits per *bucket* (``vouchers``, ``member_lookups``,
 ``auth_failures``) and *scope* (``key``: the authenticated API key; ``address``: the client's
 address). Each limit string is in ``limits`` notation, several separated by ``;``
 (``"60/minute;1000/hour"``): a request passes only while every one of them has room.

@@ -23,6 +23,7 @@ from pydantic import (
 from patron.api.ledger_schemas import render_balances
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
+from patron.domain.members import attributes_problem
 from patron.domain.programs import Program
 from patron.services.api_keys import IssuedKey
 from patron.services.balances import MemberView
@@ -33,24 +34,10 @@ ShortText = Annotated[str, StringConstraints(max_length=200)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 
 
-MAX_ATTRIBUTES = 100
-MAX_ATTRIBUTE_DEPTH = 5
-
-
 def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
-    """Free-form JSON stays small: at most ``MAX_ATTRIBUTES`` entries in every object or list,
-    nested at most ``MAX_ATTRIBUTE_DEPTH`` levels."""
-
-    def walk(node: Any, depth: int) -> None:
-        if isinstance(node, dict | list):
-            if depth > MAX_ATTRIBUTE_DEPTH:
-                raise ValueError(f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels")
-            if len(node) > MAX_ATTRIBUTES:
-                raise ValueError(f"an object or list holds at most {MAX_ATTRIBUTES} entries")
-            for child in node.values() if isinstance(node, dict) else node:
-                walk(child, depth + 1)
-
-    walk(value, 1)
+    problem = attributes_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 

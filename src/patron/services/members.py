@@ -19,6 +19,7 @@ from patron.domain.ids import human_code, new_card_number, new_id
 from patron.domain.members import (
     Consent,
     Member,
+    check_attributes,
     check_birth_date,
     check_status,
     ensure_changeable,
@@ -190,6 +191,7 @@ def update_member(
         updated.birth_date = changes["birth_date"]
     if "attributes" in changes:
         updated.attributes = merge_attributes(current.attributes, changes["attributes"] or {})
+        check_attributes(updated.attributes)  # the merged whole stays within the caps too
     if "status" in changes:
         check_status(changes["status"])
         updated.status = changes["status"]
