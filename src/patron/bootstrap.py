@@ -1,4 +1,5 @@
-"""The composition root: from settings to a ready ``Container`` of engine, units of work, clock.
+"""The composition root: from settings to a ready ``Container`` of engine, units of work, clock,
+webhook sender and the API's rate limiter.
 
 Entrypoints (the API app, the CLI) build one container at start and hand it down; nothing below
 reads settings or creates engines itself.
@@ -14,6 +15,7 @@ from patron.adapters.clock import SystemClock
 from patron.adapters.db import migrate
 from patron.adapters.db.engine import make_engine
 from patron.adapters.db.uow import SqlUnitOfWorkFactory
+from patron.adapters.ratelimit import Bucket, RateLimiter, parse_limits
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
 from patron.services.ports import Clock, WebhookSender
@@ -25,6 +27,7 @@ class Container:
     engine: Engine
     uow: SqlUnitOfWorkFactory
     webhooks: WebhookSender
+    limiter: RateLimiter
     clock: Clock = field(default_factory=SystemClock)
 
     def close(self) -> None:
@@ -45,5 +48,28 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         engine=engine,
         uow=SqlUnitOfWorkFactory(engine),
         webhooks=HttpWebhookSender(allow_private=settings.webhooks_allow_private_targets),
+        limiter=rate_limiter(settings),
         clock=clock or SystemClock(),
+    )
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    """The limiter of the API's abuse limits, from the ``PATRON_RATE_LIMIT_*`` settings."""
+    return RateLimiter(
+        {
+            "vouchers": Bucket(
+                per_key=parse_limits(settings.rate_limit_vouchers_per_key),
+                per_address=parse_limits(settings.rate_limit_vouchers_per_address),
+            ),
+            "member_lookups": Bucket(
+                per_key=parse_limits(settings.rate_limit_member_lookups_per_key),
+                per_address=parse_limits(settings.rate_limit_member_lookups_per_address),
+            ),
+            "auth_failures": Bucket(
+                per_address=parse_limits(settings.rate_limit_auth_failures_per_address),
+            ),
+        },
+        storage_uri=settings.rate_limit_storage,
+        strategy=settings.rate_limit_strategy,
+        enabled=settings.rate_limits_enabled,
     )

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +46,58 @@ class Settings(BaseSettings):
         description="Allow webhook URLs on loopback and private networks (development only: "
         "in production this would let a webhook reach internal services).",
     )
+
+    # Abuse limits (docs/api.md, "Limits"). Rate limits are in `limits` notation, several joined
+    # by ";" ("60/minute;1000/hour"); "none" turns one off.
+    rate_limits_enabled: bool = Field(
+        default=True, description="Turn every rate limit off (load tests, trusted networks)."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the counters live, as a `limits` storage URI: memory:// (this "
+        "process) or a shared store such as redis://127.0.0.1:6379 for several API processes.",
+    )
+    rate_limit_strategy: Literal["moving-window", "fixed-window"] = "moving-window"
+    rate_limit_vouchers_per_key: str = Field(
+        default="60/minute;1000/hour",
+        description="Voucher lookups and uses (GET .../vouchers/{code}, POST .../use) per API key.",
+    )
+    rate_limit_vouchers_per_address: str = Field(
+        default="120/minute;2000/hour", description="The same, per client address."
+    )
+    rate_limit_member_lookups_per_key: str = Field(
+        default="120/minute;3000/hour",
+        description="Member lookups by identifier (email, phone, external id, card number, "
+        "referral code) per API key; writes that name a member by identifier count when the "
+        "member is not found.",
+    )
+    rate_limit_member_lookups_per_address: str = Field(
+        default="240/minute;6000/hour", description="The same, per client address."
+    )
+    rate_limit_auth_failures_per_address: str = Field(
+        default="30/minute;300/hour",
+        description="Requests with an unknown, revoked or malformed API key per client address; "
+        "past it every request from that address is refused until the window has room.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1_024,
+        le=1_073_741_824,
+        description="Largest request body accepted (413 payload_too_large beyond).",
+    )
+
+    @field_validator(
+        "rate_limit_vouchers_per_key",
+        "rate_limit_vouchers_per_address",
+        "rate_limit_member_lookups_per_key",
+        "rate_limit_member_lookups_per_address",
+        "rate_limit_auth_failures_per_address",
+    )
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        if value.strip().lower() not in ("", "none", "off"):
+            parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
+        return value
 
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:

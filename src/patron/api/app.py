@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from patron import __version__
 from patron.api import problems
+from patron.api.guards import BodyLimit
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
     analytics,
@@ -63,6 +64,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     if container is not None:
         app.state.container = container
     problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=lambda: app.state.container.settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(members.router)

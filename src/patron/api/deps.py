@@ -8,6 +8,11 @@ A :class:`ProgramCaller` carries a unit-of-work factory scoped to its program (`
 transaction a program route runs through it is confined to that program by the database as well
 as by the repositories' filters (row-level security on PostgreSQL). Authenticating the key and
 resolving the ``{program}`` of the path happen before the program is known, so they run unscoped.
+
+Before any key is checked, a client address that sent too many unknown keys is refused with 429
+(``auth_failures`` in ``patron.adapters.ratelimit``): only failures count, successful
+authentications are neither counted nor delayed, and once the address is over the limit a right
+key is refused like a wrong one, so keys cannot be guessed by trying.
 """
 
 from __future__ import annotations
@@ -67,14 +72,27 @@ class ProgramCaller(Caller):
         return MemberOut.of(view, self.program.currency_exponent)
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy forwarded (uvicorn's
+    ``--forwarded-allow-ips`` decides whom to trust)."""
+    return request.client.host if request.client else "unknown"
+
+
 def caller(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     box: Container = Depends(container),
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+    address = client_address(request)
+    box.limiter.check("auth_failures", address=address)
     secret = credentials.credentials
-    key = run_read(box.uow, lambda uow: api_keys.authenticate(uow, secret))
+    try:
+        key = run_read(box.uow, lambda uow: api_keys.authenticate(uow, secret))
+    except Unauthenticated:
+        box.limiter.hit("auth_failures", address=address)
+        raise
     return Caller(key=key, container=box)
 
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from patron.adapters.ratelimit import RateLimited
 from patron.api.rendering import dumps
 from patron.domain import errors as e
 from patron.services.transactions import StorageBusy
@@ -26,6 +27,7 @@ PROBLEM_JSON = "application/problem+json"
 # Most specific first: the first family an error belongs to decides its status.
 STATUS_BY_FAMILY: tuple[tuple[type[e.PatronError], int], ...] = (
     (StorageBusy, 503),
+    (RateLimited, 429),
     (e.InvalidInput, 422),
     (e.Unauthenticated, 401),
     (e.Forbidden, 403),
@@ -84,6 +86,8 @@ def domain_problem(error: e.PatronError) -> Response:
         headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
         headers["Retry-After"] = "1"
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
     return problem(status, error.code, error.title, error.detail, headers=headers, **extra)
 
 

@@ -58,6 +58,12 @@ class MemberRefIn(_Strict):
         return MemberRef(name, str(getattr(self, name)))
 
 
+def by_identifier(member: object) -> bool:
+    """Whether a request names its member by an identifier (email, phone, card...) rather than
+    by id: such requests count against the member lookup rate limit when nobody is found."""
+    return isinstance(member, MemberRefIn) and member.id is None
+
+
 class LineIn(_Strict):
     sku: Text
     name: Annotated[str, StringConstraints(max_length=200)] | None = None

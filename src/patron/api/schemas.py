@@ -10,11 +10,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from patron.api.ledger_schemas import render_balances
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
+from patron.domain.members import attributes_problem
 from patron.domain.programs import Program
 from patron.services.api_keys import IssuedKey
 from patron.services.balances import MemberView
@@ -23,6 +32,19 @@ from patron.services.members import ConsentInput, NewMember
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Channel = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    problem = attributes_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Attributes = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+"""Custom attributes of members and events (see docs/api.md, "Limits")."""
+
+MAX_CONSENT_CHANNELS = 20
 
 
 class Strict(BaseModel):
@@ -115,9 +137,10 @@ class MemberCreate(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     birth_date: date | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
     consents: dict[Channel, ConsentValue] = Field(
         default_factory=dict,
+        max_length=MAX_CONSENT_CHANNELS,
         description="per channel: true/false, or {granted, at?, source?}",
     )
     referred_by: Annotated[str, StringConstraints(max_length=32)] | None = Field(
@@ -147,10 +170,10 @@ class MemberPatch(Strict):
     first_name: ShortText | None = None
     last_name: ShortText | None = None
     birth_date: date | None = None
-    attributes: dict[str, Any] | None = Field(
+    attributes: Attributes | None = Field(
         None, description="merged into the current attributes (RFC 7396: null removes a key)"
     )
-    consents: dict[Channel, ConsentValue] | None = None
+    consents: dict[Channel, ConsentValue] | None = Field(None, max_length=MAX_CONSENT_CHANNELS)
     status: Literal["active", "frozen", "closed"] | None = None
 
 

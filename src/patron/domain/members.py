@@ -70,6 +70,37 @@ def check_status(new_status: str) -> None:
         )
 
 
+MAX_ATTRIBUTES = 100
+MAX_ATTRIBUTE_DEPTH = 5
+
+
+def attributes_problem(value: Any) -> str | None:
+    """Why custom attributes are too big, or None: every object or list inside holds at most
+    ``MAX_ATTRIBUTES`` entries and nests at most ``MAX_ATTRIBUTE_DEPTH`` levels deep."""
+
+    def walk(node: Any, depth: int) -> str | None:
+        if not isinstance(node, dict | list):
+            return None
+        if depth > MAX_ATTRIBUTE_DEPTH:
+            return f"nested deeper than {MAX_ATTRIBUTE_DEPTH} levels"
+        if len(node) > MAX_ATTRIBUTES:
+            return f"an object or list holds at most {MAX_ATTRIBUTES} entries"
+        for child in node.values() if isinstance(node, dict) else node:
+            found = walk(child, depth + 1)
+            if found:
+                return found
+        return None
+
+    return walk(value, 1)
+
+
+def check_attributes(value: dict[str, Any]) -> None:
+    """Raises: ValidationFailed on ``attributes`` when they are too big."""
+    problem = attributes_problem(value)
+    if problem:
+        raise ValidationFailed([FieldError("attributes", problem, "too_long")])
+
+
 def merge_attributes(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """JSON merge patch (RFC 7396) of custom attributes: a null value removes the key."""
     merged = dict(current)

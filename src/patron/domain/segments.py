@@ -23,7 +23,7 @@ from patron.domain.config.values import Amount, Code
 class SegmentFilter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    tiers: Annotated[list[Code], Field(min_length=1)] | None = None
+    tiers: Annotated[list[Code], Field(min_length=1, max_length=50)] | None = None
     min_balance: StrictInt | None = None
     max_balance: StrictInt | None = None
     min_days_since_last_purchase: Annotated[StrictInt, Field(ge=0)] | None = None
@@ -33,7 +33,7 @@ class SegmentFilter(BaseModel):
     min_spend: Amount | None = None
     max_spend: Amount | None = None
     birthday_month: Annotated[StrictInt, Field(ge=1, le=12)] | None = None
-    attributes: dict[str, Any] | None = None
+    attributes: Annotated[dict[str, Any], Field(max_length=100)] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,7 +233,8 @@ def debit(
     member: Member | None = None,
 ) -> Posted:
     """Take ``amount`` from the available balance, soonest-expiring lots first.
-    ``member``, when the caller already loaded it in this transaction, spares a read.
+    ``member``, when the caller already loaded it in this transaction, spares a read; it must
+    have been read after the balance lock, so that a freeze committed meanwhile is seen.
 
     Raises: ValidationFailed, MemberNotFound, MemberInactive, MemberFrozen, InsufficientBalance,
     BusinessKeyConflict.

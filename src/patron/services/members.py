@@ -19,6 +19,7 @@ from patron.domain.ids import human_code, new_card_number, new_id
 from patron.domain.members import (
     Consent,
     Member,
+    check_attributes,
     check_birth_date,
     check_status,
     ensure_changeable,
@@ -27,6 +28,7 @@ from patron.domain.members import (
 from patron.domain.programs import Program
 from patron.services import audit, outbox
 from patron.services.ports import Clock, MemberFilter, UnitOfWork
+from patron.services.programs import load_config
 
 REFERRAL_CODE_LENGTH = 8
 _GENERATION_ATTEMPTS = 5
@@ -172,6 +174,9 @@ def update_member(
     """
     now = clock.now()
     current = get_member(uow, program, member_id)
+    if "status" in changes and changes["status"] != current.status:
+        lock_member_balances(uow, program, current.id)
+        current = get_member(uow, program, member_id)  # as of the lock
     ensure_changeable(current)
     updated = replace(current, updated_at=now, consents=dict(current.consents))
     for name in ("first_name", "last_name", "external_id"):
@@ -186,6 +191,7 @@ def update_member(
         updated.birth_date = changes["birth_date"]
     if "attributes" in changes:
         updated.attributes = merge_attributes(current.attributes, changes["attributes"] or {})
+        check_attributes(updated.attributes)  # the merged whole stays within the caps too
     if "status" in changes:
         check_status(changes["status"])
         updated.status = changes["status"]
@@ -217,6 +223,20 @@ def update_member(
         {"member_id": current.id, "changed": sorted(changed)},
     )
     return updated
+
+
+def lock_member_balances(uow: UnitOfWork, program: Program, member_id: str) -> None:
+    """Take the locks every debit of the member takes, before its status changes.
+
+    A debit locks the member's balance row first and reads the status after, so once a freeze
+    holds these rows, a debit either committed before the freeze could lock them or waits for
+    the freeze to commit and then sees ``frozen``: no debit commits after a freeze. The rows are
+    every wallet of the configuration plus any the member still holds from an older one
+    (missing rows are created, as a debit would); the order is the ledger's, so no deadlock.
+    """
+    wallets = set(load_config(uow, program).wallets)
+    wallets |= {b.wallet for b in uow.ledger.balances(program.id, [member_id])}
+    uow.ledger.lock_balances(program.id, [(member_id, wallet) for wallet in wallets])
 
 
 def snapshot(member: Member) -> dict[str, Any]:

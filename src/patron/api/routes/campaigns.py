@@ -24,8 +24,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class AudienceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tiers: Annotated[list[Text], Field(min_length=1)] | None = None
-    segments: Annotated[list[Text], Field(min_length=1)] | None = None
+    tiers: Annotated[list[Text], Field(min_length=1, max_length=50)] | None = None
+    segments: Annotated[list[Text], Field(min_length=1, max_length=100)] | None = None
 
 
 class CampaignIn(BaseModel):

@@ -10,8 +10,10 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from patron.api.deps import ProgramCaller, in_program
+from patron.api.guards import member_reference
 from patron.api.ledger_schemas import render_balances
-from patron.api.purchase_schemas import MemberRefIn, Text
+from patron.api.purchase_schemas import MemberRefIn, Text, by_identifier
+from patron.api.schemas import Attributes
 from patron.api.writes import respond
 from patron.domain.config.values import EVENT_TYPE_PATTERN
 from patron.domain.rules import Event
@@ -32,7 +34,7 @@ class EventIn(BaseModel):
     member: Text | MemberRefIn = Field(description="the member id, or {external_id|email|...}")
     type: Annotated[str, StringConstraints(pattern=EVENT_TYPE_PATTERN)]
     occurred_at: AwareDatetime | None = None
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +67,12 @@ def record(
         return _Answer(done.event.result, done.replayed, views)
 
     exponent = who.program.currency_exponent
-    return respond(
-        request,
-        who,
-        action,
-        lambda a: {**a.result, "balances": render_balances(a.balances, exponent)},
-        status=lambda a: 200 if a.replayed else 201,
-        body=document,
-    )
+    with member_reference(who, request, by_identifier=by_identifier(body.member)):
+        return respond(
+            request,
+            who,
+            action,
+            lambda a: {**a.result, "balances": render_balances(a.balances, exponent)},
+            status=lambda a: 200 if a.replayed else 201,
+            body=document,
+        )

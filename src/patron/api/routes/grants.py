@@ -29,6 +29,9 @@ router = APIRouter(prefix="/v1/programs/{program}/grants", tags=["grants"])
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+MAX_LISTED = 10_000
+
+
 class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -36,7 +39,8 @@ class GrantIn(BaseModel):
     wallet: Text
     amount: StrictInt | StrictStr | StrictFloat
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    members: Annotated[list[Text], Field(min_length=1, max_length=100_000)] | None = None
+    # 10,000 ids fit well inside the 1 MiB body cap; a larger audience is a segment
+    members: Annotated[list[Text], Field(min_length=1, max_length=MAX_LISTED)] | None = None
     segment: Text | None = None
 
 

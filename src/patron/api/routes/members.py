@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from patron.api.deps import ProgramCaller, in_program
+from patron.api.guards import member_reference, throttle, unknown_referral_code
 from patron.api.ledger_schemas import EntryOut
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse
@@ -34,13 +35,17 @@ def enrol(
         member = enrolment.enrol(uow, who.container.clock, who.actor, who.program, cmd)
         return member_views(uow, who.program, [member])[0]
 
-    return respond(
-        request, who, action, who.render_member, status=201, body=body.model_dump(mode="json")
-    )
+    with member_reference(
+        who, request, by_identifier=body.referred_by is not None, miss=unknown_referral_code
+    ):
+        return respond(
+            request, who, action, who.render_member, status=201, body=body.model_dump(mode="json")
+        )
 
 
 @router.get("", response_model=MemberPage)
 def find(
+    request: Request,
     who: ProgramCaller = Depends(in_program("members.read")),
     email: str | None = None,
     phone: str | None = None,
@@ -52,6 +57,8 @@ def find(
     limit: int = Depends(limit_param),
     cursor: str | None = None,
 ) -> Response:
+    if any(v is not None for v in (email, phone, external_id, card_number, referral_code)):
+        throttle(who, request, "member_lookups")
     after = decode_cursor(cursor)
     where = members.lookup_filter(
         who.program,

@@ -11,11 +11,13 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from patron.api.deps import ProgramCaller, in_program
+from patron.api.guards import member_reference
 from patron.api.purchase_schemas import (
     MemberRefIn,
     Money,
     PurchaseIn,
     Text,
+    by_identifier,
     render_refund,
     render_result,
 )
@@ -96,12 +98,13 @@ def record(
         member_id = done.purchase.member_id
         return _Answer(done.purchase.result, done.replayed, _balances(uow, who, member_id))
 
-    return _respond_result(request, who, action, document)
+    with member_reference(who, request, by_identifier=by_identifier(body.member)):
+        return _respond_result(request, who, action, document)
 
 
 @router.post("/preview")
 def preview(
-    body: PurchaseIn, who: ProgramCaller = Depends(in_program("purchases.read"))
+    body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.read"))
 ) -> Response:
     """What recording this purchase would award; nothing is written."""
 
@@ -112,7 +115,8 @@ def preview(
         result = purchases.preview(ctx, purchase, ref)
         return _Answer(result, False, _balances(uow, who, result["member_id"]))
 
-    answer = run_read(who.uow, read)
+    with member_reference(who, request, by_identifier=by_identifier(body.member)):
+        answer = run_read(who.uow, read)
     return JsonResponse(
         render_result(answer.result, who.program.currency_exponent, answer.balances)
     )
@@ -195,4 +199,5 @@ def claim(
         balances = _balances(uow, who, done.purchase.member_id)
         return _Answer(done.purchase.result, done.replayed, balances)
 
-    return _respond_result(request, who, action, document)
+    with member_reference(who, request, by_identifier=by_identifier(body.member)):
+        return _respond_result(request, who, action, document)

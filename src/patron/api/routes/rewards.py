@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from patron.api.deps import ProgramCaller, in_program
+from patron.api.guards import throttle
 from patron.api.ledger_schemas import render_balances
 from patron.api.rendering import JsonResponse
 from patron.api.writes import respond
@@ -59,7 +60,7 @@ class RewardIn(_Strict):
     value: StrictStr | StrictInt | StrictFloat | None = None
     stock: Annotated[StrictInt, Field(ge=0)] | None = None
     per_member_limit: Annotated[StrictInt, Field(ge=1)] | None = None
-    tiers: Annotated[list[Text], Field(min_length=1)] | None = None
+    tiers: Annotated[list[Text], Field(min_length=1, max_length=50)] | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
     voucher_valid_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
@@ -73,7 +74,7 @@ class RewardPatch(_Strict):
     value: StrictStr | StrictInt | StrictFloat | None = None
     stock: Annotated[StrictInt, Field(ge=0)] | None = None
     per_member_limit: Annotated[StrictInt, Field(ge=1)] | None = None
-    tiers: Annotated[list[Text], Field(min_length=1)] | None = None
+    tiers: Annotated[list[Text], Field(min_length=1, max_length=50)] | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
     voucher_valid_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
@@ -317,7 +318,11 @@ def _render_voucher(ctx: Context, found: Redemption) -> dict[str, Any]:
 
 
 @router.get("/vouchers/{code}")
-def get_voucher(code: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
+def get_voucher(
+    code: str, request: Request, who: ProgramCaller = Depends(in_program("members.read"))
+) -> Response:
+    throttle(who, request, "vouchers")
+
     def read(uow: UnitOfWork) -> dict[str, Any]:
         ctx = _ctx(uow, who)
         return _render_voucher(ctx, rewards.voucher(ctx, code))
@@ -333,6 +338,7 @@ def use_voucher(
     who: ProgramCaller = Depends(in_program("redemptions.write")),
 ) -> Response:
     """Mark a voucher used (once; a second use is 409 ``voucher_already_used``)."""
+    throttle(who, request, "vouchers")
 
     def action(uow: UnitOfWork) -> dict[str, Any]:
         ctx = _ctx(uow, who)

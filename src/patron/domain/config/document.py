@@ -135,9 +135,14 @@ def _parse(document: object) -> tuple[ProgramConfig | None, list[FieldError]]:
     return ProgramConfig(**values, rules=[rule for _, rule in rules]), []
 
 
+MAX_RULES = 500
+
+
 def _parse_rules(raw: object) -> tuple[list[tuple[int, Any]], list[FieldError]]:
     if not isinstance(raw, list):
         return [], [FieldError("rules", "must be a list of rules", "list_type")]
+    if len(raw) > MAX_RULES:
+        return [], [FieldError("rules", f"at most {MAX_RULES} rules", "too_long")]
     parsed: list[tuple[int, Any]] = []
     errors: list[FieldError] = []
     for index, item in enumerate(raw):
