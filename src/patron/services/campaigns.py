@@ -19,7 +19,7 @@ from patron.domain.config import ProgramConfig, parse_config
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.members import Member
-from patron.services import segments
+from patron.services import audit, segments
 from patron.services.ledger import Context
 from patron.services.ports import Campaign
 
@@ -126,6 +126,20 @@ def update(ctx: Context, code: str, changes: dict[str, Any]) -> Campaign:
     if updated.end <= updated.start:
         raise ValidationFailed([FieldError("end", "must come after start")])
     ctx.uow.campaigns.update(updated)
+    fields = ("name", "end", "status")
+    before, after = audit.changed(
+        {k: getattr(current, k) for k in fields}, {k: getattr(updated, k) for k in fields}
+    )
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action="campaign.updated",
+        target=("campaign", current.code),
+        at=ctx.clock.now(),
+        before=before,
+        after=after,
+    )
     return updated
 
 
