@@ -110,6 +110,10 @@ class World:
         )
         return made
 
+    def fresh_member(self) -> str:
+        made = self.post("/members", {"email": fresh(self.tag) + "@example.com"})
+        return str(made["id"])
+
     def fresh_reward(self) -> str:
         code = fresh(f"{self.tag}-gift")
         self.post("/rewards", reward_body(code))
@@ -251,7 +255,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", P + "/members/{member}/referrals"): lambda o, h: Call({"member": o.member}),
     ("GET", P + "/members/{member}/export"): lambda o, h: Call({"member": o.member}),
-    ("POST", P + "/members/{member}/erase"): lambda o, h: Call({"member": o.member}),
+    ("POST", P + "/members/{member}/erase"): lambda o, h: Call({"member": o.fresh_member()}),
     ("POST", P + "/members/{member}/redemptions"): lambda o, h: Call(
         {"member": o.member}, {"reward": h.reward}
     ),

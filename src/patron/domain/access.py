@@ -4,6 +4,10 @@ A key is scoped to one program (``admin``, ``pos``, ``partner``, ``read``) or to
 (``platform``: creates programs and may act as ``admin`` on any program). The API edge asks
 :func:`require` before each use case; a key of another program never gets this far (it is
 answered 404, so it learns nothing about the program's existence).
+
+A ``partner`` key (a coalition partner) posts, refunds and claims purchases and looks members up;
+it may not post activity events (``events.write``), which award fixed points whatever was bought.
+``tests/api/test_roles.py`` holds the intended matrix for every route.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ Permission = Literal[
     "ledger.adjust",
     "purchases.read",
     "purchases.write",
+    "events.write",
     "tiers.grant",
     "rewards.write",
     "redemptions.write",
@@ -46,6 +51,7 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
             "members.write",
             "purchases.read",
             "purchases.write",
+            "events.write",
             "redemptions.write",
         }
     ),

@@ -130,12 +130,10 @@ def run(
         run_in_transaction(uow_factory, step)
 
     def finish(uow: UnitOfWork) -> BulkGrant:
-        current = uow.grants.get(program.id, external_id)
         uow.grants.progress(grant.id, 0, "completed", clock.now())
         done = uow.grants.get(program.id, external_id)
         assert done is not None
-        assert current is not None
-        if current.status != "completed":  # a resumed, already finished grant records nothing
+        if grant.status != "completed":  # a grant sent again once finished records nothing
             audit.record(
                 uow,
                 program_id=program.id,
@@ -143,7 +141,7 @@ def run(
                 action="grant.completed",
                 target=("grant", external_id),
                 at=clock.now(),
-                before={"status": current.status, "granted": current.granted},
+                before={"status": grant.status, "granted": grant.granted},
                 after={"status": done.status, "granted": done.granted},
             )
         return done
