@@ -151,7 +151,12 @@ def test_list_filters_never_return_another_programs_objects(
     assert all(d["id"] != a.delivery for d in deliveries)
     assert all(a.member not in json.dumps(d) for d in deliveries)
 
-    # Activity, referrals, the audit trail.
+    # The audit trail, filtered by A's objects.
+    for kind, value in (("member", a.member), ("reward", a.reward), ("webhook", a.webhook)):
+        assert items("/audit-log", target_type=kind, target_id=value) == [], kind
+    assert items("/audit-log", target_type="member", target_id=b.member)
+
+    # Activity, referrals, the whole audit trail.
     for path in (f"/members/{b.member}/activity", f"/members/{b.member}/referrals", "/audit-log"):
         text = json.dumps(items(path, limit="500"))
         for value in a.objects.values():
