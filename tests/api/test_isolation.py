@@ -31,6 +31,9 @@ from tests.api.route_samples import (
     P,
     World,
     build_world,
+    campaign_body,
+    fresh,
+    purchase_body,
     request,
     routes,
 )
@@ -196,3 +199,70 @@ def test_exports_and_analytics_of_a_program_hold_nothing_of_another(
         assert answer.status_code == 200, answer.text
         for value in a.objects.values():
             assert value not in answer.text
+
+
+def test_bodies_naming_another_programs_objects_find_nothing(
+    client: TestClient, worlds: tuple[World, World]
+) -> None:
+    """Object references in bodies resolve in the request's program only: A's member, reward,
+    segment or referral code named in a request to B is not found there, and nothing moves."""
+    a, b = worlds
+    member_url = f"/v1/programs/{a.slug}/members/{a.member}"
+    before = client.get(member_url, headers=a.auth).json()
+    activity = client.get(member_url + "/activity", headers=a.auth).json()
+    refs = [
+        {"id": a.member},
+        {"email": a.email},
+        {"phone": a.phone},
+        {"card_number": a.card},
+        {"external_id": a.external_id},
+    ]
+    claimable = b.fresh_purchase(anonymous=True)
+    cases: list[tuple[str, dict[str, Any], set[int]]] = [
+        *[("/purchases", {**purchase_body(b), "member": ref}, {404}) for ref in refs],
+        *[("/purchases/preview", {**purchase_body(b), "member": ref}, {404}) for ref in refs],
+        *[
+            ("/events", {"external_id": fresh("E"), "member": ref, "type": "review_posted"}, {404})
+            for ref in [a.member, *refs]
+        ],
+        (f"/purchases/{claimable}/claim", {"member": a.member}, {404}),
+        (f"/members/{b.member}/redemptions", {"reward": a.reward}, {404}),
+        (
+            "/grants",
+            {
+                "external_id": fresh("G"),
+                "wallet": "points",
+                "amount": 5,
+                "reason": "x",
+                "members": [a.member],
+            },
+            {404},
+        ),
+        ("/grants", {**grant_to_segment(a.segment)}, {404}),
+        (
+            "/members",
+            {"email": fresh("r") + "@example.com", "referred_by": a.referral_code},
+            {422},
+        ),
+        (
+            "/campaigns",
+            {**campaign_body(fresh("c")), "audience": {"segments": [a.segment]}},
+            {422},
+        ),
+    ]
+    for path, body, statuses in cases:
+        answer = client.post(f"/v1/programs/{b.slug}{path}", json=body, headers=b.auth)
+        assert answer.status_code in statuses, (path, body, answer.text)
+    assert client.get(member_url, headers=a.auth).json() == before
+    assert client.get(member_url + "/activity", headers=a.auth).json() == activity
+    _nothing_written_in(client, a, by=b)
+
+
+def grant_to_segment(segment: str) -> dict[str, Any]:
+    return {
+        "external_id": fresh("G"),
+        "wallet": "points",
+        "amount": 5,
+        "reason": "x",
+        "segment": segment,
+    }

@@ -90,6 +90,9 @@ def create(ctx: Context, fields: dict[str, Any]) -> Campaign:
     for code in audience.get("tiers") or []:
         if tiers is None or tiers.level(code) is None:
             errors.append(FieldError("audience.tiers", f"unknown tier {code!r}"))
+    for code in audience.get("segments") or []:  # this program's segments only
+        if ctx.uow.segments.get(ctx.program.id, code) is None:
+            errors.append(FieldError("audience.segments", f"unknown segment {code!r}"))
     if errors:
         raise ValidationFailed(errors)
     with_campaign(ctx.config, fields["code"], fields["rules"], fields.get("budget"))
