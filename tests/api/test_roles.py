@@ -164,18 +164,44 @@ def test_every_request_body_forbids_unknown_fields(container: Container) -> None
     from patron.api.app import create_app
 
     document = create_app(container).openapi()
-    with_bodies = 0
+    with_bodies = nested_objects = 0
     for route in routes(container):
         schema = _body_schema(document, route)
         if schema is None or route in FREE_FORM:
             continue
         with_bodies += 1
         assert schema.get("additionalProperties") is False, route
-        for name, prop in schema.get("properties", {}).items():
-            nested = _resolve(document, prop)
-            if nested.get("type") == "object" and "properties" in nested:
-                assert nested.get("additionalProperties") is False, (route, name)
+        for where, nested in _objects(document, schema, "body"):
+            assert nested.get("additionalProperties") is False, (route, where)
+            nested_objects += where != "body"
     assert with_bodies >= 20
+    assert nested_objects >= 12  # members, lines, payments, costs, consents, audiences
+
+
+def _objects(
+    document: dict[str, Any], schema: dict[str, Any], where: str, seen: frozenset[str] = frozenset()
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every object schema with declared properties inside ``schema`` (members, lines, payments,
+    costs, consents, audiences...); free-form documents (attributes, filters, rules) have none."""
+    if "$ref" in schema:
+        name = schema["$ref"].split("/")[-1]
+        if name in seen:
+            return []
+        return _objects(document, document["components"]["schemas"][name], where, seen | {name})
+    found: list[tuple[str, dict[str, Any]]] = []
+    if "properties" in schema:
+        found.append((where, schema))
+        for name, prop in schema["properties"].items():
+            found += _objects(document, prop, f"{where}.{name}", seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            found += _objects(document, option, where, seen)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found += _objects(document, schema[key], f"{where}[]", seen)
+    for pattern in schema.get("patternProperties", {}).values():
+        found += _objects(document, pattern, f"{where}[]", seen)
+    return found
 
 
 def test_smuggled_fields_are_refused_with_their_name(
