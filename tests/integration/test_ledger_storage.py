@@ -10,8 +10,11 @@ from typer.testing import CliRunner
 from patron.adapters.db import tables as t
 from patron.bootstrap import Container
 from patron.cli.main import app
-from patron.domain.audit import CLI
+from patron.domain.audit import CLI, AuditRecord
 from patron.services import demo, ledger
+from patron.services.demo_data import DAYS
+from patron.services.ports import AuditFilter
+from patron.services.transactions import run_read
 from tests.ledger_support import audit, in_ledger, new_member, new_program
 
 
@@ -108,6 +111,24 @@ def test_the_demo_tells_a_year_and_the_books_stay_clean(
     again = demo.ensure_demo(container.uow, container.clock, CLI, members=60)
     assert again.created is False
     assert again.story is None
+
+    def trail(action: str) -> list[AuditRecord]:
+        return list(
+            run_read(
+                container.uow,
+                lambda uow: uow.audit.find(
+                    made.program.id, AuditFilter(action=action), before=None, limit=1000
+                ),
+            )
+        )
+
+    (told,) = trail("demo.created")  # once: the second call created nothing
+    assert told.actor == CLI
+    assert told.after is not None
+    assert told.after["purchases"] == story.purchases
+    runs = trail("jobs.ran")  # the simulated days' job runs, one record each at most
+    assert 0 < len(runs) <= DAYS + 1
+    assert {r.actor.kind for r in runs} == {"system"}
 
 
 def test_audit_reports_a_tampered_balance_and_lot(

@@ -51,7 +51,7 @@ from patron.domain.audit import CLI
 from patron.domain.errors import FieldError, PatronError, ValidationFailed
 from patron.domain.money import to_minor
 from patron.domain.programs import Program
-from patron.services import enrolment, ledger, privacy, purchases, refunds
+from patron.services import audit, enrolment, ledger, privacy, purchases, refunds
 from patron.services.ledger import Context
 from patron.services.ports import Clock, MemberFilter, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
@@ -349,7 +349,7 @@ def run_import(
 
     def flush() -> None:
         if pending:
-            _apply(uow_factory, clock, program, pending, outcome)
+            _apply(uow_factory, clock, program, kind, pending, outcome)
             pending.clear()
         if on_batch is not None:
             on_batch(outcome)
@@ -369,12 +369,15 @@ def _apply(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     program: Program,
+    kind: Kind,
     rows: list[Row],
     outcome: Outcome,
 ) -> None:
     def together(uow: UnitOfWork) -> list[bool]:
         ctx = Context(uow, clock, CLI, get_program(uow, program.id))
-        return [row.apply(ctx) for row in rows]
+        done = [row.apply(ctx) for row in rows]
+        _audit_batch(ctx, kind, rows, done)
+        return done
 
     try:
         done = run_in_transaction(uow_factory, together)
@@ -387,7 +390,10 @@ def _apply(
     for row in rows:  # one row was refused: find which, applying the others one by one
 
         def alone(uow: UnitOfWork, row: Row = row) -> bool:
-            return row.apply(Context(uow, clock, CLI, get_program(uow, program.id)))
+            ctx = Context(uow, clock, CLI, get_program(uow, program.id))
+            applied = row.apply(ctx)
+            _audit_batch(ctx, kind, [row], [applied])
+            return applied
 
         try:
             applied = run_in_transaction(uow_factory, alone)
@@ -396,6 +402,29 @@ def _apply(
             continue
         outcome.imported += 1 if applied else 0
         outcome.existing += 0 if applied else 1
+
+
+def _audit_batch(ctx: Context, kind: Kind, rows: list[Row], applied: list[bool]) -> None:
+    """One audit record per committed batch that changed anything, in its transaction: the
+    kind, the counts and the file lines it covers (enrolments also record each member)."""
+    imported = sum(applied)
+    if not imported:
+        return
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action=f"import.{kind}",
+        target=("program", ctx.program.id),
+        at=ctx.clock.now(),
+        after={
+            "imported": imported,
+            "existing": len(applied) - imported,
+            "first_line": rows[0].number,
+            "last_line": rows[-1].number,
+            "keys": [row.key for row, done in zip(rows, applied, strict=True) if done][:20],
+        },
+    )
 
 
 def _key_of(doc: Any, number: int) -> str:

@@ -8,6 +8,10 @@ answered 404, so it learns nothing about the program's existence).
 ``members.export`` (everything Patron holds about a member) and ``members.erase`` (the right to
 be forgotten) are personal-data permissions of their own: only ``admin`` and ``platform`` keys
 hold them, never a POS, partner or read key, even though those may look members up.
+
+A ``partner`` key (a coalition partner) posts, refunds and claims purchases and looks members up;
+it may not post activity events (``events.write``), which award fixed points whatever was bought.
+``tests/api/test_roles.py`` holds the intended matrix for every route.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ Permission = Literal[
     "ledger.adjust",
     "purchases.read",
     "purchases.write",
+    "events.write",
     "tiers.grant",
     "rewards.write",
     "redemptions.write",
@@ -52,6 +57,7 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
             "members.write",
             "purchases.read",
             "purchases.write",
+            "events.write",
             "redemptions.write",
         }
     ),

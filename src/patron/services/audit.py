@@ -1,9 +1,16 @@
-"""Recording and reading the audit trail."""
+"""Recording and reading the audit trail.
+
+Use cases whose change deserves a richer record than the API's generic one (a before/after of
+the fields that changed) call :func:`record` themselves; every other successful write through
+the API is recorded once by ``patron.api.writes.respond``, which sees that the use case already
+recorded and then adds nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from patron.domain.audit import Actor, AuditRecord
@@ -41,3 +48,27 @@ def list_audit(
 ) -> Sequence[AuditRecord]:
     """Audit records of a program, newest first."""
     return uow.audit.find(program_id, where, before=before, limit=limit)
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data: dates as ISO 8601 strings, decimals as strings."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def changed(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(before, after) restricted to the fields whose values differ, as JSON data."""
+    names = sorted(k for k in after if before.get(k) != after.get(k))
+    return (
+        {k: jsonable(before.get(k)) for k in names},
+        {k: jsonable(after[k]) for k in names},
+    )

@@ -19,7 +19,7 @@ from patron.domain.config import ProgramConfig, parse_config
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.members import Member
-from patron.services import segments
+from patron.services import audit, segments
 from patron.services.ledger import Context
 from patron.services.ports import Campaign
 
@@ -90,6 +90,9 @@ def create(ctx: Context, fields: dict[str, Any]) -> Campaign:
     for code in audience.get("tiers") or []:
         if tiers is None or tiers.level(code) is None:
             errors.append(FieldError("audience.tiers", f"unknown tier {code!r}"))
+    for code in audience.get("segments") or []:  # this program's segments only
+        if ctx.uow.segments.get(ctx.program.id, code) is None:
+            errors.append(FieldError("audience.segments", f"unknown segment {code!r}"))
     if errors:
         raise ValidationFailed(errors)
     with_campaign(ctx.config, fields["code"], fields["rules"], fields.get("budget"))
@@ -126,6 +129,20 @@ def update(ctx: Context, code: str, changes: dict[str, Any]) -> Campaign:
     if updated.end <= updated.start:
         raise ValidationFailed([FieldError("end", "must come after start")])
     ctx.uow.campaigns.update(updated)
+    fields = ("name", "end", "status")
+    before, after = audit.changed(
+        {k: getattr(current, k) for k in fields}, {k: getattr(updated, k) for k in fields}
+    )
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action="campaign.updated",
+        target=("campaign", current.code),
+        at=ctx.clock.now(),
+        before=before,
+        after=after,
+    )
     return updated
 
 

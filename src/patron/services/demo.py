@@ -10,13 +10,13 @@ left as it is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
 from patron.domain.audit import Actor
 from patron.domain.programs import Program
-from patron.services import api_keys, jobs, programs, rewards
+from patron.services import api_keys, audit, jobs, programs, rewards
 from patron.services.demo_data import DAYS, Story, populate
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -180,6 +180,19 @@ def ensure_demo(
             uow_factory, actor, program, end=now, count=members, seed=seed, progress=progress
         )
         jobs.run_due(uow_factory, now, program=program.id)
+        told = asdict(story)
+        run_in_transaction(
+            uow_factory,
+            lambda uow: audit.record(
+                uow,
+                program_id=program.id,
+                actor=actor,
+                action="demo.created",
+                target=("program", program.id),
+                at=now,
+                after=told,
+            ),
+        )
     key = run_in_transaction(
         uow_factory,
         lambda uow: api_keys.issue_key(

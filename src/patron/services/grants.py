@@ -15,7 +15,7 @@ from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFail
 from patron.domain.ids import new_id
 from patron.domain.ledger import ADJUSTMENTS
 from patron.domain.programs import Program
-from patron.services import ledger, segments
+from patron.services import audit, ledger, segments
 from patron.services.ledger import Context
 from patron.services.ports import BulkGrant, Clock, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
@@ -72,6 +72,22 @@ def start(
         created_at=ctx.clock.now(),
     )
     ctx.uow.grants.add(grant)
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action="grant.created",
+        target=("grant", external_id),
+        at=grant.created_at,
+        after={
+            "id": grant.id,
+            "wallet": wallet,
+            "amount": amount,
+            "reason": reason,
+            "members": len(targets),
+            "segment": segment,
+        },
+    )
     return grant, False
 
 
@@ -117,6 +133,17 @@ def run(
         uow.grants.progress(grant.id, 0, "completed", clock.now())
         done = uow.grants.get(program.id, external_id)
         assert done is not None
+        if grant.status != "completed":  # a grant sent again once finished records nothing
+            audit.record(
+                uow,
+                program_id=program.id,
+                actor=actor,
+                action="grant.completed",
+                target=("grant", external_id),
+                at=clock.now(),
+                before={"status": grant.status, "granted": grant.granted},
+                after={"status": done.status, "granted": done.granted},
+            )
         return done
 
     return run_in_transaction(uow_factory, finish)

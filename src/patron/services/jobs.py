@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
-from patron.services import events, ledger_jobs, outbox, rewards, tiers, webhooks
+from patron.services import audit, events, ledger_jobs, outbox, rewards, tiers, webhooks
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookSender
 from patron.services.programs import get_program
@@ -93,9 +93,32 @@ def run_due(
         report.add(slug, "outbox", webhooks.fan_out(uow_factory, target.id, now))
         if sender is not None:
             report.add(slug, "webhooks", deliver_webhooks(uow_factory, sender, target.id, now))
+        _audit_run(uow_factory, target.id, now, report.done.get(slug, {}))
     if program is None:
         report.add(PLATFORM, "idempotency_keys", purge_idempotency_keys(uow_factory, now))
+        _audit_run(uow_factory, None, now, report.done.get(PLATFORM, {}))
     return report
+
+
+def _audit_run(
+    uow_factory: UnitOfWorkFactory, program_id: str | None, now: datetime, counts: dict[str, int]
+) -> None:
+    """One audit record per run and program, with what each job did; none when nothing was
+    due (a worker ticks every minute), and never one per expired lot or released wallet."""
+    if not any(counts.values()):
+        return
+    run_in_transaction(
+        uow_factory,
+        lambda uow: audit.record(
+            uow,
+            program_id=program_id,
+            actor=SYSTEM,
+            action="jobs.ran",
+            target=("program", program_id) if program_id else ("platform", PLATFORM),
+            at=now,
+            after={"now": now.isoformat(), **counts},
+        ),
+    )
 
 
 def deliver_webhooks(

@@ -91,6 +91,11 @@ class MemberRepository(Protocol):
 
 
 class AuditRepository(Protocol):
+    @property
+    def recorded(self) -> int:
+        """How many records this unit of work has added so far."""
+        ...
+
     def add(self, record: AuditRecord) -> None: ...
     def find(
         self, program_id: str, where: AuditFilter, *, before: int | None, limit: int

@@ -31,7 +31,7 @@ from patron.domain.ids import new_id
 from patron.domain.ledger import REDEEMED
 from patron.domain.money import to_minor
 from patron.domain.rewards import REWARD_KINDS, Reward, new_voucher_code, normalize_voucher, refusal
-from patron.services import ledger, members, outbox
+from patron.services import audit, ledger, members, outbox
 from patron.services.ledger import Context
 from patron.services.ports import Redemption
 
@@ -92,13 +92,27 @@ def get(ctx: Context, code: str) -> Reward:
 
 def update(ctx: Context, code: str, changes: dict[str, Any]) -> Reward:
     """Change catalogue fields. Raises: RewardNotFound, ValidationFailed."""
+    current = get(ctx, code)
     reward = replace(
-        get(ctx, code),
+        current,
         **{k: v for k, v in changes.items() if k in EDITABLE},
         updated_at=ctx.clock.now(),
     )
     _check(ctx, reward)
     ctx.uow.rewards.update(reward)
+    before, after = audit.changed(
+        {k: getattr(current, k) for k in EDITABLE}, {k: getattr(reward, k) for k in EDITABLE}
+    )
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action="reward.updated",
+        target=("reward", reward.code),
+        at=reward.updated_at,
+        before=before,
+        after=after,
+    )
     return reward
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Row
 
 from patron.adapters.db import tables as t
 from patron.adapters.db.ledger_audit import verify_ledger
+from patron.domain.errors import MemberNotFound
 from patron.domain.ledger import Balance, Change, Consumption, Entry, Lot
 from patron.services.ports import BalanceKey, RetryableError, Violation
 
@@ -97,6 +98,13 @@ class SqlLedgerRepository:
                     self._create_balance, [{"m": m, "w": w, "p": program_id} for m, w in absent]
                 )
                 found.update(self._select_locked(absent))
+            unseen = [key for key in missing if key not in found]
+            if unseen:
+                # The row exists (the insert met it) but row-level security hides it: it is
+                # another program's member, which this program must not even learn exists.
+                raise MemberNotFound(
+                    f"no member {unseen[0][0]!r} in this program", member=unseen[0][0]
+                )
             self._held.update(found)
         return {key: self._held[key] for key in wanted}
 

@@ -329,8 +329,10 @@ def _member(row: Row[Any]) -> Member:
 class SqlAuditRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self.recorded = 0
 
     def add(self, record: AuditRecord) -> None:
+        self.recorded += 1
         self._conn.execute(
             t.audit_log.insert().values(
                 program_id=record.program_id,

@@ -46,7 +46,7 @@ class _Answer:
 
 @router.post("", status_code=201)
 def record(
-    body: EventIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
+    body: EventIn, request: Request, who: ProgramCaller = Depends(in_program("events.write"))
 ) -> Response:
     """Record an activity event and award its rules; resending the same external_id answers 200."""
     document = body.model_dump(mode="json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -139,6 +140,18 @@ def export(member: str, who: ProgramCaller = Depends(in_program("members.export"
     return JsonResponse({**head, "member": who.render_member(view), **document})
 
 
+@dataclass(frozen=True, slots=True)
+class _Erased:
+    done: privacy.Erasure
+    view: MemberView
+    closed: list[EntryView]
+
+    @property
+    def replayed(self) -> bool:
+        """A second erasure changed nothing, so the audit trail gets no second record."""
+        return self.done.already
+
+
 @router.post("/{member}/erase")
 def erase(
     member: str, request: Request, who: ProgramCaller = Depends(in_program("members.erase"))
@@ -146,23 +159,22 @@ def erase(
     """Erase the member's personal data and close its balances (docs/members.md, "Erasure");
     a second erasure answers the same way and changes nothing. Admin keys only."""
 
-    def action(uow: UnitOfWork) -> tuple[privacy.Erasure, MemberView, list[EntryView]]:
+    def action(uow: UnitOfWork) -> _Erased:
         ctx = Context(uow, who.container.clock, who.actor, who.program)
         done = privacy.erase(ctx, member)
         wallets = load_config(uow, who.program).wallets
         closed = [
             EntryView(e, e.wallet in wallets and wallets[e.wallet].is_money) for e in done.entries
         ]
-        return done, member_views(uow, who.program, [done.member])[0], closed
+        return _Erased(done, member_views(uow, who.program, [done.member])[0], closed)
 
-    def render(result: tuple[privacy.Erasure, MemberView, list[EntryView]]) -> dict[str, Any]:
-        done, view, closed = result
+    def render(result: _Erased) -> dict[str, Any]:
         exponent = who.program.currency_exponent
         return {
-            "member": who.render_member(view),
-            "erased_at": done.erased_at.isoformat().replace("+00:00", "Z"),
-            "already_erased": done.already,
-            "entries": [EntryOut.of(entry, exponent) for entry in closed],
+            "member": who.render_member(result.view),
+            "erased_at": result.done.erased_at.isoformat().replace("+00:00", "Z"),
+            "already_erased": result.done.already,
+            "entries": [EntryOut.of(entry, exponent) for entry in result.closed],
         }
 
     return respond(request, who, action, render, status=200)
