@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,6 +35,8 @@ from patron.services import api_keys, programs
 from patron.services.balances import MemberView
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.transactions import run_read
+
+T = TypeVar("T")
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer pat_...`")
 
@@ -78,21 +80,37 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def caller(
+def _authenticated(
     request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    box: Container = Depends(container),
-) -> Caller:
+    credentials: HTTPAuthorizationCredentials | None,
+    box: Container,
+    then: Callable[[UnitOfWork], T],
+) -> tuple[ApiKey, T]:
+    """The caller's key, and ``then`` read in the same transaction (one round of the pool and
+    one transaction per request for both, instead of one each)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     address = client_address(request)
     box.limiter.check("auth_failures", address=address)
     secret = credentials.credentials
+
+    def read(uow: UnitOfWork) -> tuple[ApiKey, T]:
+        key = api_keys.authenticate(uow, secret)  # first: an unknown key is 401, never 404
+        return key, then(uow)
+
     try:
-        key = run_read(box.uow, lambda uow: api_keys.authenticate(uow, secret))
+        return run_read(box.uow, read)
     except Unauthenticated:
         box.limiter.hit("auth_failures", address=address)
         raise
+
+
+def caller(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    box: Container = Depends(container),
+) -> Caller:
+    key, _ = _authenticated(request, credentials, box, lambda uow: None)
     return Caller(key=key, container=box)
 
 
@@ -109,14 +127,18 @@ def platform(permission: Permission) -> Callable[..., Caller]:
 def in_program(permission: Permission) -> Callable[..., ProgramCaller]:
     """Dependency: the caller and the ``{program}`` of the path, checked in API.md's order."""
 
-    def dependency(program: str, who: Caller = Depends(caller)) -> ProgramCaller:
-        def load(uow: UnitOfWork) -> Program:
-            return programs.get_program(uow, program)
-
-        found = run_read(who.container.uow, load)
-        if who.key.program_id is not None and who.key.program_id != found.id:
+    def dependency(
+        program: str,
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        box: Container = Depends(container),
+    ) -> ProgramCaller:
+        key, found = _authenticated(
+            request, credentials, box, lambda uow: programs.get_program(uow, program)
+        )
+        if key.program_id is not None and key.program_id != found.id:
             raise ProgramNotFound(f"no program {program!r}")
-        require(who.key.role, permission)
-        return ProgramCaller(key=who.key, container=who.container, program=found)
+        require(key.role, permission)
+        return ProgramCaller(key=key, container=box, program=found)
 
     return dependency
