@@ -71,7 +71,13 @@ ROLE_CASES = [
     ("PUT", "/v1/programs/shop/config", {"wallets": {"points": {}}}, {"admin"}),
     ("POST", "/v1/programs/shop/api-keys", {"name": "k", "role": "read"}, {"admin"}),
     ("POST", "/v1/programs/shop/members", {}, {"admin", "pos"}),
-    ("GET", "/v1/programs/shop/members", None, {"admin", "pos", "partner", "read"}),
+    ("GET", "/v1/programs/shop/members", None, {"admin", "read"}),
+    (
+        "GET",
+        "/v1/programs/shop/members?email=a@example.com",
+        None,
+        {"admin", "pos", "partner", "read"},
+    ),
     ("GET", "/v1/programs/shop/audit-log", None, {"admin"}),
 ]
 

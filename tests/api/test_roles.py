@@ -61,7 +61,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", P + "/vouchers/{code}"): EVERYONE,
     ("POST", P + "/vouchers/{code}/use"): TILL,
     ("POST", P + "/segments"): ADMIN,
-    ("GET", P + "/segments/{code}/members"): EVERYONE,
+    ("GET", P + "/segments/{code}/members"): ADMIN | {"read"},
     ("POST", P + "/grants"): ADMIN,
     ("GET", P + "/grants/{external_id}"): EVERYONE,
     ("POST", P + "/campaigns"): ADMIN,
@@ -289,3 +289,33 @@ def test_a_configuration_cannot_smuggle_fields(client: TestClient, world: World)
             assert answer.status_code == 422, (name, answer.text)
             assert any(name in e["path"] for e in answer.json()["errors"]), (name, answer.json())
     assert client.get("/v1/programs/shop/config", headers=world.auth).json()["version"] == 2
+
+
+@pytest.mark.parametrize("role", ["admin", "pos", "partner", "read"])
+def test_only_admin_and_read_keys_page_through_every_member(
+    client: TestClient, shop: dict[str, str], role: str
+) -> None:
+    """A till or a partner finds a customer by identifier; listing every profile is a bulk
+    read of personal data (FIELD.md: a POS key cannot export personal data)."""
+    created = client.post(
+        "/v1/programs/shop/members", json={"email": "ada@example.com"}, headers=auth(shop["admin"])
+    )
+    assert created.status_code == 201, created.text
+    segment = client.post(
+        "/v1/programs/shop/segments",
+        json={"code": "all", "name": "All", "filter": {}},
+        headers=auth(shop["admin"]),
+    )
+    assert segment.status_code == 201, segment.text
+    bulk = ["/v1/programs/shop/members", "/v1/programs/shop/members?tier=bronze"]
+    bulk.append("/v1/programs/shop/segments/all/members")
+    for url in bulk:
+        answer = client.get(url, headers=auth(shop[role]))
+        if role in ("admin", "read"):
+            assert answer.status_code == 200, (url, answer.text)
+        else:
+            assert answer.status_code == 403, (url, answer.text)
+            assert answer.json()["code"] == "forbidden"
+    found = client.get("/v1/programs/shop/members?email=ada@example.com", headers=auth(shop[role]))
+    assert found.status_code == 200, found.text
+    assert [m["email"] for m in found.json()["items"]] == ["ada@example.com"]

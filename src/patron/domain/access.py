@@ -12,6 +12,11 @@ hold them, never a POS, partner or read key, even though those may look members 
 A ``partner`` key (a coalition partner) posts, refunds and claims purchases and looks members up;
 it may not post activity events (``events.write``), which award fixed points whatever was bought.
 ``tests/api/test_roles.py`` holds the intended matrix for every route.
+
+``members.list`` is reading members in bulk: the member list without an identifier filter, and
+a segment's members. A till or a partner looks a customer up by identifier (``members.read``);
+paging through every profile is an export of personal data, left to ``admin``, ``platform`` and
+reporting (``read``) keys.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ Permission = Literal[
     "config.write",
     "keys.create",
     "members.read",
+    "members.list",
     "members.write",
     "members.status",
     "members.export",
@@ -63,7 +69,14 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
     ),
     "partner": frozenset({"program.read", "members.read", "purchases.read", "purchases.write"}),
     "read": frozenset(
-        {"program.read", "config.read", "members.read", "purchases.read", "analytics.read"}
+        {
+            "program.read",
+            "config.read",
+            "members.read",
+            "members.list",
+            "purchases.read",
+            "analytics.read",
+        }
     ),
 }
 

@@ -60,6 +60,8 @@ def find(
 ) -> Response:
     if any(v is not None for v in (email, phone, external_id, card_number, referral_code)):
         throttle(who, request, "member_lookups")
+    else:  # every profile, page by page: a bulk read, not a lookup
+        require(who.key.role, "members.list")
     after = decode_cursor(cursor)
     where = members.lookup_filter(
         who.program,

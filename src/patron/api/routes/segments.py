@@ -44,7 +44,7 @@ def create(
 @router.get("/{code}/members")
 def members_of(
     code: str,
-    who: ProgramCaller = Depends(in_program("members.read")),
+    who: ProgramCaller = Depends(in_program("members.list")),
     limit: int = Depends(limit_param),
     cursor: str | None = None,
 ) -> Response:
