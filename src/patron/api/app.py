@@ -63,6 +63,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     if container is not None:
         app.state.container = container
     problems.install(app)
+    problems.document(app)
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(members.router)

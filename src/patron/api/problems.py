@@ -3,6 +3,10 @@
 One table maps the domain error families of ``patron.domain.errors`` to HTTP statuses; request
 validation errors, unknown routes, wrong methods, malformed JSON and unexpected exceptions are
 rendered in the same shape, each with a stable ``code``. No handler lets a traceback out.
+
+:func:`document` declares these answers in the OpenAPI document, once for every operation
+(``Problem`` under ``application/problem+json``), in place of FastAPI's default 422 schema, which
+Patron never sends: a client generated from the document knows every status it can get.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patron.api.rendering import dumps
@@ -45,6 +50,77 @@ _HTTP_CODES = {
     415: ("unsupported_media_type", "Unsupported media type"),
     429: ("rate_limited", "Too many requests"),
 }
+
+
+class FieldProblem(BaseModel):
+    path: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; some codes add members (``errors``, ``reason``, ``fields``...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | None = None
+
+
+# What each status means on any operation (the codes are in docs/api.md).
+_PROBLEM_STATUSES = {
+    400: "Malformed JSON or a bad request",
+    401: "Missing or invalid API key",
+    403: "The key's role may not do this",
+    404: "The program or object does not exist (or belongs to another program)",
+    409: "A conflict: a taken identifier or business key, an idempotency key reused",
+    422: "Invalid input, or a request the business rules refuse",
+    429: "Too many requests",
+    503: "Storage stayed busy through every retry (with Retry-After)",
+}
+_WRITES = ("post", "put", "patch", "delete")
+
+
+def document(app: FastAPI) -> None:
+    """Declare the problem answers in ``app``'s OpenAPI document (built once, on first use)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _declare_problems(build())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_problems(doc: dict[str, Any]) -> None:
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    model = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(model.pop("$defs", {}))
+    schemas["Problem"] = model
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in doc.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # FastAPI's HTTPValidationError: never sent
+            if operation.get("security"):
+                statuses = set(_PROBLEM_STATUSES)
+            else:  # /healthz: declares its own answers
+                statuses = (
+                    {422} if operation.get("parameters") or "requestBody" in operation else set()
+                )
+            if method not in _WRITES:
+                statuses.discard(409)
+            for status in sorted(statuses):
+                responses.setdefault(
+                    str(status), {"description": _PROBLEM_STATUSES[status], "content": content}
+                )
 
 
 def problem(

@@ -18,6 +18,7 @@ from pydantic import (
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.writes import REPLAYED
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.services import grants
@@ -53,7 +54,7 @@ def _render(grant: BulkGrant, money: bool, exponent: int) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=REPLAYED)
 def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust"))) -> Response:
     """Start (or resume) a grant and run it to the end; resending the same external_id
     resumes it and answers 200."""

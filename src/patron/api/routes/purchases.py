@@ -20,7 +20,7 @@ from patron.api.purchase_schemas import (
     render_result,
 )
 from patron.api.rendering import JsonResponse
-from patron.api.writes import respond
+from patron.api.writes import REPLAYED, respond
 from patron.domain.money import to_minor
 from patron.services import purchases, refunds
 from patron.services.balances import WalletView, wallet_views
@@ -80,7 +80,7 @@ def _respond_result(
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=REPLAYED)
 def record(
     body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
 ) -> Response:
@@ -134,7 +134,7 @@ def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.rea
     return JsonResponse(rendered)
 
 
-@router.post("/{external_id}/refunds", status_code=201)
+@router.post("/{external_id}/refunds", status_code=201, responses=REPLAYED)
 def refund(
     external_id: str,
     body: RefundIn,
@@ -177,7 +177,7 @@ class ClaimIn(BaseModel):
     member: Text | MemberRefIn
 
 
-@router.post("/{external_id}/claim", status_code=201)
+@router.post("/{external_id}/claim", status_code=201, responses=REPLAYED)
 def claim(
     external_id: str,
     body: ClaimIn,

@@ -191,7 +191,7 @@ def deliveries(
     )
 
 
-@router.post("/{endpoint}/deliveries/{delivery}/retry")
+@router.post("/{endpoint}/deliveries/{delivery}/retry", status_code=202)
 def retry(
     endpoint: str,
     delivery: str,
