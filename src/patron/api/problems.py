@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patron.api.rendering import dumps
 from patron.domain import errors as e
+from patron.services.ports import RetryableError
 from patron.services.transactions import StorageBusy
 
 log = logging.getLogger("patron.api")
@@ -202,6 +203,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.PatronError)
     async def _domain(_: Request, exc: e.PatronError) -> Response:
         return domain_problem(exc)
+
+    @app.exception_handler(RetryableError)
+    async def _transient(_: Request, exc: RetryableError) -> Response:
+        # A transient storage failure outside the transaction runner: retryable, never a 500.
+        return domain_problem(StorageBusy("the database connection failed; please retry"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:

@@ -12,8 +12,9 @@ commits once. Consequences:
   single writer orders them;
 - a use case that fails rolls back its key with everything else, so the same request may be sent
   again (it changed nothing the first time);
-- deadlocks and serialization failures (``RetryableError``) re-run the whole use case, a bounded
-  number of times, and never reach a client as a 500.
+- deadlocks, serialization failures, lock time-outs and lost connections (``RetryableError``)
+  re-run the whole use case, a bounded number of times, and never reach a client as a 500;
+  reads (:func:`run_read`) are retried the same way.
 """
 
 from __future__ import annotations
@@ -104,9 +105,14 @@ def run_in_transaction(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfW
 
 
 def run_read(uow_factory: UnitOfWorkFactory, action: Callable[[UnitOfWork], T]) -> T:
-    """Run a read-only use case in one (never committed) transaction."""
-    with uow_factory(write=False) as uow:
-        return action(uow)
+    """Run a read-only use case in one (never committed) transaction, retried like a write:
+    a read that lost its connection (a terminated session, a failover) is simply run again."""
+
+    def attempt() -> T:
+        with uow_factory(write=False) as uow:
+            return action(uow)
+
+    return with_retries(attempt)
 
 
 def with_retries(call: Callable[[], T]) -> T:
