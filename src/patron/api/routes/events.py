@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.ledger_schemas import render_balances
 from patron.api.purchase_schemas import MemberRefIn, Text
+from patron.api.responses import EventResult
 from patron.api.writes import REPLAYED, respond
 from patron.domain.config.values import EVENT_TYPE_PATTERN
 from patron.domain.rules import Event
@@ -42,7 +43,7 @@ class _Answer:
     balances: dict[str, WalletView]
 
 
-@router.post("", status_code=201, responses=REPLAYED)
+@router.post("", status_code=201, responses=REPLAYED, response_model=EventResult)
 def record(
     body: EventIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
 ) -> Response:
