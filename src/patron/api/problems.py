@@ -129,18 +129,21 @@ def problem(
     code: str,
     title: str,
     detail: str,
+    /,
     *,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body = {
+    """The problem document. An extra member never replaces a standard one (an error that
+    carries, say, a ``status`` of its own cannot change the answer's)."""
+    body: dict[str, Any] = {
         "type": f"urn:patron:problem:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
+    body.update((name, value) for name, value in extra.items() if name not in body)
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
