@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from patron.api import inputs
+from patron.bootstrap import Container
+from tests.conftest import table_counts
 from tests.factories import auth
 
 
@@ -61,3 +65,36 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/programs/{program}/members" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/members", b'{"attributes": {"city": "Os\\u0000lo"}}', "attributes.city"),
+        ("post", "/members", b'{"first_name": "Ad\\udc00a"}', "first_name"),
+        ("post", "/members", b'{"attributes": {"\\u0000": 1}}', "attributes"),
+        ("post", "/purchases/P%00/refunds", b'{"external_id": "R-1"}', "external_id"),
+        ("get", "/members?email=a%00b@example.com", None, "email"),
+    ],
+)
+def test_text_no_database_can_store_is_refused_with_422(
+    client: TestClient,
+    shop: dict[str, str],
+    container: Container,
+    method: str,
+    path: str,
+    body: bytes | None,
+    field: str,
+) -> None:
+    """Found by Schemathesis: NUL characters and unpaired surrogates reached PostgreSQL (a
+    500 there, stored on SQLite). They are refused at the boundary on both backends."""
+    before = table_counts(container)
+    answer = client.request(
+        method,
+        f"/v1/programs/shop{path}",
+        content=body,
+        headers={**auth(shop["admin"]), "content-type": "application/json"},
+    )
+    problem = assert_problem(answer, 422, "validation_error")
+    assert problem["errors"] == [{"path": field, "message": inputs.REASON, "type": "invalid_text"}]
+    assert table_counts(container) == before

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from patron import __version__
-from patron.api import problems
+from patron.api import inputs, problems
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
     analytics,
@@ -59,6 +59,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        dependencies=[Depends(inputs.valid_text)],
     )
     if container is not None:
         app.state.container = container

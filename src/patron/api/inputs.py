@@ -1,0 +1,69 @@
+"""One check every request passes: its text is text that both databases can store.
+
+JSON can carry a NUL character (``\\u0000``) or half of a surrogate pair (``\\ud800``), and a URL
+can carry ``%00``; PostgreSQL refuses the first in every text and JSON column, and neither
+database can encode the second as UTF-8. Left to the storage, such input failed with a driver
+error deep inside a use case (a 500) on one backend and was stored on the other. Refused here,
+at the boundary, it is a 422 ``validation_error`` naming the field, on both backends, and
+changes nothing.
+
+It runs before the route's own dependencies (so, like malformed JSON, before authentication);
+a body without any ``\\u`` escape, nearly every body, costs one byte search.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from patron.domain.errors import FieldError, ValidationFailed
+
+REASON = "must be valid text: no NUL character and no unpaired surrogate"
+
+
+def _bad(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _walk(value: Any, path: str, found: list[FieldError]) -> None:
+    if isinstance(value, str):
+        if _bad(value):
+            found.append(FieldError(path or "body", REASON, "invalid_text"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _bad(key):
+                found.append(FieldError(path or "body", REASON, "invalid_text"))  # a key
+            _walk(item, where, found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}]", found)
+
+
+async def valid_text(request: Request) -> None:
+    """App-wide dependency: raises ValidationFailed when a path or query parameter, or any
+    string (or key) of the JSON body, is not storable text."""
+    found: list[FieldError] = []
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and _bad(value):
+            found.append(FieldError(name, REASON, "invalid_text"))
+    for name, value in request.query_params.multi_items():
+        if _bad(name) or _bad(value):
+            found.append(FieldError(name, REASON, "invalid_text"))
+    body = await request.body()
+    if b"\\u" in body:  # only an escape can smuggle these into JSON
+        try:
+            document = json.loads(body)  # as FastAPI reads it (unpaired surrogates survive)
+        except ValueError:
+            document = None  # malformed: FastAPI's own parsing answers it
+        _walk(document, "", found)
+    if found:
+        raise ValidationFailed(found)
