@@ -59,7 +59,7 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
-        dependencies=[Depends(inputs.valid_text)],
+        dependencies=[Depends(inputs.storable_input)],
     )
     if container is not None:
         app.state.container = container

@@ -1,19 +1,19 @@
-"""One check every request passes: its text is text that both databases can store.
+"""One check every request passes: its values are values Patron can store.
 
 JSON can carry a NUL character (``\\u0000``) or half of a surrogate pair (``\\ud800``), and a URL
 can carry ``%00``; PostgreSQL refuses the first in every text and JSON column, and neither
-database can encode the second as UTF-8. Left to the storage, such input failed with a driver
-error deep inside a use case (a 500) on one backend and was stored on the other. Refused here,
-at the boundary, it is a 422 ``validation_error`` naming the field, on both backends, and
-changes nothing.
+database can encode the second as UTF-8. JSON can also carry an integer of any size, and the
+JSON documents Patron keeps (attributes, request bodies bound to idempotency keys) are written
+with 64-bit integers. Left to the storage, such input failed deep inside a use case (a 500), or
+was stored on one backend and refused on the other. Refused here, at the boundary, it is a 422
+``validation_error`` naming the field, on both backends, and changes nothing.
 
-It runs before the route's own dependencies (so, like malformed JSON, before authentication);
-a body without any ``\\u`` escape, nearly every body, costs one byte search.
+It runs before the route's own dependencies (so, like malformed JSON, before authentication),
+on the body FastAPI has already parsed.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
@@ -21,6 +21,8 @@ from fastapi import Request
 from patron.domain.errors import FieldError, ValidationFailed
 
 REASON = "must be valid text: no NUL character and no unpaired surrogate"
+TOO_BIG = "an integer must fit in 64 bits"
+_INT64 = range(-(2**63), 2**63)
 
 
 def _bad(text: str) -> bool:
@@ -37,6 +39,8 @@ def _walk(value: Any, path: str, found: list[FieldError]) -> None:
     if isinstance(value, str):
         if _bad(value):
             found.append(FieldError(path or "body", REASON, "invalid_text"))
+    elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        found.append(FieldError(path or "body", TOO_BIG, "invalid_number"))
     elif isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
@@ -48,9 +52,10 @@ def _walk(value: Any, path: str, found: list[FieldError]) -> None:
             _walk(item, f"{path}[{index}]", found)
 
 
-async def valid_text(request: Request) -> None:
+async def storable_input(request: Request) -> None:
     """App-wide dependency: raises ValidationFailed when a path or query parameter, or any
-    string (or key) of the JSON body, is not storable text."""
+    string (or key) of the JSON body, is not storable text, or an integer of the body does not
+    fit in 64 bits."""
     found: list[FieldError] = []
     for name, value in request.path_params.items():
         if isinstance(value, str) and _bad(value):
@@ -58,10 +63,9 @@ async def valid_text(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         if _bad(name) or _bad(value):
             found.append(FieldError(name, REASON, "invalid_text"))
-    body = await request.body()
-    if b"\\u" in body:  # only an escape can smuggle these into JSON
+    if await request.body():
         try:
-            document = json.loads(body)  # as FastAPI reads it (unpaired surrogates survive)
+            document = await request.json()  # FastAPI's own parse, kept by the request
         except ValueError:
             document = None  # malformed: FastAPI's own parsing answers it
         _walk(document, "", found)
