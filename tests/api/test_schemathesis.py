@@ -173,7 +173,7 @@ def _aimed(case: Any, aim: bool, seeded: dict[str, str]) -> None:
 
 
 bounded = settings(
-    max_examples=6,
+    max_examples=10,
     derandomize=True,
     deadline=None,
     database=None,
