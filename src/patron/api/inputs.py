@@ -68,6 +68,13 @@ async def storable_input(request: Request) -> None:
             document = await request.json()  # FastAPI's own parse, kept by the request
         except ValueError:
             document = None  # malformed: FastAPI's own parsing answers it
-        _walk(document, "", found)
+        found += unstorable(document)
     if found:
         raise ValidationFailed(found)
+
+
+def unstorable(document: Any) -> list[FieldError]:
+    """What of a JSON document Patron cannot store (``patron import`` checks each row too)."""
+    found: list[FieldError] = []
+    _walk(document, "", found)
+    return found

@@ -13,6 +13,9 @@ Import:
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
   applies the rest: nothing is doubled, nothing is lost.
+- **Same boundary as the API.** A value no storage keeps (a NUL character, an unpaired
+  surrogate, an integer beyond 64 bits: ``patron.api.inputs``) rejects its row instead of
+  stopping the import at it on every rerun.
 - **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
   and the command exits 1 when there was any.
 
@@ -42,6 +45,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticError
 
+from patron.api.inputs import unstorable
 from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
@@ -204,6 +208,9 @@ def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -
         raise ValidationFailed([FieldError("", doc.reason)])
     if not isinstance(doc, dict):
         raise ValidationFailed([FieldError("", "each record must be a JSON object")])
+    unfit = unstorable(doc)
+    if unfit:
+        raise ValidationFailed(unfit)
     try:
         if kind == "members":
             return _member_row(number, MemberCreate.model_validate(doc))
