@@ -13,9 +13,9 @@ Import:
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
   applies the rest: nothing is doubled, nothing is lost.
-- **Same boundary as the API.** A value no storage keeps (a NUL character, an unpaired
-  surrogate, an integer beyond 64 bits: ``patron.api.inputs``) rejects its row instead of
-  stopping the import at it on every rerun.
+- **Same boundary as the API.** Text no storage keeps (a NUL character, an unpaired
+  surrogate: ``patron.api.inputs``) rejects its row instead of stopping the import at it on
+  every rerun.
 - **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
   and the command exits 1 when there was any.
 
