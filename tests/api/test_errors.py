@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
+from patron.api import inputs
+from patron.bootstrap import Container
+from tests.conftest import table_counts
 from tests.factories import auth
 
 
@@ -61,3 +65,57 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/programs/{program}/members" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+TEXT, NUMBER = ("invalid_text", inputs.REASON), ("invalid_number", inputs.TOO_BIG)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field", "refusal"),
+    [
+        ("post", "/members", b'{"attributes": {"city": "Os\\u0000lo"}}', "attributes.city", TEXT),
+        ("post", "/members", b'{"first_name": "Ad\\udc00a"}', "first_name", TEXT),
+        ("post", "/members", b'{"attributes": {"\\u0000": 1}}', "attributes", TEXT),
+        ("post", "/purchases/P%00/refunds", b'{"external_id": "R-1"}', "external_id", TEXT),
+        ("get", "/members?email=a%00b@example.com", None, "email", TEXT),
+        (
+            "post",
+            "/members",
+            b'{"attributes": {"n": 1180591620717411303424}}',
+            "attributes.n",
+            NUMBER,
+        ),
+        (
+            "post",
+            "/events",
+            b'{"external_id": "E", "type": "t", "member": "m", '
+            b'"attributes": {"n": [-9223372036854775809]}}',
+            "attributes.n[0]",
+            NUMBER,
+        ),
+    ],
+)
+def test_values_patron_cannot_store_are_refused_with_422(
+    client: TestClient,
+    shop: dict[str, str],
+    container: Container,
+    method: str,
+    path: str,
+    body: bytes | None,
+    field: str,
+    refusal: tuple[str, str],
+) -> None:
+    """Found by Schemathesis: NUL characters and unpaired surrogates reached PostgreSQL (a
+    500 there, stored on SQLite), integers beyond 64 bits failed to serialise (a 500 on both).
+    They are refused at the boundary on both backends."""
+    before = table_counts(container)
+    answer = client.request(
+        method,
+        f"/v1/programs/shop{path}",
+        content=body,
+        headers={**auth(shop["admin"]), "content-type": "application/json"},
+    )
+    problem = assert_problem(answer, 422, "validation_error")
+    kind, message = refusal
+    assert problem["errors"] == [{"path": field, "message": message, "type": kind}]
+    assert table_counts(container) == before

@@ -316,3 +316,30 @@ def test_a_tier_benefit_opens_a_reward_to_that_tier_only(
     url = f"/v1/programs/shop/members/{rich}/tier"
     client.post(url, json={"code": "rouge", "reason": "test"}, headers=auth(shop["admin"]))
     assert redeem(client, shop["pos"], rich, reward="coffee").status_code == 201
+
+
+def test_a_used_voucher_cannot_be_cancelled_and_says_why(
+    client: TestClient, shop: dict[str, str], rich: str, container: Container
+) -> None:
+    """Found by Schemathesis: the refusal carried the redemption's status under the problem's
+    own ``status`` member, and rendering it failed (a 500)."""
+    reward(client, shop["admin"])
+    done = redeem(client, shop["pos"], rich, reward="coffee").json()
+    code = done["voucher"]["code"]
+    used = client.post(f"/v1/programs/shop/vouchers/{code}/use", json={}, headers=auth(shop["pos"]))
+    assert used.status_code == 200
+    refused = client.post(
+        f"/v1/programs/shop/redemptions/{done['id']}/cancel", headers=auth(shop["pos"])
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    problem = refused.json()
+    assert (problem["code"], problem["status"]) == ("not_cancellable", 422)
+    assert problem["redemption_status"] == "used"
+    assert (
+        client.get(f"/v1/programs/shop/members/{rich}", headers=auth(shop["read"])).json()[
+            "balances"
+        ]["points"]["available"]
+        == SIGNUP + 500 - 100
+    )
+    assert audit(container) == []

@@ -1,30 +1,39 @@
 """Webhooks: endpoints, Standard Webhooks signatures verified by a real local receiver, retries
-with backoff, rotation, the delivery log, target refusal, and work sharing between workers."""
+with backoff, rotation, the delivery log, target refusal, work sharing between workers, and
+workers SIGKILLed at each crash point (mid-delivery, inside a fan-out transaction, after a
+successful POST before its result is recorded): no fact is lost, none is fanned out twice, and
+a redelivery carries the same webhook-id."""
 
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from patron.adapters.db import tables as t
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.bootstrap import Container
 from patron.cli.worker import JobLoop
 from patron.domain import webhooks as rules
 from patron.services import jobs, outbox, webhooks
+from tests import webhook_crash as crash
 from tests.factories import MutableClock, auth, enrol
 from tests.ledger_support import audit
 from tests.webhook_receiver import HANG, Receiver, serve
 
 PATRON = [sys.executable, "-c", "from patron.cli.main import main; main()"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -396,3 +405,104 @@ def test_the_job_loop_delivers_between_full_runs(
     finally:
         loop.stop()
     assert receiver.received[0].json["data"]["external_id"] == "quick"
+
+
+def crash_worker(db_url: str, point: str, now: datetime) -> None:
+    """Run a worker tick that stops dead at ``point`` (tests/webhook_crash.py), then SIGKILL it
+    there."""
+    env = {
+        **os.environ,
+        "PATRON_DATABASE_URL": db_url,
+        "PATRON_AUTO_UPGRADE": "false",
+        "PATRON_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.webhook_crash", point, now.isoformat()],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert worker.stdout is not None
+    try:
+        ready, _, _ = select.select([worker.stdout], [], [], 60)
+        assert ready, f"the worker never reached {point}"
+        assert worker.stdout.readline().decode().strip() == crash.MARK
+        worker.send_signal(signal.SIGKILL)
+    finally:
+        worker.kill()
+        worker.wait(10)
+        worker.stdout.close()
+    assert worker.returncode == -signal.SIGKILL
+
+
+def published(container: Container) -> int:
+    with container.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(sa.func.count()).where(t.outbox.c.published_at.is_not(None))
+        ).scalar_one()
+    return int(found)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_worker_killed_during_fan_out_loses_no_fact_and_doubles_none(
+    client: TestClient,
+    shop: dict[str, str],
+    local: Container,
+    receiver: Receiver,
+    db_url: str,
+    clock: MutableClock,
+    batch: int,
+) -> None:
+    endpoint = subscribe(client, shop, receiver, ["member.enrolled"])
+    for n in range(12):  # 24 facts (enrolled + earned), fanned out 5 at a time by the worker
+        enrol(client, shop["pos"], program="shop", external_id=f"k{n}")
+
+    crash_worker(db_url, f"fan-out:{batch}", clock.now())
+    # The batches before the crash point are committed; the one it died in is not.
+    assert published(local) == crash.BATCH * (batch - 1)
+    assert receiver.received == []
+
+    assert deliver(local) == 12
+    with local.engine.connect() as conn:
+        enrolled = set(
+            conn.execute(
+                sa.select(t.outbox.c.id).where(t.outbox.c.type == "member.enrolled")
+            ).scalars()
+        )
+    assert len(enrolled) == 12
+    assert sorted(receiver.ids()) == sorted(enrolled)  # every fact once, none lost
+    assert published(local) == 24
+    entries = log(client, shop, endpoint["id"], limit="100")
+    assert len(entries) == 12
+    assert all(e["status"] == "delivered" and e["attempts"] == 1 for e in entries)
+    assert deliver(local) == 0
+
+
+def test_a_worker_killed_after_the_post_before_recording_it_redelivers_the_same_id(
+    client: TestClient,
+    shop: dict[str, str],
+    local: Container,
+    receiver: Receiver,
+    db_url: str,
+    clock: MutableClock,
+) -> None:
+    endpoint = subscribe(client, shop, receiver, ["member.enrolled"])
+    enrol(client, shop["pos"], program="shop", email="lee@example.com")
+
+    crash_worker(db_url, "after-post", clock.now())
+    [first] = receiver.received  # the receiver has it and said 200 ...
+    [entry] = log(client, shop, endpoint["id"])
+    assert (entry["status"], entry["log"]) == ("pending", [])  # ... but nothing recorded it
+
+    assert deliver(local) == 0  # the dead worker's lease still holds
+    clock.advance(seconds=rules.LEASE.total_seconds() + 1)
+    assert deliver(local) == 1
+    assert receiver.ids() == [first.id, first.id]  # at least once, with the same webhook-id
+    assert receiver.received[1].body == first.body
+    assert all(r.verified_by for r in receiver.received)
+    [entry] = log(client, shop, endpoint["id"])
+    assert entry["status"] == "delivered"
+    assert [a["response_code"] for a in entry["log"]] == [200]
+    assert deliver(local) == 0
+    assert audit(local) == []

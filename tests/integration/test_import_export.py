@@ -203,3 +203,25 @@ def test_import_refuses_unknown_kinds_and_missing_files(
     )
     assert missing.exit_code == 2
     assert runner.invoke(app, ["export", "stores", "--program", "shop"]).exit_code == 2
+
+
+def test_rows_with_values_no_storage_keeps_are_rejected_not_fatal(
+    runner: CliRunner, container: Container, shop: Program, tmp_path: Path
+) -> None:
+    """A NUL character used to stop the import at its row with a driver error on PostgreSQL
+    (and was stored on SQLite), and again at every rerun."""
+    path = write(
+        tmp_path,
+        "members.jsonl",
+        '{"external_id": "C-1", "attributes": {"city": "Os\\u0000lo"}}\n'
+        '{"external_id": "C-2", "first_name": "A\\u0000da"}\n'
+        '{"external_id": "C-3", "first_name": "Ada"}\n',
+    )
+    result = runner.invoke(app, ["import", "members", str(path), "--program", "shop"])
+    assert result.exit_code == 1, result.output
+    assert "1 imported, 0 already there, 2 rejected" in result.stdout
+    assert [(r["key"], r["reason"].split(": ")[0]) for r in rejected(path)] == [
+        ("C-1", "attributes.city"),
+        ("C-2", "first_name"),
+    ]
+    assert audit(container) == []

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from patron import __version__
-from patron.api import problems
+from patron.api import inputs, problems
 from patron.api.guards import BodyLimit
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
@@ -60,11 +60,13 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        dependencies=[Depends(inputs.storable_input)],
     )
     if container is not None:
         app.state.container = container
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=lambda: app.state.container.settings.max_body_bytes)
+    problems.document(app)
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(members.router)

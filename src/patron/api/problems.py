@@ -3,6 +3,10 @@
 One table maps the domain error families of ``patron.domain.errors`` to HTTP statuses; request
 validation errors, unknown routes, wrong methods, malformed JSON and unexpected exceptions are
 rendered in the same shape, each with a stable ``code``. No handler lets a traceback out.
+
+:func:`document` declares these answers in the OpenAPI document, once for every operation
+(``Problem`` under ``application/problem+json``), in place of FastAPI's default 422 schema, which
+Patron never sends: a client generated from the document knows every status it can get.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patron.adapters.ratelimit import RateLimited
 from patron.api.rendering import dumps
 from patron.domain import errors as e
+from patron.services.ports import RetryableError
 from patron.services.transactions import StorageBusy
 
 log = logging.getLogger("patron.api")
@@ -49,23 +55,97 @@ _HTTP_CODES = {
 }
 
 
+class FieldProblem(BaseModel):
+    path: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; some codes add members (``errors``, ``reason``, ``fields``...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | None = None
+
+
+# What each status means on any operation (the codes are in docs/api.md).
+_PROBLEM_STATUSES = {
+    400: "Malformed JSON or a bad request",
+    401: "Missing or invalid API key",
+    403: "The key's role may not do this",
+    404: "The program or object does not exist (or belongs to another program)",
+    409: "A conflict: a taken identifier or business key, an idempotency key reused",
+    422: "Invalid input, or a request the business rules refuse",
+    429: "Too many requests",
+    503: "Storage stayed busy through every retry (with Retry-After)",
+}
+_WRITES = ("post", "put", "patch", "delete")
+
+
+def document(app: FastAPI) -> None:
+    """Declare the problem answers in ``app``'s OpenAPI document (built once, on first use)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _declare_problems(build())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_problems(doc: dict[str, Any]) -> None:
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    model = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(model.pop("$defs", {}))
+    schemas["Problem"] = model
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in doc.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # FastAPI's HTTPValidationError: never sent
+            if operation.get("security"):
+                statuses = set(_PROBLEM_STATUSES)
+            else:  # /healthz: declares its own answers
+                statuses = (
+                    {422} if operation.get("parameters") or "requestBody" in operation else set()
+                )
+            if method not in _WRITES:
+                statuses.discard(409)
+            for status in sorted(statuses):
+                responses.setdefault(
+                    str(status), {"description": _PROBLEM_STATUSES[status], "content": content}
+                )
+
+
 def problem(
     status: int,
     code: str,
     title: str,
     detail: str,
+    /,
     *,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    body = {
+    """The problem document. An extra member never replaces a standard one (an error that
+    carries, say, a ``status`` of its own cannot change the answer's)."""
+    body: dict[str, Any] = {
         "type": f"urn:patron:problem:{code}",
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
+    body.update((name, value) for name, value in extra.items() if name not in body)
     return Response(dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -130,6 +210,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(e.PatronError)
     async def _domain(_: Request, exc: e.PatronError) -> Response:
         return domain_problem(exc)
+
+    @app.exception_handler(RetryableError)
+    async def _transient(_: Request, exc: RetryableError) -> Response:
+        # A transient storage failure outside the transaction runner: retryable, never a 500.
+        return domain_problem(StorageBusy("the database connection failed; please retry"))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> Response:

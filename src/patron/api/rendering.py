@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 
 def _default(value: Any) -> Any:
@@ -19,8 +19,9 @@ def dumps(body: Any) -> bytes:
     return orjson.dumps(body, default=_default)
 
 
-class JsonResponse(Response):
-    media_type = "application/json"
+class JsonResponse(JSONResponse):
+    """A JSONResponse (so the OpenAPI document shows each route's ``response_model``) rendered
+    by orjson."""
 
     def render(self, content: Any) -> bytes:
         return dumps(content)

@@ -192,3 +192,9 @@ def _idempotency(request: Request, who: Caller, body: Any) -> IdempotencyRequest
         key=key,
         fingerprint=fingerprint(request.method, request.url.path, body),
     )
+
+
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same business key again: the original result, nothing written"}
+}
+"""``responses=`` of a route whose resent business key (``external_id``) answers 200."""

@@ -15,6 +15,9 @@ Import:
   applies the rest: nothing is doubled, nothing is lost.
 - **Erased people stay erased.** A member row whose email, phone or external id matches the
   tombstone of an erased member is refused (``person_erased``), with the reason in the report.
+- **Same boundary as the API.** Text no storage keeps (a NUL character, an unpaired
+  surrogate: ``patron.api.inputs``) rejects its row instead of stopping the import at it on
+  every rerun.
 - **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
   and the command exits 1 when there was any.
 
@@ -44,6 +47,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticError
 
+from patron.api.inputs import unstorable
 from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
@@ -206,6 +210,9 @@ def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -
         raise ValidationFailed([FieldError("", doc.reason)])
     if not isinstance(doc, dict):
         raise ValidationFailed([FieldError("", "each record must be a JSON object")])
+    unfit = unstorable(doc)
+    if unfit:
+        raise ValidationFailed(unfit)
     try:
         if kind == "members":
             return _member_row(number, MemberCreate.model_validate(doc))

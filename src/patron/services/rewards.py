@@ -294,8 +294,7 @@ def cancel(ctx: Context, redemption_id: str) -> Redemption:
         found.id, from_status="issued", to_status="cancelled", at=ctx.clock.now()
     ):
         raise NotCancellable(
-            f"a {found.status} redemption cannot be cancelled",
-            redemption_status=found.status,
+            f"a {found.status} redemption cannot be cancelled", redemption_status=found.status
         )
     ledger.cancel_debit(ctx, found.entry_id, reason="redemption cancelled")
     if found.reward_id:

@@ -12,8 +12,9 @@ commits once. Consequences:
   single writer orders them;
 - a use case that fails rolls back its key with everything else, so the same request may be sent
   again (it changed nothing the first time);
-- deadlocks and serialization failures (``RetryableError``) re-run the whole use case, a bounded
-  number of times, and never reach a client as a 500.
+- deadlocks, serialization failures, lock time-outs and lost connections (``RetryableError``)
+  re-run the whole use case, a bounded number of times, and never reach a client as a 500;
+  reads (:func:`run_read`) are retried the same way.
 
 Each runner takes an optional ``program_id``: the transaction then runs on the factory scoped to
 that program (``UnitOfWorkFactory.scoped``), which on PostgreSQL lets the database itself refuse
@@ -123,9 +124,14 @@ def run_read(
     *,
     program_id: str | None = None,
 ) -> T:
-    """Run a read-only use case in one (never committed) transaction."""
-    with _scoped(uow_factory, program_id)(write=False) as uow:
-        return action(uow)
+    """Run a read-only use case in one (never committed) transaction, retried like a write:
+    a read that lost its connection (a terminated session, a failover) is simply run again."""
+
+    def attempt() -> T:
+        with _scoped(uow_factory, program_id)(write=False) as uow:
+            return action(uow)
+
+    return with_retries(attempt)
 
 
 def _scoped(uow_factory: UnitOfWorkFactory, program_id: str | None) -> UnitOfWorkFactory:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.responses import AnalyticsSummary
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.services import analytics
 from patron.services.ports import UnitOfWork
@@ -35,7 +36,7 @@ def window(
     return start, end
 
 
-@router.get("/summary")
+@router.get("/summary", response_model=AnalyticsSummary)
 def summary(
     who: ProgramCaller = Depends(in_program("analytics.read")),
     start: datetime | None = Query(None, alias="from", description="start (default: to - 30 days)"),

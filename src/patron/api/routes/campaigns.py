@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.responses import CampaignOut
 from patron.api.writes import respond
 from patron.services import campaigns
 from patron.services.ledger import Context
@@ -62,7 +63,7 @@ def _render(ctx: Context, c: Campaign) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=CampaignOut)
 def create(
     body: CampaignIn, request: Request, who: ProgramCaller = Depends(in_program("config.write"))
 ) -> Response:
@@ -75,7 +76,7 @@ def create(
     return respond(request, who, action, lambda r: r, status=201, body=body.model_dump(mode="json"))
 
 
-@router.patch("/{code}")
+@router.patch("/{code}", response_model=CampaignOut)
 def patch(
     code: str,
     body: CampaignPatch,
@@ -91,7 +92,7 @@ def patch(
     return respond(request, who, action, lambda r: r, status=200, body=body.model_dump(mode="json"))
 
 
-@router.get("/{code}")
+@router.get("/{code}", response_model=CampaignOut)
 def get(code: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     def read(uow: UnitOfWork) -> dict[str, Any]:
         ctx = Context(uow, who.container.clock, who.actor, who.program)

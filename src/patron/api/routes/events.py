@@ -13,8 +13,9 @@ from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference
 from patron.api.ledger_schemas import render_balances
 from patron.api.purchase_schemas import MemberRefIn, Text, by_identifier
+from patron.api.responses import EventResult
 from patron.api.schemas import Attributes
-from patron.api.writes import respond
+from patron.api.writes import REPLAYED, respond
 from patron.domain.config.values import EVENT_TYPE_PATTERN
 from patron.domain.rules import Event
 from patron.services import events, purchases
@@ -44,7 +45,7 @@ class _Answer:
     balances: dict[str, WalletView]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=REPLAYED, response_model=EventResult)
 def record(
     body: EventIn, request: Request, who: ProgramCaller = Depends(in_program("events.write"))
 ) -> Response:

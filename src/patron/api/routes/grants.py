@@ -18,6 +18,8 @@ from pydantic import (
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.responses import GrantOut
+from patron.api.writes import REPLAYED
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.services import grants
@@ -57,7 +59,7 @@ def _render(grant: BulkGrant, money: bool, exponent: int) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=REPLAYED, response_model=GrantOut)
 def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust"))) -> Response:
     """Start (or resume) a grant and run it to the end; resending the same external_id
     resumes it and answers 200."""
@@ -92,7 +94,7 @@ def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust
     return JsonResponse(body_out, status_code=200 if existed else 201)
 
 
-@router.get("/{external_id}")
+@router.get("/{external_id}", response_model=GrantOut)
 def progress(
     external_id: str, who: ProgramCaller = Depends(in_program("members.read"))
 ) -> Response:

@@ -22,7 +22,8 @@ from patron.api.purchase_schemas import (
     render_result,
 )
 from patron.api.rendering import JsonResponse
-from patron.api.writes import respond
+from patron.api.responses import PurchaseDetail, PurchaseResult, RefundResult
+from patron.api.writes import REPLAYED, respond
 from patron.domain.money import to_minor
 from patron.services import purchases, refunds
 from patron.services.balances import WalletView, wallet_views
@@ -82,7 +83,7 @@ def _respond_result(
     )
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=REPLAYED, response_model=PurchaseResult)
 def record(
     body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.write"))
 ) -> Response:
@@ -102,7 +103,7 @@ def record(
         return _respond_result(request, who, action, document)
 
 
-@router.post("/preview")
+@router.post("/preview", response_model=PurchaseResult)
 def preview(
     body: PurchaseIn, request: Request, who: ProgramCaller = Depends(in_program("purchases.read"))
 ) -> Response:
@@ -122,7 +123,7 @@ def preview(
     )
 
 
-@router.get("/{external_id}")
+@router.get("/{external_id}", response_model=PurchaseDetail)
 def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.read"))) -> Response:
     """The purchase's result, with every refund of it."""
 
@@ -138,7 +139,9 @@ def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.rea
     return JsonResponse(rendered)
 
 
-@router.post("/{external_id}/refunds", status_code=201)
+@router.post(
+    "/{external_id}/refunds", status_code=201, responses=REPLAYED, response_model=RefundResult
+)
 def refund(
     external_id: str,
     body: RefundIn,
@@ -181,7 +184,9 @@ class ClaimIn(BaseModel):
     member: Text | MemberRefIn
 
 
-@router.post("/{external_id}/claim", status_code=201)
+@router.post(
+    "/{external_id}/claim", status_code=201, responses=REPLAYED, response_model=PurchaseResult
+)
 def claim(
     external_id: str,
     body: ClaimIn,

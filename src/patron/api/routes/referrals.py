@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.responses import ReferralPage
 from patron.services import members
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_read
@@ -16,7 +17,7 @@ from patron.services.transactions import run_read
 router = APIRouter(prefix="/v1/programs/{program}/members/{member}", tags=["referrals"])
 
 
-@router.get("/referrals")
+@router.get("/referrals", response_model=ReferralPage)
 def referrals(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     """Referrals made by the member: pending, completed, refused or reversed, with the reason."""
 

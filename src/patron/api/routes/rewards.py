@@ -25,6 +25,7 @@ from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import throttle
 from patron.api.ledger_schemas import render_balances
 from patron.api.rendering import JsonResponse
+from patron.api.responses import RedemptionOut, RewardOut, RewardPage, VoucherOut
 from patron.api.writes import respond
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.money import from_minor, to_minor
@@ -166,7 +167,7 @@ def _is_money(ctx: Context, wallet: str) -> bool:
     return bool(found and found.is_money)
 
 
-@router.post("/rewards", status_code=201)
+@router.post("/rewards", status_code=201, response_model=RewardOut)
 def create_reward(
     body: RewardIn, request: Request, who: ProgramCaller = Depends(in_program("rewards.write"))
 ) -> Response:
@@ -186,7 +187,7 @@ def create_reward(
     return respond(request, who, action, lambda r: r, status=201, body=body.model_dump(mode="json"))
 
 
-@router.get("/rewards")
+@router.get("/rewards", response_model=RewardPage)
 def list_rewards(
     member: str | None = None, who: ProgramCaller = Depends(in_program("members.read"))
 ) -> Response:
@@ -208,7 +209,7 @@ def list_rewards(
     return JsonResponse({"items": run_read(who.uow, read), "next_cursor": None})
 
 
-@router.patch("/rewards/{code}")
+@router.patch("/rewards/{code}", response_model=RewardOut)
 def patch_reward(
     code: str,
     body: RewardPatch,
@@ -258,7 +259,7 @@ def _render_redemption(ctx: Context, redeemed: Redemption, reward: Reward | None
     }
 
 
-@router.post("/members/{member}/redemptions", status_code=201)
+@router.post("/members/{member}/redemptions", status_code=201, response_model=RedemptionOut)
 def redeem(
     member: str,
     body: RedemptionIn,
@@ -280,7 +281,7 @@ def redeem(
     return respond(request, who, action, lambda r: r, status=201, body=body.model_dump(mode="json"))
 
 
-@router.post("/redemptions/{redemption_id}/cancel")
+@router.post("/redemptions/{redemption_id}/cancel", response_model=RedemptionOut)
 def cancel(
     redemption_id: str,
     request: Request,
@@ -317,7 +318,7 @@ def _render_voucher(ctx: Context, found: Redemption) -> dict[str, Any]:
     }
 
 
-@router.get("/vouchers/{code}")
+@router.get("/vouchers/{code}", response_model=VoucherOut)
 def get_voucher(
     code: str, request: Request, who: ProgramCaller = Depends(in_program("members.read"))
 ) -> Response:
@@ -330,7 +331,7 @@ def get_voucher(
     return JsonResponse(run_read(who.uow, read))
 
 
-@router.post("/vouchers/{code}/use")
+@router.post("/vouchers/{code}/use", response_model=VoucherOut)
 def use_voucher(
     code: str,
     body: VoucherUseIn,

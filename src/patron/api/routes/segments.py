@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse
+from patron.api.responses import SegmentMembers, SegmentOut
 from patron.api.writes import respond
 from patron.services import segments
 from patron.services.balances import MemberView, member_views
@@ -29,7 +30,7 @@ class SegmentIn(BaseModel):
     filter: dict[str, Any]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SegmentOut)
 def create(
     body: SegmentIn, request: Request, who: ProgramCaller = Depends(in_program("config.write"))
 ) -> Response:
@@ -41,7 +42,7 @@ def create(
     return respond(request, who, action, lambda r: r, status=201, body=body.model_dump(mode="json"))
 
 
-@router.get("/{code}/members")
+@router.get("/{code}/members", response_model=SegmentMembers)
 def members_of(
     code: str,
     who: ProgramCaller = Depends(in_program("members.list")),

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictBool, StringCon
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
+from patron.api.responses import TierProgressOut
 from patron.api.writes import respond
 from patron.services import members, tiers
 from patron.services.ledger import Context
@@ -73,7 +74,7 @@ def _render(p: tiers.Progress, exponent: int) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", response_model=TierProgressOut)
 def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     """Current tier, next tier, the metric so far, what remains, the window's end, history."""
 
@@ -85,7 +86,7 @@ def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -
     return JsonResponse(_render(found, who.program.currency_exponent))
 
 
-@router.post("")
+@router.post("", response_model=TierProgressOut)
 def grant(
     member: str,
     body: TierGrantIn,

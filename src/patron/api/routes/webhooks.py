@@ -15,6 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse
+from patron.api.responses import (
+    DeliveryOut,
+    DeliveryPage,
+    WebhookOut,
+    WebhookPage,
+    WebhookWithSecret,
+)
 from patron.api.writes import respond
 from patron.services import webhooks
 from patron.services.ledger import Context
@@ -104,7 +111,7 @@ def _ctx(uow: UnitOfWork, who: ProgramCaller) -> Context:
     return Context(uow, who.container.clock, who.actor, who.program)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=WebhookWithSecret)
 def create(
     body: EndpointIn, request: Request, who: ProgramCaller = Depends(in_program("webhooks.manage"))
 ) -> Response:
@@ -119,19 +126,19 @@ def create(
     return respond(request, who, action, lambda r: r, status=201, body=body.model_dump(mode="json"))
 
 
-@router.get("")
+@router.get("", response_model=WebhookPage)
 def list_endpoints(who: ProgramCaller = Depends(in_program("webhooks.manage"))) -> Response:
     found = run_read(who.uow, lambda uow: uow.webhooks.endpoints(who.program.id))
     return JsonResponse({"items": [_endpoint(e) for e in found], "next_cursor": None})
 
 
-@router.get("/{endpoint}")
+@router.get("/{endpoint}", response_model=WebhookOut)
 def get(endpoint: str, who: ProgramCaller = Depends(in_program("webhooks.manage"))) -> Response:
     found = run_read(who.uow, lambda uow: webhooks.get(_ctx(uow, who), endpoint))
     return JsonResponse(_endpoint(found))
 
 
-@router.patch("/{endpoint}")
+@router.patch("/{endpoint}", response_model=WebhookOut)
 def patch(
     endpoint: str,
     body: EndpointPatch,
@@ -149,7 +156,7 @@ def patch(
     return respond(request, who, action, lambda r: r, status=200, body=body.model_dump(mode="json"))
 
 
-@router.post("/{endpoint}/rotate-secret")
+@router.post("/{endpoint}/rotate-secret", response_model=WebhookWithSecret)
 def rotate_secret(
     endpoint: str,
     request: Request,
@@ -168,7 +175,7 @@ def rotate_secret(
     )
 
 
-@router.get("/{endpoint}/deliveries")
+@router.get("/{endpoint}/deliveries", response_model=DeliveryPage)
 def deliveries(
     endpoint: str,
     who: ProgramCaller = Depends(in_program("webhooks.manage")),
@@ -191,7 +198,7 @@ def deliveries(
     )
 
 
-@router.post("/{endpoint}/deliveries/{delivery}/retry")
+@router.post("/{endpoint}/deliveries/{delivery}/retry", status_code=202, response_model=DeliveryOut)
 def retry(
     endpoint: str,
     delivery: str,

@@ -1,0 +1,257 @@
+"""Response models of the routes that render their answers by hand.
+
+These routes build their JSON with small render functions (money as decimal strings in the
+program's currency, points as integers) and return it as a ready response; the models here are
+what the OpenAPI document declares for them (``response_model=``), so a client knows every
+field. ``tests/api/test_schemathesis.py`` checks each answer against its model.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patron.api.schemas import MemberPage, Page
+
+Amount = int | str
+"""Points are integers; money is a decimal string in the program's currency."""
+
+
+class ExpiringOut(BaseModel):
+    amount: Amount
+    expires_at: datetime
+
+
+class WalletOut(BaseModel):
+    available: Amount
+    pending: Amount
+    lifetime_earned: Amount
+    expiring: list[ExpiringOut]
+
+
+class AwardOut(BaseModel):
+    rule_id: str
+    wallet: str
+    amount: Amount
+    status: str
+    available_at: datetime | None
+    explanation: dict[str, Any]
+
+
+class SkippedOut(BaseModel):
+    rule_id: str
+    reason: str
+
+
+class PurchaseResult(BaseModel):
+    id: str
+    external_id: str
+    member_id: str | None
+    eligible_amount: str
+    config_version: int
+    awards: list[AwardOut]
+    earned: dict[str, Amount]
+    skipped: list[SkippedOut]
+    balances: dict[str, WalletOut] | None
+    tier: dict[str, Any] | None
+
+
+class RefundResult(BaseModel):
+    external_id: str
+    purchase: str
+    refunded_amount: str
+    clawed_back: dict[str, Amount]
+    balances: dict[str, WalletOut] | None = None
+
+
+class PurchaseDetail(PurchaseResult):
+    refunds: list[RefundResult]
+
+
+class EventResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    external_id: str
+    member_id: str
+    type: str
+    awards: list[AwardOut]
+    skipped: list[SkippedOut]
+    balances: dict[str, WalletOut]
+
+
+class GrantOut(BaseModel):
+    id: str
+    external_id: str
+    wallet: str
+    amount: Amount
+    status: str
+    members: int
+    granted: int
+    finished_at: datetime | None
+
+
+class CampaignOut(BaseModel):
+    code: str
+    name: str
+    start: datetime
+    end: datetime
+    audience: dict[str, Any]
+    rules: list[dict[str, Any]]
+    budget: int | None
+    status: str
+    results: dict[str, Any]
+
+
+class CostOut(BaseModel):
+    wallet: str
+    amount: Amount
+
+
+class RewardOut(BaseModel):
+    code: str
+    name: str
+    description: str | None
+    cost: CostOut
+    kind: str
+    value: str | None
+    stock: int | None
+    per_member_limit: int | None
+    tiers: list[str] | None
+    available_from: datetime | None
+    available_until: datetime | None
+    voucher_valid_days: int | None
+    active: bool
+    eligible: bool | None = Field(None, description="with `?member=`: may the member redeem it")
+    reason: str | None = Field(None, description="with `?member=`: why not")
+
+
+class RewardPage(Page):
+    items: list[RewardOut]
+
+
+class VoucherRef(BaseModel):
+    code: str
+    expires_at: datetime | None
+
+
+class RedemptionOut(BaseModel):
+    id: str
+    reward: str
+    cost: CostOut
+    voucher: VoucherRef | None
+    status: str
+    balances: dict[str, WalletOut]
+
+
+class VoucherReward(BaseModel):
+    code: str
+    name: str
+    kind: str
+    value: str | None
+
+
+class VoucherOut(BaseModel):
+    code: str
+    status: str
+    reward: VoucherReward
+    member_id: str
+    expires_at: datetime | None
+    used_at: datetime | None
+
+
+class ReferralOut(BaseModel):
+    id: str
+    referee_id: str
+    status: str
+    reason: str | None
+    purchase: str | None
+    created_at: datetime
+    completed_at: datetime | None
+
+
+class ReferralPage(Page):
+    items: list[ReferralOut]
+
+
+class SegmentOut(BaseModel):
+    code: str
+    name: str
+    filter: dict[str, Any]
+
+
+SegmentMembers = MemberPage
+
+
+class TierProgressOut(BaseModel):
+    current: dict[str, Any] | None
+    next: dict[str, Any] | None
+    metric: str | None
+    progress: Amount | None
+    remaining: Amount | None
+    period_end: datetime | None
+    to_keep_current: Amount | None
+    history: list[dict[str, Any]]
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    status: str
+    description: str | None
+    created_at: datetime
+    previous_secret_valid_until: datetime | None
+
+
+class WebhookWithSecret(WebhookOut):
+    secret: str = Field(description="shown when the endpoint is made and when it is rotated")
+
+
+class WebhookPage(Page):
+    items: list[WebhookOut]
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    at: datetime
+    response_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    response_code: int | None
+    error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    log: list[AttemptOut]
+
+
+class DeliveryPage(Page):
+    items: list[DeliveryOut]
+
+
+class AnalyticsSummary(BaseModel):
+    """Definitions in docs/analytics.md."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    currency: str
+    members: dict[str, Any]
+    wallets: dict[str, dict[str, Any]]
+    points: dict[str, Any] | None
+    liability: str
+    sales: dict[str, Any]
+    behaviour: dict[str, Any]
