@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from patron.domain.config import parse_config
 from patron.domain.rules import (
+    Award,
     Event,
+    Factor,
     Line,
     MemberState,
     Payment,
@@ -286,3 +288,18 @@ def test_awards_are_never_negative_and_evaluation_is_deterministic(
     assert first == again
     assert all(award.amount > 0 for award in first.awards)
     assert first.eligible_amount == sum(p * q for p, q in amounts)
+
+
+def test_explanations_write_decimals_in_fixed_point() -> None:
+    award = Award(
+        rule_id="base",
+        kind="per_amount",
+        wallet="points",
+        amount=20,
+        exact=Decimal("2E+1"),
+        eligible=Decimal("1E+2"),
+        factors=(Factor("tier", Decimal("2E+0")),),
+    )
+    explained = award.explanation()
+    assert (explained["exact"], explained["eligible"]) == ("20", "100")
+    assert explained["multipliers"][0]["factor"] == "2"

@@ -81,12 +81,13 @@ class Award:
             "rule_id": self.rule_id,
             "kind": self.kind,
             "amount": amount,
-            "eligible": str(self.eligible),
-            "exact": str(self.exact),
+            # Fixed-point: an exact 20 computed as 2E+1 reads "20", never "2E+1".
+            "eligible": format(self.eligible, "f"),
+            "exact": format(self.exact, "f"),
             "multipliers": [
                 {
                     "source": f.source,
-                    "factor": str(f.factor),
+                    "factor": format(f.factor, "f"),
                     **({"lines": list(f.lines)} if f.lines else {}),
                 }
                 for f in self.factors
