@@ -81,3 +81,35 @@ def enrol(client: TestClient, key: str, *, program: str, **fields: Any) -> dict[
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+RECEIPT: dict[str, Any] = {
+    "external_id": "R-1001",
+    "occurred_at": "2026-03-07T10:00:00Z",
+    "channel": "store",
+    "store_id": "S1",
+    "lines": [
+        {
+            "sku": "LIP-01",
+            "name": "Lipstick",
+            "category": "makeup",
+            "quantity": 2,
+            "unit_price": "12.00",
+            "discount": "0.00",
+        }
+    ],
+    "tax": "2.10",
+    "shipping": "0.00",
+    "payments": [{"method": "card", "card_type": "cobrand", "amount": "26.10"}],
+}
+"""API.md's example purchase (without a member): one line, 26.10 paid by co-branded card."""
+
+COFFEE: dict[str, Any] = {
+    "code": "coffee",
+    "name": "Free coffee",
+    "cost": {"wallet": "points", "amount": 100},
+    "kind": "free_item",
+    "value": "COFFEE",
+    "voucher_valid_days": 30,
+}
+"""A free-item reward for 100 points, its voucher valid 30 days."""

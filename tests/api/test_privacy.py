@@ -17,7 +17,7 @@ from patron.cli import transfer
 from patron.domain.webhooks import RETRY_DELAYS
 from patron.services import jobs
 from tests.conftest import table_counts
-from tests.factories import MutableClock, auth, create_program, program_key
+from tests.factories import COFFEE, MutableClock, auth, create_program, program_key
 from tests.ledger_support import audit
 from tests.webhook_receiver import serve
 
@@ -106,7 +106,7 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     """Bob referred Ada, Ada referred Cara; Ada bought, redeemed, was refunded (her points
     balance went negative), has pending points, store credit, an event and a tier grant."""
     pos, admin = shop["pos"], shop["admin"]
-    assert post(client, admin, "/rewards", _COFFEE).status_code == 201
+    assert post(client, admin, "/rewards", COFFEE).status_code == 201
     bob = enrol(client, pos, **BOB)
     ada = enrol(client, pos, **ADA, referred_by=bob["referral_code"], once="enrol-ada")
     cara = enrol(client, pos, **CARA, referred_by=ada["referral_code"])
@@ -153,14 +153,6 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
 
 
 _PATCH = {"consents": {"sms_marketing": True}, "attributes": {"size": "M"}}
-_COFFEE = {
-    "code": "coffee",
-    "name": "Free coffee",
-    "cost": {"wallet": "points", "amount": 100},
-    "kind": "free_item",
-    "value": "COFFEE",
-    "voucher_valid_days": 30,
-}
 
 
 def _available(client: TestClient, key: str, member: str) -> int:

@@ -10,27 +10,7 @@ from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from tests.conftest import table_counts
-from tests.factories import auth
-
-RECEIPT: dict[str, Any] = {
-    "external_id": "R-1001",
-    "occurred_at": "2026-03-07T10:00:00Z",
-    "channel": "store",
-    "store_id": "S1",
-    "lines": [
-        {
-            "sku": "LIP-01",
-            "name": "Lipstick",
-            "category": "makeup",
-            "quantity": 2,
-            "unit_price": "12.00",
-            "discount": "0.00",
-        }
-    ],
-    "tax": "2.10",
-    "shipping": "0.00",
-    "payments": [{"method": "card", "card_type": "cobrand", "amount": "26.10"}],
-}
+from tests.factories import RECEIPT, auth
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from patron.services import programs, rewards
 from patron.services.ledger import Context
 from patron.services.transactions import run_in_transaction
 from tests.conftest import table_counts
-from tests.factories import MutableClock, auth
+from tests.factories import COFFEE, MutableClock, auth
 from tests.integration.test_ledger_races import at_once
 from tests.ledger_support import audit
 
@@ -23,15 +23,7 @@ SIGNUP = 50
 
 
 def reward(client: TestClient, key: str, **body: Any) -> Any:
-    base = {
-        "code": "coffee",
-        "name": "Free coffee",
-        "cost": {"wallet": "points", "amount": 100},
-        "kind": "free_item",
-        "value": "COFFEE",
-        "voucher_valid_days": 30,
-    }
-    return client.post("/v1/programs/shop/rewards", json={**base, **body}, headers=auth(key))
+    return client.post("/v1/programs/shop/rewards", json={**COFFEE, **body}, headers=auth(key))
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.bootstrap import Container
 from patron.services import jobs
-from tests.factories import auth, enrol
+from tests.factories import COFFEE, auth, enrol
 
 CHECKS = [
     not_a_server_error,
@@ -79,14 +79,7 @@ def seeded(client: TestClient, shop: dict[str, str], container: Container) -> di
     _created(
         client.post(
             f"{base}/rewards",
-            json={
-                "code": "coffee",
-                "name": "Free coffee",
-                "cost": {"wallet": "points", "amount": 100},
-                "kind": "free_item",
-                "value": "COFFEE",
-                "voucher_valid_days": 30,
-            },
+            json=COFFEE,
             headers=admin,
         )
     )

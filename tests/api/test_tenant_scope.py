@@ -23,28 +23,8 @@ from sqlalchemy.engine import Connection
 import patron.api
 from patron.adapters.db.engine import PROGRAM_OPTION
 from patron.bootstrap import Container
-from tests.factories import auth, create_program, enrol, program_key
+from tests.factories import COFFEE, RECEIPT, auth, create_program, enrol, program_key
 from tests.support_example import EXAMPLE_CONFIG
-
-RECEIPT: dict[str, Any] = {
-    "external_id": "R-1",
-    "occurred_at": "2026-03-07T10:00:00Z",
-    "channel": "store",
-    "store_id": "S1",
-    "lines": [
-        {
-            "sku": "LIP-01",
-            "name": "Lipstick",
-            "category": "makeup",
-            "quantity": 2,
-            "unit_price": "12.00",
-            "discount": "0.00",
-        }
-    ],
-    "tax": "2.10",
-    "shipping": "0.00",
-    "payments": [{"method": "card", "card_type": "cobrand", "amount": "26.10"}],
-}
 
 
 @pytest.fixture
@@ -72,7 +52,7 @@ def requests(member: str) -> list[tuple[str, str, Any]]:
         ("PATCH", m, {"first_name": "Ada"}),
         ("POST", "purchases/preview", {**RECEIPT, "member": {"id": member}}),
         ("POST", "purchases", {**RECEIPT, "member": {"id": member}}),
-        ("GET", "purchases/R-1", None),
+        ("GET", "purchases/R-1001", None),
         ("POST", f"{m}/adjustments", {"wallet": "points", "amount": 500, "reason": "test"}),
         ("GET", f"{m}/activity", None),
         ("GET", f"{m}/tier", None),
@@ -80,14 +60,7 @@ def requests(member: str) -> list[tuple[str, str, Any]]:
         (
             "POST",
             "rewards",
-            {
-                "code": "coffee",
-                "name": "Free coffee",
-                "cost": {"wallet": "points", "amount": 100},
-                "kind": "free_item",
-                "value": "COFFEE",
-                "voucher_valid_days": 30,
-            },
+            COFFEE,
         ),
         ("GET", "rewards", None),
         ("POST", f"{m}/redemptions", {"reward": "coffee"}),

@@ -29,6 +29,8 @@ from patron.config import Settings
 from patron.services.transactions import run_in_transaction, run_read
 from tests.conftest import PG_URL, _truncate
 from tests.factories import (
+    COFFEE,
+    RECEIPT,
     MutableClock,
     auth,
     create_program,
@@ -62,25 +64,6 @@ FILLED = (
     "rewards",
 )
 
-RECEIPT: dict[str, Any] = {
-    "occurred_at": "2026-03-07T10:00:00Z",
-    "channel": "store",
-    "store_id": "S1",
-    "lines": [
-        {
-            "sku": "LIP-01",
-            "name": "Lipstick",
-            "category": "makeup",
-            "quantity": 2,
-            "unit_price": "12.00",
-            "discount": "0.00",
-        }
-    ],
-    "tax": "2.10",
-    "shipping": "0.00",
-    "payments": [{"method": "card", "card_type": "cobrand", "amount": "26.10"}],
-}
-
 
 @pytest.fixture
 def db_url(postgres_database: str) -> str:
@@ -107,14 +90,7 @@ def fill(client: TestClient, platform: str, slug: str) -> dict[str, str]:
         headers=auth(admin),
     )
     assert adjusted.status_code == 201, adjusted.text
-    reward = {
-        "code": "coffee",
-        "name": "Free coffee",
-        "cost": {"wallet": "points", "amount": 100},
-        "kind": "free_item",
-        "value": "COFFEE",
-        "voucher_valid_days": 30,
-    }
+    reward = COFFEE
     assert client.post(f"{base}/rewards", json=reward, headers=auth(admin)).status_code == 201
     redeemed = client.post(
         f"{base}/members/{member}/redemptions", json={"reward": "coffee"}, headers=auth(admin)
