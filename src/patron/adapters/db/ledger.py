@@ -32,6 +32,34 @@ _SELECT_BALANCE = sa.select(t.balances).where(
     _b.member_id == sa.bindparam("m"), _b.wallet == sa.bindparam("w")
 )
 _LOCK_BALANCE = _SELECT_BALANCE.with_for_update()
+_SELECT_BALANCES = (
+    sa.select(t.balances)
+    .where(sa.tuple_(_b.member_id, _b.wallet).in_(sa.bindparam("keys", expanding=True)))
+    .order_by(_b.member_id, _b.wallet)
+)
+_LOCK_BALANCES = _SELECT_BALANCES.with_for_update()
+
+
+def _create_balance(postgres: bool) -> Any:
+    insert = postgresql.insert if postgres else sqlite.insert
+    return (
+        insert(t.balances)
+        .values(
+            member_id=sa.bindparam("m"),
+            wallet=sa.bindparam("w"),
+            program_id=sa.bindparam("p"),
+            available=0,
+            pending=0,
+            deficit=0,
+            lifetime_earned=0,
+            version=0,
+        )
+        .on_conflict_do_nothing(index_elements=[_b.member_id, _b.wallet])
+    )
+
+
+_CREATE_BALANCE = {postgres: _create_balance(postgres) for postgres in (False, True)}
+
 _UPDATE_BALANCE = (
     t.balances.update()
     .where(
@@ -66,22 +94,9 @@ class SqlLedgerRepository:
         self._conn = conn
         self._postgres = dialect == "postgresql"
         self._held: dict[BalanceKey, Balance] = {}
-        insert = postgresql.insert if self._postgres else sqlite.insert
-        self._create_balance = (
-            insert(t.balances)
-            .values(
-                member_id=sa.bindparam("m"),
-                wallet=sa.bindparam("w"),
-                program_id=sa.bindparam("p"),
-                available=0,
-                pending=0,
-                deficit=0,
-                lifetime_earned=0,
-                version=0,
-            )
-            .on_conflict_do_nothing(index_elements=[_b.member_id, _b.wallet])
-        )
+        self._create_balance = _CREATE_BALANCE[self._postgres]
         self._lock = _LOCK_BALANCE if self._postgres else _SELECT_BALANCE
+        self._lock_many = _LOCK_BALANCES if self._postgres else _SELECT_BALANCES
 
     def lock_balances(
         self, program_id: str, keys: Sequence[BalanceKey]
@@ -116,12 +131,7 @@ class SqlLedgerRepository:
             ((member_id, wallet),) = keys
             rows = self._conn.execute(self._lock, {"m": member_id, "w": wallet})
         else:
-            stmt = (
-                sa.select(t.balances)
-                .where(sa.tuple_(_b.member_id, _b.wallet).in_(list(keys)))
-                .order_by(_b.member_id, _b.wallet)
-            )
-            rows = self._conn.execute(stmt.with_for_update() if self._postgres else stmt)
+            rows = self._conn.execute(self._lock_many, {"keys": list(keys)})
         return {(row.member_id, row.wallet): _balance(row) for row in rows}
 
     def save(self, program_id: str, change: Change) -> None:

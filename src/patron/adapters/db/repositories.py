@@ -17,6 +17,11 @@ from patron.domain.members import Consent, Member, MemberStatus
 from patron.domain.programs import Program
 from patron.services.ports import AuditFilter, MemberFilter, StoredOutcome
 
+# Read by every request and every job transaction: built once (ADR 0001).
+_PROGRAM_BY_REF = sa.select(t.programs).where(
+    sa.or_(t.programs.c.id == sa.bindparam("ref"), t.programs.c.slug == sa.bindparam("ref"))
+)
+
 
 class SqlProgramRepository:
     def __init__(self, conn: Connection) -> None:
@@ -37,9 +42,7 @@ class SqlProgramRepository:
         )
 
     def get(self, ref: str) -> Program | None:
-        row = self._conn.execute(
-            sa.select(t.programs).where(sa.or_(t.programs.c.id == ref, t.programs.c.slug == ref))
-        ).first()
+        row = self._conn.execute(_PROGRAM_BY_REF, {"ref": ref}).first()
         return _program(row) if row else None
 
     def all(self) -> list[Program]:
