@@ -16,6 +16,19 @@ _a = t.purchase_awards.c
 _COLUMNS = [f.name for f in fields(Campaign)]
 
 
+# Read before every purchase and event: built once.
+_LIVE = (
+    sa.select(*(_c[n] for n in _COLUMNS))
+    .where(
+        _c.program_id == sa.bindparam("p"),
+        _c.status == "active",
+        _c.start <= sa.bindparam("at"),
+        _c.end > sa.bindparam("at"),
+    )
+    .order_by(_c.code)
+)
+
+
 class SqlCampaignRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -36,16 +49,7 @@ class SqlCampaignRepository:
         return Campaign(**row._asdict()) if row else None
 
     def live(self, program_id: str, at: datetime) -> list[Campaign]:
-        rows = self._conn.execute(
-            sa.select(*(_c[n] for n in _COLUMNS))
-            .where(
-                _c.program_id == program_id,
-                _c.status == "active",
-                _c.start <= at,
-                _c.end > at,
-            )
-            .order_by(_c.code)
-        )
+        rows = self._conn.execute(_LIVE, {"p": program_id, "at": at})
         return [Campaign(**row._asdict()) for row in rows]
 
     def awarded(self, program_id: str, rule_prefix: str) -> tuple[int, int]:

@@ -59,6 +59,17 @@ def _row(record: object) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
 
 
+# Read before every purchase and event of a program with limited rules: built once.
+_AWARD_MOMENTS = sa.union_all(
+    sa.select(_a.rule_id, _a.occurred_at).where(
+        _a.member_id == sa.bindparam("m"), _a.rule_id.in_(sa.bindparam("rules", expanding=True))
+    ),
+    sa.select(_ea.rule_id, _ea.occurred_at).where(
+        _ea.member_id == sa.bindparam("m"), _ea.rule_id.in_(sa.bindparam("rules", expanding=True))
+    ),
+)
+
+
 class SqlPurchaseRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -89,16 +100,8 @@ class SqlPurchaseRepository:
     def award_moments(self, member_id: str, rule_ids: Sequence[str]) -> list[tuple[str, datetime]]:
         if not rule_ids:
             return []
-        ids = list(rule_ids)
-        stmt = sa.union_all(
-            sa.select(_a.rule_id, _a.occurred_at).where(
-                _a.member_id == member_id, _a.rule_id.in_(ids)
-            ),
-            sa.select(_ea.rule_id, _ea.occurred_at).where(
-                _ea.member_id == member_id, _ea.rule_id.in_(ids)
-            ),
-        )
-        return [(r.rule_id, r.occurred_at) for r in self._conn.execute(stmt)]
+        rows = self._conn.execute(_AWARD_MOMENTS, {"m": member_id, "rules": list(rule_ids)})
+        return [(r.rule_id, r.occurred_at) for r in rows]
 
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]:
         if not rule_ids:

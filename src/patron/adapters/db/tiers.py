@@ -20,17 +20,24 @@ _h = t.tier_history.c
 _g = t.tier_grants.c
 
 
+# Read by every tier re-evaluation (after each purchase, refund and event): built once.
+_HELD = sa.select(_m.member_id, _m.code, _m.since, _m.until, _m.cause, _m.best_ever).where(
+    _m.member_id == sa.bindparam("m")
+)
+_GRANTS = (
+    sa.select(_g.code, _g.until, _g.paid)
+    .where(_g.member_id == sa.bindparam("m"))
+    .order_by(_g.created_at.desc(), _g.id.desc())
+)
+
+
 class SqlTierRepository:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     def held(self, member_id: str) -> HeldTier | None:
-        row = self._conn.execute(
-            sa.select(_m.member_id, _m.code, _m.since, _m.until, _m.cause, _m.best_ever).where(
-                _m.member_id == member_id
-            )
-        ).first()
+        row = self._conn.execute(_HELD, {"m": member_id}).first()
         return HeldTier(**row._asdict()) if row else None
 
     def held_many(self, member_ids: Sequence[str]) -> dict[str, HeldTier]:
@@ -65,11 +72,7 @@ class SqlTierRepository:
         return [TierChange(**row._asdict()) for row in rows]
 
     def grants(self, member_id: str) -> list[Grant]:
-        rows = self._conn.execute(
-            sa.select(_g.code, _g.until, _g.paid)
-            .where(_g.member_id == member_id)
-            .order_by(_g.created_at.desc(), _g.id.desc())
-        )
+        rows = self._conn.execute(_GRANTS, {"m": member_id})
         return [Grant(r.code, r.until, r.paid) for r in rows]
 
     def add_grant(
