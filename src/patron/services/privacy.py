@@ -250,21 +250,10 @@ def erase(ctx: Context, member_id: str) -> Erasure:
         erased_at = tombstone.erased_at if tombstone else member.updated_at
         return Erasure(get_member(uow, program, member.id), erased_at, (), already=True)
     posted = close(ctx, member.id, entry_type="erase", reason="member erased")
-    values = privacy.PersonalValues.of(member)
     secret = uow.privacy.secret(program.id, now, create=True)
     assert secret is not None
     uow.privacy.add_tombstone(program.id, member.id, now, ctx.actor.label, _digests(secret, member))
-    uow.members.update(_blank(member, now))
-    uow.privacy.forget_consents(member.id)
-    uow.privacy.forget_responses(program.id, [member.id, *values.needles])
-    for document in uow.privacy.documents(program.id, member.id, values.needles):
-        redacted = (
-            privacy.redact_profile(document.value, values)
-            if document.profile and isinstance(document.value, dict)
-            else privacy.redact(document.value, values)
-        )
-        if redacted != document.value:
-            uow.privacy.rewrite(document, redacted)
+    _forget(uow, program, member, now)
     closed = {e.wallet: e.amount for e in posted.entries}
     audit.record(
         uow,
