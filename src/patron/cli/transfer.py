@@ -7,8 +7,11 @@ Import:
 - **Same rules as the API.** Every row is validated by the API's request models and applied by
   the same use cases (enrolment, purchase recording with its awards, refunds with their
   clawbacks), so an imported purchase earns exactly what it would have earned over HTTP.
-- **Batches.** Rows are applied ``--batch`` at a time in one transaction. When a row of a batch
-  is refused, the batch is rolled back and replayed row by row, so one bad row costs only itself.
+- **Batches.** Rows are applied ``--batch`` at a time in one transaction, on a batched unit of
+  work (``patron.adapters.db.batched``): the batch's members, balances, tiers and purchase keys
+  are read ahead in a few statements, and its writes go to the database at commit, many rows per
+  statement. When a row of a batch is refused, the batch is rolled back and replayed row by row
+  on a plain unit of work, so one bad row costs only itself.
 - **Resumable.** Every row has a business key: a member's ``external_id``, a purchase's or a
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
@@ -85,6 +88,7 @@ class Row:
     number: int  # the first line of the record in the file (1 = the first data line)
     key: str
     apply: Callable[[Context], bool]  # True: applied now; False: already there
+    member: purchases.MemberRef | None = None  # a purchase's member, read ahead per batch
 
 
 @dataclass
@@ -277,7 +281,7 @@ def _purchase_row(number: int, body: PurchaseIn, program: Program, clock: Clock)
         done = purchases.record(ctx, purchase, ref, fingerprint=digest, document=document)
         return not done.replayed
 
-    return Row(number, body.external_id, apply)
+    return Row(number, body.external_id, apply, ref)
 
 
 def _refund_row(number: int, body: RefundRow, program: Program) -> Row:
@@ -382,12 +386,15 @@ def _apply(
 ) -> None:
     def together(uow: UnitOfWork) -> list[bool]:
         ctx = Context(uow, clock, CLI, get_program(uow, program.id))
+        if kind == "purchases":
+            refs = [row.member for row in rows if row.member is not None]
+            uow.prefetch(purchases.batch_reads(ctx, [row.key for row in rows], refs))
         done = [row.apply(ctx) for row in rows]
         _audit_batch(ctx, kind, rows, done)
         return done
 
     try:
-        done = run_in_transaction(uow_factory, together)
+        done = run_in_transaction(uow_factory.batched(), together)
     except PatronError:
         done = None
     if done is not None:

@@ -709,6 +709,20 @@ class PrivacyRepository(Protocol):
     def find_tombstone(self, program_id: str, digests: dict[str, str]) -> Tombstone | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BatchReads:
+    """What a batch of use cases in one transaction is about to read, so a unit of work that
+    can may fetch it in a few statements (``UnitOfWork.prefetch``). Only speed depends on it."""
+
+    program_id: str
+    member_external_ids: Sequence[str] = ()
+    member_ids: Sequence[str] = ()
+    purchase_keys: Sequence[str] = ()
+    wallets: Sequence[str] = ()  # balances to lock for every member
+    limited_rules: Sequence[str] = ()  # rules whose award moments are counted
+    windows: Sequence[tuple[datetime | None, datetime | None]] = ()  # tier metric windows
+
+
 class UnitOfWork(Protocol):
     """One database transaction. Leaving the block without ``commit()`` rolls back."""
 
@@ -747,6 +761,10 @@ class UnitOfWork(Protocol):
     @property
     def privacy(self) -> PrivacyRepository: ...
 
+    def prefetch(self, reads: BatchReads) -> None:
+        """Read ahead what a batch of use cases will ask for (a no-op where reads are cheap)."""
+        ...
+
     def commit(self) -> None: ...
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -775,6 +793,11 @@ class UnitOfWorkFactory(Protocol):
 
     def scoped(self, program_id: str) -> UnitOfWorkFactory:
         """The same factory scoped to ``program_id`` (refused for a factory scoped elsewhere)."""
+        ...
+
+    def batched(self) -> UnitOfWorkFactory:
+        """The same factory for bulk writes: its units of work write their changes at commit,
+        many rows per statement, and answer a batch's hot reads from what ``prefetch`` read."""
         ...
 
 

@@ -8,6 +8,7 @@ and each sees the state left by the one before (first purchase, limits, tier).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -39,7 +40,8 @@ from patron.domain.rules import (
 )
 from patron.services import campaigns, ledger, members, referrals, segments, tiers
 from patron.services.ledger import Context, StoppedClock
-from patron.services.ports import StoredAward, StoredPurchase, UnitOfWork
+from patron.services.ports import BatchReads, StoredAward, StoredPurchase, UnitOfWork
+from patron.services.tier_metric import previous_window, window
 
 MEMBER_REFS = ("id", "external_id", "email", "phone", "card_number")
 
@@ -109,6 +111,30 @@ def member_state(
         attributes=member.attributes,
         rule_counts=counts,
         budget_used=budget_used,
+    )
+
+
+def batch_reads(
+    ctx: Context, purchase_keys: Sequence[str], refs: Sequence[MemberRef]
+) -> BatchReads:
+    """What recording these purchases (and their members' tiers) will read, for
+    ``UnitOfWork.prefetch``: the same keys, rules and windows ``record`` asks for."""
+    config = ctx.config
+    windows: list[tuple[datetime | None, datetime | None]] = []
+    if config.tiers is not None:
+        now, zone = ctx.clock.now(), ctx.program.timezone
+        windows.append(window(config.tiers, now, zone))
+        before = previous_window(config.tiers, now, zone)
+        if before and config.tiers.downgrade == "end_of_next_period":
+            windows.append(before)
+    return BatchReads(
+        program_id=ctx.program.id,
+        member_external_ids=sorted({r.value for r in refs if r.field == "external_id"}),
+        member_ids=sorted({r.value for r in refs if r.field == "id"}),
+        purchase_keys=list(purchase_keys),
+        wallets=list(config.wallets),
+        limited_rules=[r.id for r in config.rules if r.limits and r.limits.per_member],
+        windows=windows,
     )
 
 

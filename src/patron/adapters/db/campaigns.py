@@ -27,6 +27,11 @@ _LIVE = (
     )
     .order_by(_c.code)
 )
+_ACTIVE = (
+    sa.select(*(_c[n] for n in _COLUMNS))
+    .where(_c.program_id == sa.bindparam("p"), _c.status == "active")
+    .order_by(_c.code)
+)
 
 
 class SqlCampaignRepository:
@@ -50,6 +55,12 @@ class SqlCampaignRepository:
 
     def live(self, program_id: str, at: datetime) -> list[Campaign]:
         rows = self._conn.execute(_LIVE, {"p": program_id, "at": at})
+        return [Campaign(**row._asdict()) for row in rows]
+
+    def active(self, program_id: str) -> list[Campaign]:
+        """Every active campaign, in the order ``live`` answers: ``live`` at any moment is the
+        sub-list whose window holds it."""
+        rows = self._conn.execute(_ACTIVE, {"p": program_id})
         return [Campaign(**row._asdict()) for row in rows]
 
     def awarded(self, program_id: str, rule_prefix: str) -> tuple[int, int]:

@@ -35,23 +35,31 @@ _COUNT = (
 )
 
 
-def _totals(since: bool, until: bool) -> sa.Select[Any]:
+def _totals(since: bool, until: bool, *, many: bool = False) -> sa.Select[Any]:
     # Not fully refunded: something eligible is left, or nothing was eligible to begin with.
     standing = sa.or_(_p.eligible_left > 0, _p.eligible_amount == 0)
-    conditions = [_p.member_id == sa.bindparam("m")]
+    conditions = [
+        _p.member_id.in_(sa.bindparam("m", expanding=True))
+        if many
+        else _p.member_id == sa.bindparam("m")
+    ]
     if since:
         conditions.append(_p.occurred_at >= sa.bindparam("since", type_=UtcDateTime))
     if until:
         conditions.append(_p.occurred_at < sa.bindparam("until", type_=UtcDateTime))
-    return sa.select(
+    figures = (
         sa.func.coalesce(sa.func.sum(_p.eligible_left), 0),
         sa.func.count().filter(standing),
         sa.type_coerce(sa.func.max(sa.case((standing, _p.occurred_at))), UtcDateTime),
-    ).where(*conditions)
+    )
+    if many:
+        return sa.select(_p.member_id, *figures).where(*conditions).group_by(_p.member_id)
+    return sa.select(*figures).where(*conditions)
 
 
 # One statement per window shape, built once (the tier metric runs on every earn).
 _TOTALS = {(s, u): _totals(s, u) for s in (False, True) for u in (False, True)}
+_TOTALS_MANY = {(s, u): _totals(s, u, many=True) for s in (False, True) for u in (False, True)}
 
 
 def _row(record: object) -> dict[str, Any]:
@@ -102,6 +110,63 @@ class SqlPurchaseRepository:
             return []
         rows = self._conn.execute(_AWARD_MOMENTS, {"m": member_id, "rules": list(rule_ids)})
         return [(r.rule_id, r.occurred_at) for r in rows]
+
+    def get_many(self, program_id: str, external_ids: Sequence[str]) -> dict[str, StoredPurchase]:
+        """The purchases with these business keys (absent keys are missing from the answer)."""
+        if not external_ids:
+            return {}
+        columns = [_p[name] for name in _PURCHASE_COLUMNS]
+        rows = self._conn.execute(
+            sa.select(*columns).where(
+                _p.program_id == program_id, _p.external_id.in_(list(external_ids))
+            )
+        )
+        return {row.external_id: StoredPurchase(**row._asdict()) for row in rows}
+
+    def counts_for_members(self, member_ids: Sequence[str]) -> dict[str, int]:
+        """``count_for_member`` of each member, in one statement."""
+        if not member_ids:
+            return {}
+        rows = self._conn.execute(
+            sa.select(_p.member_id, sa.func.count())
+            .where(_p.member_id.in_(list(member_ids)))
+            .group_by(_p.member_id)
+        )
+        found = {row[0]: int(row[1]) for row in rows}
+        return {m: found.get(m, 0) for m in member_ids}
+
+    def award_moments_of(
+        self, member_ids: Sequence[str], rule_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, datetime]]]:
+        """``award_moments`` of each member, in one statement."""
+        found: dict[str, list[tuple[str, datetime]]] = {m: [] for m in member_ids}
+        if not member_ids or not rule_ids:
+            return found
+        stmt = sa.union_all(
+            sa.select(_a.member_id, _a.rule_id, _a.occurred_at).where(
+                _a.member_id.in_(list(member_ids)), _a.rule_id.in_(list(rule_ids))
+            ),
+            sa.select(_ea.member_id, _ea.rule_id, _ea.occurred_at).where(
+                _ea.member_id.in_(list(member_ids)), _ea.rule_id.in_(list(rule_ids))
+            ),
+        )
+        for row in self._conn.execute(stmt):
+            found[row.member_id].append((row.rule_id, row.occurred_at))
+        return found
+
+    def totals_of(
+        self, member_ids: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> dict[str, PurchaseTotals]:
+        """``totals`` of each member for one window, in one statement."""
+        found = {m: PurchaseTotals(0, 0, None) for m in member_ids}
+        if not member_ids:
+            return found
+        stmt = _TOTALS_MANY[(since is not None, until is not None)]
+        for row in self._conn.execute(
+            stmt, {"m": list(member_ids), "since": since, "until": until}
+        ):
+            found[row[0]] = PurchaseTotals(int(row[1]), int(row[2]), row[3])
+        return found
 
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]:
         if not rule_ids:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 
 import sqlalchemy as sa
@@ -38,6 +39,17 @@ class SqlReferralRepository:
             sa.select(*(_r[n] for n in _COLUMNS)).where(_r.referee_id == referee_id)
         ).first()
         return Referral(**row._asdict()) if row else None
+
+    def of_referees(self, referee_ids: Sequence[str]) -> dict[str, Referral | None]:
+        """``of_referee`` of each member, in one statement."""
+        found: dict[str, Referral | None] = dict.fromkeys(referee_ids)
+        if referee_ids:
+            rows = self._conn.execute(
+                sa.select(*(_r[n] for n in _COLUMNS)).where(_r.referee_id.in_(list(referee_ids)))
+            )
+            for row in rows:
+                found[row.referee_id] = Referral(**row._asdict())
+        return found
 
     def of_referrer(self, referrer_id: str) -> list[Referral]:
         rows = self._conn.execute(

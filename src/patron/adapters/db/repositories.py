@@ -228,6 +228,27 @@ class SqlMemberRepository:
             conditions.append(c.id > after)
         return self._select(sa.and_(*conditions), limit=limit)
 
+    def by_external_ids(self, program_id: str, external_ids: Sequence[str]) -> dict[str, Member]:
+        """The members with these external ids, with their consents (as ``find`` gives them)."""
+        if not external_ids:
+            return {}
+        c = t.members.c
+        found = self._select(
+            sa.and_(c.program_id == program_id, c.external_id.in_(list(external_ids))),
+            limit=len(external_ids),
+        )
+        return {str(m.external_id): m for m in found}
+
+    def known_ids(self, program_id: str, member_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are members of this program."""
+        if not member_ids:
+            return set()
+        c = t.members.c
+        rows = self._conn.execute(
+            sa.select(c.id).where(c.program_id == program_id, c.id.in_(list(member_ids)))
+        )
+        return {row.id for row in rows}
+
     def born_on(
         self, program_id: str, days: Sequence[tuple[int, int]], *, after: str | None, limit: int
     ) -> list[Member]:

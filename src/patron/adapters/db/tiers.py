@@ -75,6 +75,20 @@ class SqlTierRepository:
         rows = self._conn.execute(_GRANTS, {"m": member_id})
         return [Grant(r.code, r.until, r.paid) for r in rows]
 
+    def grants_of(self, member_ids: Sequence[str]) -> dict[str, list[Grant]]:
+        """``grants`` of each member, in one statement (each list in the same order)."""
+        found: dict[str, list[Grant]] = {m: [] for m in member_ids}
+        if not member_ids:
+            return found
+        rows = self._conn.execute(
+            sa.select(_g.member_id, _g.code, _g.until, _g.paid)
+            .where(_g.member_id.in_(list(member_ids)))
+            .order_by(_g.created_at.desc(), _g.id.desc())
+        )
+        for r in rows:
+            found[r.member_id].append(Grant(r.code, r.until, r.paid))
+        return found
+
     def add_grant(
         self, program_id: str, member_id: str, grant: Grant, reason: str, actor: str, at: datetime
     ) -> None:

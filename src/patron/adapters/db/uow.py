@@ -42,6 +42,7 @@ from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.segments import SqlSegmentRepository
 from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.webhooks import SqlWebhookRepository
+from patron.services.ports import BatchReads
 
 
 class SqlUnitOfWork:
@@ -96,6 +97,9 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn, dialect)
         return self
 
+    def prefetch(self, reads: BatchReads) -> None:
+        """Nothing to do: a plain unit of work reads as it goes (see ``batched``)."""
+
     @property
     def connection(self) -> Connection:
         assert self._conn is not None, "unit of work not entered"
@@ -147,15 +151,17 @@ class SqlUnitOfWorkFactory:
         *,
         program_id: str | None = None,
         _write_lock: threading.Lock | None = None,
+        _unit: type[SqlUnitOfWork] | None = None,
     ) -> None:
         self.engine = engine
         self.program_id = program_id
+        self._unit = _unit or SqlUnitOfWork
         if _write_lock is None and is_sqlite(engine):
             _write_lock = threading.Lock()
         self._write_lock = _write_lock
 
     def __call__(self, *, write: bool) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
+        return self._unit(
             self.engine, write=write, write_lock=self._write_lock, program_id=self.program_id
         )
 
@@ -165,5 +171,17 @@ class SqlUnitOfWorkFactory:
         if self.program_id is not None and self.program_id != program_id:
             raise ValueError("this unit-of-work factory is scoped to another program")
         return SqlUnitOfWorkFactory(
-            self.engine, program_id=program_id, _write_lock=self._write_lock
+            self.engine, program_id=program_id, _write_lock=self._write_lock, _unit=self._unit
+        )
+
+    def batched(self) -> SqlUnitOfWorkFactory:
+        """A factory on the same engine, scope and writer lock whose units of work queue their
+        hot writes to commit and read a batch ahead (``patron.adapters.db.batched``)."""
+        from patron.adapters.db.batched import BatchedUnitOfWork
+
+        return SqlUnitOfWorkFactory(
+            self.engine,
+            program_id=self.program_id,
+            _write_lock=self._write_lock,
+            _unit=BatchedUnitOfWork,
         )

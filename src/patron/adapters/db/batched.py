@@ -1,0 +1,522 @@
+"""A unit of work for bulk writes: a batch's inserts are sent together, its hot reads come first.
+
+``patron import`` (and the demo's simulated days) run hundreds of use cases in one transaction.
+Run one by one, each purchase costs about 25 statements, and the time goes to round trips and to
+SQLAlchemy's per-statement overhead, not to the work. This unit of work runs the very same use
+cases, unchanged, on repositories that differ in two ways:
+
+- **Deferred writes.** The writes of the hot path (ledger entries, postings, lots, consumptions,
+  balances, purchases, their awards, tiers held, tier history, outbox facts, audit records) are
+  queued instead of executed. Queued inserts of one table with the same statement become one
+  multi-row insert; a balance changed many times is written once, checking the version it had
+  when it was locked; the queue is written in foreign-key order (``metadata.sorted_tables``).
+- **Batch reads.** :meth:`BatchedUnitOfWork.prefetch` reads, in a few statements, what the
+  batch's use cases will ask for one by one: the members by external id, their balances (locked,
+  in sorted order as every use case locks them), purchases by business key, purchase counts, award
+  moments of limited rules, tier window totals, held tiers, grants, referrals, and the program's
+  active campaigns. Each of those reads is then answered from memory, kept current by the queued
+  writes themselves (a queued purchase counts in its member's totals at once).
+
+Correctness does not depend on the batch reads being complete, only on these rules:
+
+- every statement that is *not* answered from memory first writes the whole queue, so it sees
+  everything the batch did before it, in order;
+- a statement that may change data behind the memorised answers (any statement but a ``SELECT``
+  that is not itself queued) drops all of them, so later reads go to the database again;
+- ``commit`` writes the queue first, so nothing queued is ever lost, and a refusal by the
+  database (a unique key, a foreign key, a moved balance) fails the whole transaction, which the
+  caller then replays row by row on a plain unit of work.
+
+So an unusual use case (a refund, a redemption, a budgeted rule, a referral reward) is exactly as
+correct as on a plain unit of work, merely slower. ``tests/integration/test_batched_uow.py``
+imports the same files through both and compares every row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, Result
+
+from patron.adapters.db import tables as t
+from patron.adapters.db.campaigns import SqlCampaignRepository
+from patron.adapters.db.ledger import SqlLedgerRepository
+from patron.adapters.db.outbox import SqlOutboxRepository
+from patron.adapters.db.purchases import SqlPurchaseRepository
+from patron.adapters.db.referrals import SqlReferralRepository
+from patron.adapters.db.repositories import SqlAuditRepository, SqlMemberRepository
+from patron.adapters.db.tiers import SqlTierRepository
+from patron.adapters.db.uow import SqlUnitOfWork
+from patron.domain.audit import AuditRecord
+from patron.domain.ledger import Balance, Change
+from patron.domain.members import Member
+from patron.domain.tiers import Grant
+from patron.services.ports import (
+    BalanceKey,
+    BatchReads,
+    Campaign,
+    HeldTier,
+    MemberFilter,
+    OutboxEvent,
+    PurchaseTotals,
+    Referral,
+    RetryableError,
+    StoredAward,
+    StoredPurchase,
+    TierChange,
+)
+
+_RANK = {table.name: rank for rank, table in enumerate(t.metadata.sorted_tables)}
+_b = t.balances.c
+_WRITE_BALANCE = (
+    t.balances.update()
+    .where(
+        _b.member_id == sa.bindparam("m"),
+        _b.wallet == sa.bindparam("w"),
+        _b.version == sa.bindparam("v"),
+    )
+    .values(
+        available=sa.bindparam("available"),
+        pending=sa.bindparam("pending"),
+        deficit=sa.bindparam("deficit"),
+        lifetime_earned=sa.bindparam("lifetime_earned"),
+        last_activity_at=sa.bindparam("last_activity_at"),
+        version=sa.bindparam("to_version"),
+    )
+)
+_HELD_COLUMNS = [f.name for f in fields(HeldTier)]
+
+
+def _hold(postgres: bool) -> Any:
+    insert = (postgresql.insert if postgres else sqlite.insert)(t.member_tiers)
+    return insert.on_conflict_do_update(
+        index_elements=[t.member_tiers.c.member_id],
+        set_={n: insert.excluded[n] for n in _HELD_COLUMNS if n != "member_id"},
+    )
+
+
+_HOLD = {postgres: _hold(postgres) for postgres in (False, True)}
+_MEMBER_TIER = (
+    t.members.update()
+    .where(t.members.c.id == sa.bindparam("m"))
+    .values(tier_code=sa.bindparam("code"))
+)
+
+
+def _held_row(tier: HeldTier) -> dict[str, Any]:
+    return {n: getattr(tier, n) for n in _HELD_COLUMNS}
+
+
+@dataclass
+class _Group:
+    """Queued executions of one statement: written as one ``executemany``."""
+
+    statement: Any
+    rows: list[dict[str, Any]]
+    rank: int
+    order: int
+    shape: Any  # what another execution must share to join this group; None: it cannot
+
+
+@dataclass
+class _Memory:
+    """The batch's reads, answered from memory and kept current by its queued writes."""
+
+    members: dict[tuple[str, str], Member | None] = field(default_factory=dict)
+    purchases: dict[tuple[str, str], StoredPurchase | None] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    # member -> {rule ids asked for: their award moments}
+    moments: dict[str, dict[tuple[str, ...], list[tuple[str, datetime]]]] = field(
+        default_factory=dict
+    )
+    # member -> {(since, until): totals}
+    totals: dict[str, dict[tuple[datetime | None, datetime | None], PurchaseTotals]] = field(
+        default_factory=dict
+    )
+    held: dict[str, HeldTier | None] = field(default_factory=dict)
+    grants: dict[str, list[Grant]] = field(default_factory=dict)
+    referrals: dict[str, Referral | None] = field(default_factory=dict)
+    campaigns: dict[str, list[Campaign]] = field(default_factory=dict)
+
+
+class _Queue:
+    """The deferred writes of one transaction, and the connection every repository uses."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.real = conn
+        self.groups: list[_Group] = []
+        self._last: dict[str, _Group] = {}  # the latest group of each table
+        self.holds: dict[str, tuple[str, HeldTier]] = {}  # member -> (program, tier held now)
+        self.balances: dict[BalanceKey, tuple[int, Balance]] = {}  # (version when locked, now)
+        self.memory = _Memory()
+        self._deferring = 0
+        self.flushes = 0  # how many times queued writes went to the database (for tests)
+
+    # -- the connection the repositories see ----------------------------------------------
+
+    @property
+    def dialect(self) -> Any:
+        return self.real.dialect
+
+    def execute(self, statement: Any, parameters: Any = None, **kw: Any) -> Result[Any]:
+        if self._deferring:
+            self._queue(statement, parameters)
+            return cast(Result[Any], None)
+        self.flush()
+        result = self.real.execute(statement, parameters, **kw)
+        if not isinstance(statement, sa.Select | sa.CompoundSelect):
+            self.memory = _Memory()  # a write nobody queued: what we remember may be stale
+        return result
+
+    def close(self) -> None:
+        self.real.close()
+
+    # -- queueing ---------------------------------------------------------------------------
+
+    def deferring(self) -> _Deferring:
+        return _Deferring(self)
+
+    def _queue(self, statement: Any, parameters: Any) -> None:
+        rows = [parameters] if isinstance(parameters, dict) else list(parameters or [{}])
+        name = getattr(getattr(statement, "table", None), "name", "")
+        # Statements with the same structure and no values of their own (``insert()`` with
+        # parameters) may share one executemany; one with inline values stays on its own.
+        shape: Any = None
+        if parameters:
+            cache_key = statement._generate_cache_key()
+            if cache_key is not None and not cache_key.bindparams:
+                shape = (cache_key.key, tuple(rows[0]))
+        last = self._last.get(name)
+        if shape is not None and last is not None and last.shape == shape:
+            last.rows.extend(rows)  # only onto the latest group of its table: order is kept
+            return
+        group = _Group(statement, rows, _RANK.get(name, -1), len(self.groups), shape)
+        self.groups.append(group)
+        self._last[name] = group
+
+    def queue_balances(self, balances: Sequence[Balance]) -> None:
+        for balance in balances:
+            key = (balance.member_id, balance.wallet)
+            locked = self.balances[key][0] if key in self.balances else balance.version
+            self.balances[key] = (locked, balance)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.groups or self.balances or self.holds)
+
+    def flush(self) -> None:
+        """Write every queued change, in foreign-key order, then the balances."""
+        if not self.pending:
+            return
+        self.flushes += 1
+        groups, self.groups, self._last = self.groups, [], {}
+        balances, self.balances = self.balances, {}
+        holds, self.holds = self.holds, {}
+        for group in sorted(groups, key=lambda g: (g.rank, g.order)):
+            params = group.rows if group.rows != [{}] else None
+            self.real.execute(group.statement, params)
+        if holds:
+            self.real.execute(
+                _HOLD[self.real.dialect.name == "postgresql"],
+                [{"program_id": p, **_held_row(tier)} for p, tier in holds.values()],
+            )
+            self.real.execute(
+                _MEMBER_TIER,
+                [{"m": tier.member_id, "code": tier.code} for _, tier in holds.values()],
+            )
+        if balances:
+            updated = self.real.execute(
+                _WRITE_BALANCE,
+                [
+                    {
+                        "m": b.member_id,
+                        "w": b.wallet,
+                        "v": locked,
+                        "to_version": b.version + 1,
+                        "available": b.available,
+                        "pending": b.pending,
+                        "deficit": b.deficit,
+                        "lifetime_earned": b.lifetime_earned,
+                        "last_activity_at": b.last_activity_at,
+                    }
+                    for locked, b in balances.values()
+                ],
+            )
+            if updated.rowcount != len(balances):
+                raise RetryableError("a balance moved while a batch held it")
+
+
+class _Deferring:
+    def __init__(self, queue: _Queue) -> None:
+        self._queue = queue
+
+    def __enter__(self) -> None:
+        self._queue._deferring += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._queue._deferring -= 1
+
+
+# --- repositories whose hot methods queue or remember ------------------------------------------
+
+
+class _Ledger(SqlLedgerRepository):
+    def __init__(self, queue: _Queue, dialect: str) -> None:
+        super().__init__(cast(Connection, queue), dialect)
+        self._queue = queue
+
+    def save(self, program_id: str, change: Change) -> None:
+        with self._queue.deferring():
+            super().save(program_id, replace(change, balances=[]))
+        self._queue.queue_balances(change.balances)
+        for balance in change.balances:
+            key = (balance.member_id, balance.wallet)
+            if key in self._held:
+                self._held[key] = replace(balance, version=balance.version + 1)
+
+
+class _Purchases(SqlPurchaseRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def get(self, program_id: str, external_id: str) -> StoredPurchase | None:
+        memory = self._queue.memory.purchases
+        key = (program_id, external_id)
+        if key not in memory:
+            memory[key] = super().get(program_id, external_id)
+        return memory[key]
+
+    def add(self, purchase: StoredPurchase) -> None:
+        with self._queue.deferring():
+            super().add(purchase)
+        memory = self._queue.memory
+        memory.purchases[(purchase.program_id, purchase.external_id)] = purchase
+        member = purchase.member_id
+        if member is None:
+            return
+        if member in memory.counts:
+            memory.counts[member] += 1
+        standing = purchase.eligible_left > 0 or purchase.eligible_amount == 0
+        at = purchase.occurred_at
+        windows = memory.totals.get(member, {})
+        for (since, until), before in list(windows.items()):
+            if (since is not None and at < since) or (until is not None and at >= until):
+                continue
+            last = before.last_at
+            if standing and (last is None or at > last):
+                last = at
+            windows[(since, until)] = PurchaseTotals(
+                before.eligible + purchase.eligible_left, before.standing + standing, last
+            )
+
+    def add_awards(self, awards: Sequence[StoredAward]) -> None:
+        with self._queue.deferring():
+            super().add_awards(awards)
+        moments = self._queue.memory.moments
+        for award in awards:
+            for rules, known in moments.get(award.member_id, {}).items():
+                if award.rule_id in rules:
+                    known.append((award.rule_id, award.occurred_at))
+
+    def count_for_member(self, member_id: str) -> int:
+        counts = self._queue.memory.counts
+        if member_id not in counts:
+            counts[member_id] = super().count_for_member(member_id)
+        return counts[member_id]
+
+    def award_moments(self, member_id: str, rule_ids: Sequence[str]) -> list[tuple[str, datetime]]:
+        moments = self._queue.memory.moments.setdefault(member_id, {})
+        key = tuple(rule_ids)
+        if key not in moments:
+            moments[key] = super().award_moments(member_id, rule_ids)
+        return list(moments[key])
+
+    def totals(
+        self, member_id: str, since: datetime | None, until: datetime | None
+    ) -> PurchaseTotals:
+        totals = self._queue.memory.totals.setdefault(member_id, {})
+        if (since, until) not in totals:
+            totals[(since, until)] = super().totals(member_id, since, until)
+        return totals[(since, until)]
+
+
+class _Members(SqlMemberRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def find(
+        self, program_id: str, where: MemberFilter, *, after: str | None, limit: int
+    ) -> Sequence[Member]:
+        ref = where.external_id
+        if ref is None or after is not None or limit < 1 or where != MemberFilter(external_id=ref):
+            return super().find(program_id, where, after=after, limit=limit)
+        memory = self._queue.memory.members
+        if (program_id, ref) not in memory:
+            found = super().find(program_id, where, after=None, limit=1)
+            memory[(program_id, ref)] = found[0] if found else None
+        member = memory[(program_id, ref)]
+        # A copy: a use case that changes a member it found must not change what we remember.
+        return [] if member is None else [replace(member, consents=dict(member.consents))]
+
+
+class _Tiers(SqlTierRepository):
+    def __init__(self, queue: _Queue, dialect: str) -> None:
+        super().__init__(cast(Connection, queue), dialect)
+        self._queue = queue
+
+    def held(self, member_id: str) -> HeldTier | None:
+        held = self._queue.memory.held
+        if member_id not in held:
+            held[member_id] = super().held(member_id)
+        return held[member_id]
+
+    def hold(self, program_id: str, tier: HeldTier) -> None:
+        # What ``SqlTierRepository.hold`` writes (the tier held, the member's tier code), once
+        # per member per flush: only the latest tier of a batch needs writing.
+        self._queue.holds[tier.member_id] = (program_id, tier)
+        memory = self._queue.memory
+        memory.held[tier.member_id] = tier
+        for key, member in memory.members.items():
+            if member is not None and member.id == tier.member_id:
+                memory.members[key] = replace(member, tier_code=tier.code)
+
+    def add_change(self, change: TierChange) -> None:
+        with self._queue.deferring():
+            super().add_change(change)
+
+    def grants(self, member_id: str) -> list[Grant]:
+        grants = self._queue.memory.grants
+        if member_id not in grants:
+            grants[member_id] = super().grants(member_id)
+        return list(grants[member_id])
+
+
+class _Referrals(SqlReferralRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def of_referee(self, referee_id: str) -> Referral | None:
+        referrals = self._queue.memory.referrals
+        if referee_id not in referrals:
+            referrals[referee_id] = super().of_referee(referee_id)
+        return referrals[referee_id]
+
+
+class _Campaigns(SqlCampaignRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def live(self, program_id: str, at: datetime) -> list[Campaign]:
+        active = self._queue.memory.campaigns
+        if program_id not in active:
+            active[program_id] = super().active(program_id)
+        return [c for c in active[program_id] if c.start <= at < c.end]
+
+
+class _Outbox(SqlOutboxRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def add_many(self, events: Sequence[OutboxEvent]) -> None:
+        with self._queue.deferring():
+            super().add_many(events)
+
+
+class _Audit(SqlAuditRepository):
+    def __init__(self, queue: _Queue) -> None:
+        super().__init__(cast(Connection, queue))
+        self._queue = queue
+
+    def add(self, record: AuditRecord) -> None:
+        with self._queue.deferring():
+            super().add(record)
+
+
+# --- the unit of work ----------------------------------------------------------------------
+
+
+class BatchedUnitOfWork(SqlUnitOfWork):
+    """A :class:`SqlUnitOfWork` whose hot writes are queued to commit and whose hot reads can be
+    fetched for a whole batch at once (see the module docstring)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        write_lock: threading.Lock | None,
+        program_id: str | None = None,
+    ) -> None:
+        super().__init__(engine, write=write, write_lock=write_lock, program_id=program_id)
+        self.queue: _Queue | None = None
+
+    def __enter__(self) -> BatchedUnitOfWork:
+        super().__enter__()
+        conn = self.connection
+        dialect = conn.dialect.name
+        queue = self.queue = _Queue(conn)
+        plain = cast(Connection, queue)
+        # Every repository shares the queue's connection: whatever it runs sees the queue first.
+        for repo in list(vars(self).values()):
+            if getattr(repo, "_conn", None) is conn:
+                repo._conn = plain
+        self.ledger = _Ledger(queue, dialect)
+        self.purchases = _Purchases(queue)
+        self.members = _Members(queue)
+        self.tiers = _Tiers(queue, dialect)
+        self.referrals = _Referrals(queue)
+        self.campaigns = _Campaigns(queue)
+        self.outbox = _Outbox(queue)
+        self.audit = _Audit(queue)
+        return self
+
+    def prefetch(self, reads: BatchReads) -> None:
+        """Fetch what a batch will read, in a few statements (see :class:`BatchReads`)."""
+        assert self.queue is not None, "unit of work not entered"
+        queue = self.queue
+        queue.flush()
+        program = reads.program_id
+        found = self.members.by_external_ids(program, reads.member_external_ids)
+        # Only members of this program: an id from elsewhere is refused by the use case itself.
+        known = self.members.known_ids(program, reads.member_ids)
+        ids = sorted({m.id for m in found.values()} | known)
+        if reads.wallets and ids:
+            # Locked first, and in sorted order, as every use case locks them.
+            self.ledger.lock_balances(program, [(m, w) for m in ids for w in reads.wallets])
+        memory = queue.memory  # after the locks: creating a balance row forgets everything
+        for ref in reads.member_external_ids:
+            memory.members[(program, ref)] = found.get(ref)
+        stored = self.purchases.get_many(program, reads.purchase_keys)
+        for key in reads.purchase_keys:
+            memory.purchases[(program, key)] = stored.get(key)
+        if not ids:
+            return
+        memory.counts.update(self.purchases.counts_for_members(ids))
+        rules = tuple(reads.limited_rules)
+        if rules:
+            for member, moments in self.purchases.award_moments_of(ids, rules).items():
+                memory.moments.setdefault(member, {})[rules] = moments
+        for since, until in reads.windows:
+            for member, totals in self.purchases.totals_of(ids, since, until).items():
+                memory.totals.setdefault(member, {})[(since, until)] = totals
+        held = self.tiers.held_many(ids)
+        memory.held.update({m: held.get(m) for m in ids})
+        memory.grants.update(self.tiers.grants_of(ids))
+        memory.referrals.update(self.referrals.of_referees(ids))
+        memory.campaigns[program] = self.campaigns.active(program)
+
+    def commit(self) -> None:
+        assert self.queue is not None, "unit of work not entered"
+        self.queue.flush()
+        super().commit()
