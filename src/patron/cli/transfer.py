@@ -352,7 +352,10 @@ def run_import(
     batch: int = 500,
     on_batch: Callable[[Outcome], None] | None = None,
     outcome: Outcome | None = None,
+    batched: bool = True,
 ) -> Outcome:
+    """Import ``lines`` into the program. ``batched`` off runs each batch on a plain unit of
+    work instead (the reference the batched one is tested against)."""
     with uow_factory(write=False) as uow:
         program = get_program(uow, program_ref)
     outcome = outcome or Outcome()
@@ -360,7 +363,7 @@ def run_import(
 
     def flush() -> None:
         if pending:
-            _apply(uow_factory, clock, program, kind, pending, outcome)
+            _apply(uow_factory, clock, program, kind, pending, outcome, batched=batched)
             pending.clear()
         if on_batch is not None:
             on_batch(outcome)
@@ -383,6 +386,8 @@ def _apply(
     kind: Kind,
     rows: list[Row],
     outcome: Outcome,
+    *,
+    batched: bool,
 ) -> None:
     def together(uow: UnitOfWork) -> list[bool]:
         ctx = Context(uow, clock, CLI, get_program(uow, program.id))
@@ -394,7 +399,7 @@ def _apply(
         return done
 
     try:
-        done = run_in_transaction(uow_factory.batched(), together)
+        done = run_in_transaction(uow_factory.batched() if batched else uow_factory, together)
     except PatronError:
         done = None
     if done is not None:

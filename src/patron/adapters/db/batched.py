@@ -35,7 +35,7 @@ imports the same files through both and compares every row.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, cast
@@ -156,7 +156,8 @@ class _Queue:
         self.balances: dict[BalanceKey, tuple[int, Balance]] = {}  # (version when locked, now)
         self.memory = _Memory()
         self._deferring = 0
-        self.flushes = 0  # how many times queued writes went to the database (for tests)
+        self.refill: Callable[[], None] | None = None  # reads the batch ahead again
+        self._forgotten = False
 
     # -- the connection the repositories see ----------------------------------------------
 
@@ -172,7 +173,19 @@ class _Queue:
         result = self.real.execute(statement, parameters, **kw)
         if not isinstance(statement, sa.Select | sa.CompoundSelect):
             self.memory = _Memory()  # a write nobody queued: what we remember may be stale
+            self._forgotten = True
         return result
+
+    def fresh(self) -> None:
+        self._forgotten = False
+
+    def recall(self) -> _Memory:
+        """The memory, read ahead again first if a write made us forget it (so one unusual
+        use case in a batch does not turn every later read into a round trip)."""
+        if self._forgotten and self.refill is not None:
+            self._forgotten = False
+            self.refill()
+        return self.memory
 
     def close(self) -> None:
         self.real.close()
@@ -214,7 +227,6 @@ class _Queue:
         """Write every queued change, in foreign-key order, then the balances."""
         if not self.pending:
             return
-        self.flushes += 1
         groups, self.groups, self._last = self.groups, [], {}
         balances, self.balances = self.balances, {}
         holds, self.holds = self.holds, {}
@@ -287,10 +299,12 @@ class _Purchases(SqlPurchaseRepository):
         self._queue = queue
 
     def get(self, program_id: str, external_id: str) -> StoredPurchase | None:
-        memory = self._queue.memory.purchases
         key = (program_id, external_id)
+        memory = self._queue.memory.purchases
         if key not in memory:
-            memory[key] = super().get(program_id, external_id)
+            memory = self._queue.recall().purchases
+            if key not in memory:
+                memory[key] = super().get(program_id, external_id)
         return memory[key]
 
     def add(self, purchase: StoredPurchase) -> None:
@@ -328,22 +342,28 @@ class _Purchases(SqlPurchaseRepository):
     def count_for_member(self, member_id: str) -> int:
         counts = self._queue.memory.counts
         if member_id not in counts:
-            counts[member_id] = super().count_for_member(member_id)
+            counts = self._queue.recall().counts
+            if member_id not in counts:
+                counts[member_id] = super().count_for_member(member_id)
         return counts[member_id]
 
     def award_moments(self, member_id: str, rule_ids: Sequence[str]) -> list[tuple[str, datetime]]:
-        moments = self._queue.memory.moments.setdefault(member_id, {})
         key = tuple(rule_ids)
+        moments = self._queue.memory.moments.get(member_id, {})
         if key not in moments:
-            moments[key] = super().award_moments(member_id, rule_ids)
+            moments = self._queue.recall().moments.setdefault(member_id, {})
+            if key not in moments:
+                moments[key] = super().award_moments(member_id, rule_ids)
         return list(moments[key])
 
     def totals(
         self, member_id: str, since: datetime | None, until: datetime | None
     ) -> PurchaseTotals:
-        totals = self._queue.memory.totals.setdefault(member_id, {})
+        totals = self._queue.memory.totals.get(member_id, {})
         if (since, until) not in totals:
-            totals[(since, until)] = super().totals(member_id, since, until)
+            totals = self._queue.recall().totals.setdefault(member_id, {})
+            if (since, until) not in totals:
+                totals[(since, until)] = super().totals(member_id, since, until)
         return totals[(since, until)]
 
 
@@ -360,8 +380,10 @@ class _Members(SqlMemberRepository):
             return super().find(program_id, where, after=after, limit=limit)
         memory = self._queue.memory.members
         if (program_id, ref) not in memory:
-            found = super().find(program_id, where, after=None, limit=1)
-            memory[(program_id, ref)] = found[0] if found else None
+            memory = self._queue.recall().members
+            if (program_id, ref) not in memory:
+                found = super().find(program_id, where, after=None, limit=1)
+                memory[(program_id, ref)] = found[0] if found else None
         member = memory[(program_id, ref)]
         # A copy: a use case that changes a member it found must not change what we remember.
         return [] if member is None else [replace(member, consents=dict(member.consents))]
@@ -375,7 +397,9 @@ class _Tiers(SqlTierRepository):
     def held(self, member_id: str) -> HeldTier | None:
         held = self._queue.memory.held
         if member_id not in held:
-            held[member_id] = super().held(member_id)
+            held = self._queue.recall().held
+            if member_id not in held:
+                held[member_id] = super().held(member_id)
         return held[member_id]
 
     def hold(self, program_id: str, tier: HeldTier) -> None:
@@ -395,7 +419,9 @@ class _Tiers(SqlTierRepository):
     def grants(self, member_id: str) -> list[Grant]:
         grants = self._queue.memory.grants
         if member_id not in grants:
-            grants[member_id] = super().grants(member_id)
+            grants = self._queue.recall().grants
+            if member_id not in grants:
+                grants[member_id] = super().grants(member_id)
         return list(grants[member_id])
 
 
@@ -407,8 +433,15 @@ class _Referrals(SqlReferralRepository):
     def of_referee(self, referee_id: str) -> Referral | None:
         referrals = self._queue.memory.referrals
         if referee_id not in referrals:
-            referrals[referee_id] = super().of_referee(referee_id)
+            referrals = self._queue.recall().referrals
+            if referee_id not in referrals:
+                referrals[referee_id] = super().of_referee(referee_id)
         return referrals[referee_id]
+
+    def update(self, referral: Referral) -> None:
+        with self._queue.deferring():
+            super().update(referral)
+        self._queue.memory.referrals[referral.referee_id] = referral
 
 
 class _Campaigns(SqlCampaignRepository):
@@ -419,7 +452,9 @@ class _Campaigns(SqlCampaignRepository):
     def live(self, program_id: str, at: datetime) -> list[Campaign]:
         active = self._queue.memory.campaigns
         if program_id not in active:
-            active[program_id] = super().active(program_id)
+            active = self._queue.recall().campaigns
+            if program_id not in active:
+                active[program_id] = super().active(program_id)
         return [c for c in active[program_id] if c.start <= at < c.end]
 
 
@@ -485,6 +520,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         """Fetch what a batch will read, in a few statements (see :class:`BatchReads`)."""
         assert self.queue is not None, "unit of work not entered"
         queue = self.queue
+        queue.refill = lambda: self.prefetch(reads)
         queue.flush()
         program = reads.program_id
         found = self.members.by_external_ids(program, reads.member_external_ids)
@@ -501,6 +537,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         for key in reads.purchase_keys:
             memory.purchases[(program, key)] = stored.get(key)
         if not ids:
+            queue.fresh()
             return
         memory.counts.update(self.purchases.counts_for_members(ids))
         rules = tuple(reads.limited_rules)
@@ -515,6 +552,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         memory.grants.update(self.tiers.grants_of(ids))
         memory.referrals.update(self.referrals.of_referees(ids))
         memory.campaigns[program] = self.campaigns.active(program)
+        queue.fresh()  # creating balance rows above made it forget what this just read
 
     def commit(self) -> None:
         assert self.queue is not None, "unit of work not entered"
