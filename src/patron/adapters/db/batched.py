@@ -21,8 +21,9 @@ Correctness does not depend on the batch reads being complete, only on these rul
 
 - every statement that is *not* answered from memory first writes the whole queue, so it sees
   everything the batch did before it, in order;
-- a statement that may change data behind the memorised answers (any statement but a ``SELECT``
-  that is not itself queued) drops all of them, so later reads go to the database again;
+- a write that is not queued (and so could change data behind the memorised answers) drops the
+  answers read from its table (all of them, for a statement whose table is unknown); the next
+  read that misses reads the whole batch ahead again;
 - ``commit`` writes the queue first, so nothing queued is ever lost, and a refusal by the
   database (a unique key, a foreign key, a moved balance) fails the whole transaction, which the
   caller then replays row by row on a plain unit of work.
@@ -124,6 +125,21 @@ class _Group:
     shape: Any  # what another execution must share to join this group; None: it cannot
 
 
+# What each memorised read was read from: a write to one of these tables that was not queued
+# (and so did not keep the memory current) makes the batch forget those reads.
+_READ_FROM: dict[str, tuple[str, ...]] = {
+    "members": ("members",),
+    "member_consents": ("members",),
+    "member_tiers": ("held", "members"),
+    "purchases": ("purchases", "counts", "totals"),
+    "purchase_awards": ("moments",),
+    "event_awards": ("moments",),
+    "tier_grants": ("grants",),
+    "referrals": ("referrals",),
+    "campaigns": ("campaigns",),
+}
+
+
 @dataclass
 class _Memory:
     """The batch's reads, answered from memory and kept current by its queued writes."""
@@ -172,9 +188,21 @@ class _Queue:
         self.flush()
         result = self.real.execute(statement, parameters, **kw)
         if not isinstance(statement, sa.Select | sa.CompoundSelect):
-            self.memory = _Memory()  # a write nobody queued: what we remember may be stale
-            self._forgotten = True
+            self._forget(getattr(getattr(statement, "table", None), "name", None))
         return result
+
+    def _forget(self, table: str | None) -> None:
+        """A write nobody queued went to ``table``: forget what was read from it (everything,
+        when the table is unknown)."""
+        kinds = _READ_FROM.get(table, ()) if table is not None else None
+        if kinds is None:
+            self.memory = _Memory()
+        elif not kinds:
+            return
+        else:
+            for kind in kinds:
+                getattr(self.memory, kind).clear()
+        self._forgotten = True
 
     def fresh(self) -> None:
         self._forgotten = False
