@@ -70,6 +70,12 @@ SIZES = {"quick": False}
 
 
 def record(backend: str, name: str, figures: dict[str, Any]) -> None:
+    """Print the figures and write them to ``bench/results`` (not under ``bench.profile``, whose
+    sampling slows everything down)."""
+    shown = ", ".join(f"{k} {v}" for k, v in figures.items() if not isinstance(v, dict | list))
+    print(f"[{backend}] {name}: {shown}", flush=True)
+    if os.environ.get("BENCH_NO_RECORD"):
+        return
     RESULTS.mkdir(exist_ok=True)
     payload = {
         "benchmark": name,
@@ -80,8 +86,6 @@ def record(backend: str, name: str, figures: dict[str, Any]) -> None:
         **figures,
     }
     (RESULTS / f"{backend}-{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    shown = ", ".join(f"{k} {v}" for k, v in figures.items() if not isinstance(v, dict | list))
-    print(f"[{backend}] {name}: {shown}", flush=True)
 
 
 @contextmanager
