@@ -11,12 +11,14 @@ changes nothing: released lots are no longer pending, expired lots have nothing 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from patron.domain import ledger
 from patron.domain.config.wallets import AfterEarn, Inactivity
 from patron.domain.expiry import inactivity_cutoff
-from patron.domain.ledger import Balance, Change
+from patron.domain.ledger import Balance, Change, Posting
 from patron.services.ledger import Context, _save
 from patron.services.ports import BalanceKey
 
@@ -41,31 +43,45 @@ def release_due(ctx: Context, now: datetime, *, limit: int = BATCH) -> int:
 
 def expire_due(ctx: Context, now: datetime, *, limit: int = BATCH) -> int:
     """Expire lots past their date, and wallets past their inactivity deadline."""
+    return _expire(ctx, now, limit, _expire_in_sql)
+
+
+def expire_due_planned(ctx: Context, now: datetime, *, limit: int = BATCH) -> int:
+    """``expire_due`` planned lot by lot in Python by ``ledger.expire``: the reference the
+    set-based statements are tested against (same rows, same facts, same counts)."""
+    return _expire(ctx, now, limit, _expire_planned)
+
+
+Expirer = Callable[
+    [
+        Context,
+        dict[BalanceKey, Balance],
+        list[BalanceKey],
+        datetime | None,
+        datetime | None,
+        str | None,
+    ],
+    int,
+]
+"""Expires the open lots of locked wallets: (ctx, locked, keys, until, at, reason) → wallets
+changed. ``until`` None takes every open lot; ``at`` None dates the entry at the latest expiry
+of the lots it takes."""
+
+
+def _expire(ctx: Context, now: datetime, limit: int, expirer: Expirer) -> int:
     changed = 0
     if any(isinstance(w.expiry, AfterEarn) for w in ctx.config.wallets.values()):
-        changed += _expire_dated(ctx, now, limit)
+        keys = ctx.uow.ledger.due_for_expiry(ctx.program.id, now, limit)
+        if keys:
+            locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys)
+            changed += expirer(ctx, locked, keys, now, None, None)
     for code, wallet in ctx.config.wallets.items():
         if isinstance(wallet.expiry, Inactivity):
-            changed += _expire_inactive(ctx, code, now, limit)
+            changed += _expire_inactive(ctx, code, now, limit, expirer)
     return changed
 
 
-def _expire_dated(ctx: Context, now: datetime, limit: int) -> int:
-    keys = ctx.uow.ledger.due_for_expiry(ctx.program.id, now, limit)
-    if not keys:
-        return 0
-    locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys)
-    changes = []
-    for key, lots in ctx.uow.ledger.open_lots_of(keys).items():
-        due = [lot for lot in lots if lot.expires_at is not None and lot.expires_at <= now]
-        if not due:
-            continue
-        header = ctx.header("expire", max(lot.expires_at or now for lot in due))
-        changes.append(ledger.expire(locked[key], header, lots=due))
-    return _save_all(ctx, changes, locked)
-
-
-def _expire_inactive(ctx: Context, wallet: str, now: datetime, limit: int) -> int:
+def _expire_inactive(ctx: Context, wallet: str, now: datetime, limit: int, expirer: Expirer) -> int:
     policy = ctx.config.wallets[wallet]
     cutoff = inactivity_cutoff(policy, now, ctx.program.timezone)
     if cutoff is None:
@@ -77,10 +93,76 @@ def _expire_inactive(ctx: Context, wallet: str, now: datetime, limit: int) -> in
     idle = [
         key for key in keys if (seen := locked[key].last_activity_at) is not None and seen <= cutoff
     ]  # activity may have arrived after our scan
+    return expirer(ctx, locked, idle, None, now, "inactivity") if idle else 0
+
+
+def _expire_in_sql(
+    ctx: Context,
+    locked: dict[BalanceKey, Balance],
+    keys: list[BalanceKey],
+    until: datetime | None,
+    at: datetime | None,
+    reason: str | None,
+) -> int:
+    """Two aggregate facts per wallet are all the plan needs: what the expiring lots hold in
+    pending and in available. The database sums them; Python writes one entry and one balance
+    per wallet; the database then consumes and empties the lots themselves."""
+    totals = ctx.uow.ledger.expiry_totals(keys, until)
+    change = Change()
+    for key in keys:
+        total = totals.get(key)
+        if total is None:
+            continue  # another run expired them after our scan
+        balance = locked[key]
+        postings = [
+            Posting(account, ledger.EXPIRED, part)
+            for account, part in (
+                (ledger.PENDING, total.from_pending),
+                (ledger.AVAILABLE, total.from_available),
+            )
+            if part
+        ]
+        header = ctx.header("expire", at or total.latest or ctx.clock.now(), reason=reason)
+        change.entries.append(header.entry(balance, postings, "posted"))
+        change.balances.append(
+            replace(
+                balance,
+                available=balance.available - total.from_available,
+                pending=balance.pending - total.from_pending,
+            )
+        )
+    if not change.entries:
+        return 0
+    _save(ctx, change, locked)
+    expired = ctx.uow.ledger.expire_lots(
+        {(entry.member_id, entry.wallet): entry.id for entry in change.entries}, until
+    )
+    summed = sum(totals[(e.member_id, e.wallet)].lots for e in change.entries)
+    if expired != summed:  # the balance locks make this impossible: refuse, never corrupt
+        raise RuntimeError(f"the expiry summed {summed} lots but consumed {expired}")
+    return len(change.entries)
+
+
+def _expire_planned(
+    ctx: Context,
+    locked: dict[BalanceKey, Balance],
+    keys: list[BalanceKey],
+    until: datetime | None,
+    at: datetime | None,
+    reason: str | None,
+) -> int:
     changes = []
-    for key, lots in ctx.uow.ledger.open_lots_of(idle).items():
-        header = ctx.header("expire", now, reason="inactivity")
-        changes.append(ledger.expire(locked[key], header, lots=lots))
+    for key, lots in ctx.uow.ledger.open_lots_of(keys).items():
+        due = [
+            lot
+            for lot in lots
+            if until is None or (lot.expires_at is not None and lot.expires_at <= until)
+        ]
+        if not due and until is not None:
+            continue
+        latest = max((lot.expires_at for lot in due if lot.expires_at), default=None)
+        header = ctx.header("expire", at or latest or ctx.clock.now(), reason=reason)
+        changes.append(ledger.expire(locked[key], header, lots=due))
     return _save_all(ctx, changes, locked)
 
 
