@@ -7,6 +7,15 @@ table), so the cost per wallet is Python's, not a dozen round trips to the datab
 runner calls again until a call returns 0, so a long run never holds one huge transaction and
 a crash loses at most one uncommitted batch. Re-running for the same ``now``
 changes nothing: released lots are no longer pending, expired lots have nothing remaining.
+
+Expiry goes further and never brings a lot into Python: an expiry takes *everything* that
+remains of the wallet's due lots, so its plan needs only two sums per wallet, what those lots
+hold in pending and in available (and the latest expiry date, which dates the entry). Under the
+batch's balance locks the database sums them (``expiry_totals``); Python writes one entry with
+its postings, one version-checked balance and one fact per wallet, exactly as ``ledger.expire``
+would; then one statement per batch consumes and empties the lots (``expire_lots``: no parameter
+per lot), and the number of lots it touched must equal the number summed. The plan lot by lot in
+Python stays as ``expire_due_planned``: the reference the tests compare the statements with.
 """
 
 from __future__ import annotations
