@@ -35,6 +35,7 @@ from patron.services.ledger import Context, StoppedClock
 from patron.services.ledger_jobs import expire_due, expire_due_planned, release_due
 from patron.services.programs import get_program
 from tests.factories import MutableClock
+from tests.integration.test_ledger_races import at_once
 from tests.ledger_support import audit, in_ledger, new_member, new_program
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -218,3 +219,45 @@ def test_the_set_based_expiry_writes_what_the_python_plan_writes(
 
     check()
     assert audit(container) == []
+
+
+def test_expiry_racing_with_redemptions_keeps_the_books_balanced(
+    container: Container, clock: MutableClock
+) -> None:
+    """The statements rely on the balance locks: redemptions committing while the job runs in
+    small batches must neither be lost nor let a lot be both redeemed and expired."""
+    clock.at = START
+    program = new_program(container, slug=f"race{next(_programs)}", config=CONFIG)
+    members = [new_member(container, program) for _ in range(6)]
+    for member in members:
+        for days_ago, amount in ((70, 30), (50, 20), (0, 25)):
+            in_ledger(
+                container,
+                program,
+                lambda c, m=member, d=days_ago, a=amount: ledger.earn(
+                    c, m, wallet="points", amount=a, hold=False, occurred_at=START - timedelta(d)
+                ),
+            )
+    now = START + timedelta(days=5)
+
+    def work(i: int) -> Any:
+        if i == 0:
+            done = 0
+            while batch := in_ledger(container, program, lambda c: expire_due(c, now, limit=2)):
+                done += batch
+            return done
+        member = members[i % len(members)]
+        return in_ledger(
+            container, program, lambda c: ledger.debit(c, member, wallet="points", amount=15)
+        )
+
+    results = at_once(13, work)
+    assert all(not isinstance(r, Exception) or isinstance(r, PatronError) for r in results)
+    with container.engine.connect() as conn:
+        due = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(t.ledger_lots.c.remaining), 0)).where(
+                t.ledger_lots.c.program_id == program.id, t.ledger_lots.c.expires_at <= now
+            )
+        ).scalar_one()
+    assert due == 0
+    assert audit(container, program) == []
