@@ -21,7 +21,7 @@ Python stays as ``expire_due_planned``: the reference the tests compare the stat
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from patron.domain import ledger
@@ -61,20 +61,21 @@ def expire_due_planned(ctx: Context, now: datetime, *, limit: int = BATCH) -> in
     return _expire(ctx, now, limit, _expire_planned)
 
 
-Expirer = Callable[
-    [
-        Context,
-        dict[BalanceKey, Balance],
-        list[BalanceKey],
-        datetime | None,
-        datetime | None,
-        str | None,
-    ],
-    int,
-]
-"""Expires the open lots of locked wallets: (ctx, locked, keys, until, at, reason) → wallets
-changed. ``until`` None takes every open lot; ``at`` None dates the entry at the latest expiry
-of the lots it takes."""
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """A batch of locked wallets whose lots expire, and how their entries are written."""
+
+    locked: dict[BalanceKey, Balance]
+    keys: list[BalanceKey]
+    until: datetime | None
+    """Lots expiring by then; None takes every open lot (inactivity)."""
+    at: datetime | None
+    """The entries' ``occurred_at``; None dates each at the latest expiry of its lots."""
+    reason: str | None = None
+
+
+Expirer = Callable[[Context, _Due], int]
+"""Expires a batch; how many wallets it changed."""
 
 
 def _expire(ctx: Context, now: datetime, limit: int, expirer: Expirer) -> int:
@@ -83,7 +84,7 @@ def _expire(ctx: Context, now: datetime, limit: int, expirer: Expirer) -> int:
         keys = ctx.uow.ledger.due_for_expiry(ctx.program.id, now, limit)
         if keys:
             locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys)
-            changed += expirer(ctx, locked, keys, now, None, None)
+            changed += expirer(ctx, _Due(locked, keys, until=now, at=None))
     for code, wallet in ctx.config.wallets.items():
         if isinstance(wallet.expiry, Inactivity):
             changed += _expire_inactive(ctx, code, now, limit, expirer)
@@ -102,27 +103,21 @@ def _expire_inactive(ctx: Context, wallet: str, now: datetime, limit: int, expir
     idle = [
         key for key in keys if (seen := locked[key].last_activity_at) is not None and seen <= cutoff
     ]  # activity may have arrived after our scan
-    return expirer(ctx, locked, idle, None, now, "inactivity") if idle else 0
+    due = _Due(locked, idle, until=None, at=now, reason="inactivity")
+    return expirer(ctx, due) if idle else 0
 
 
-def _expire_in_sql(
-    ctx: Context,
-    locked: dict[BalanceKey, Balance],
-    keys: list[BalanceKey],
-    until: datetime | None,
-    at: datetime | None,
-    reason: str | None,
-) -> int:
+def _expire_in_sql(ctx: Context, due: _Due) -> int:
     """Two aggregate facts per wallet are all the plan needs: what the expiring lots hold in
     pending and in available. The database sums them; Python writes one entry and one balance
     per wallet; the database then consumes and empties the lots themselves."""
-    totals = ctx.uow.ledger.expiry_totals(keys, until)
+    totals = ctx.uow.ledger.expiry_totals(due.keys, due.until)
     change = Change()
-    for key in keys:
+    for key in due.keys:
         total = totals.get(key)
         if total is None:
             continue  # another run expired them after our scan
-        balance = locked[key]
+        balance = due.locked[key]
         postings = [
             Posting(account, ledger.EXPIRED, part)
             for account, part in (
@@ -131,7 +126,7 @@ def _expire_in_sql(
             )
             if part
         ]
-        header = ctx.header("expire", at or total.latest or ctx.clock.now(), reason=reason)
+        header = ctx.header("expire", due.at or total.latest or ctx.clock.now(), reason=due.reason)
         change.entries.append(header.entry(balance, postings, "posted"))
         change.balances.append(
             replace(
@@ -142,9 +137,9 @@ def _expire_in_sql(
         )
     if not change.entries:
         return 0
-    _save(ctx, change, locked)
+    _save(ctx, change, due.locked)
     expired = ctx.uow.ledger.expire_lots(
-        {(entry.member_id, entry.wallet): entry.id for entry in change.entries}, until
+        {(entry.member_id, entry.wallet): entry.id for entry in change.entries}, due.until
     )
     summed = sum(totals[(e.member_id, e.wallet)].lots for e in change.entries)
     if expired != summed:  # the balance locks make this impossible: refuse, never corrupt
@@ -152,27 +147,21 @@ def _expire_in_sql(
     return len(change.entries)
 
 
-def _expire_planned(
-    ctx: Context,
-    locked: dict[BalanceKey, Balance],
-    keys: list[BalanceKey],
-    until: datetime | None,
-    at: datetime | None,
-    reason: str | None,
-) -> int:
+def _expire_planned(ctx: Context, due: _Due) -> int:
     changes = []
-    for key, lots in ctx.uow.ledger.open_lots_of(keys).items():
-        due = [
+    for key, lots in ctx.uow.ledger.open_lots_of(due.keys).items():
+        until = due.until
+        taken = [
             lot
             for lot in lots
             if until is None or (lot.expires_at is not None and lot.expires_at <= until)
         ]
-        if not due and until is not None:
+        if not taken and until is not None:
             continue
-        latest = max((lot.expires_at for lot in due if lot.expires_at), default=None)
-        header = ctx.header("expire", at or latest or ctx.clock.now(), reason=reason)
-        changes.append(ledger.expire(locked[key], header, lots=due))
-    return _save_all(ctx, changes, locked)
+        latest = max((lot.expires_at for lot in taken if lot.expires_at), default=None)
+        header = ctx.header("expire", due.at or latest or ctx.clock.now(), reason=due.reason)
+        changes.append(ledger.expire(due.locked[key], header, lots=taken))
+    return _save_all(ctx, changes, due.locked)
 
 
 def _save_all(ctx: Context, changes: list[Change], locked: dict[BalanceKey, Balance]) -> int:
