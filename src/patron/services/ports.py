@@ -6,7 +6,7 @@ use case reads as business steps and its storage can be swapped or instrumented.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -125,6 +125,17 @@ class Violation:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class ExpiryTotal:
+    """What an expiry takes from one wallet: how many open lots, what remains of them in
+    ``member:pending`` and in ``member:available``, and the latest expiry date among them."""
+
+    lots: int
+    from_pending: int
+    from_available: int
+    latest: datetime | None
+
+
 class LedgerRepository(Protocol):
     def lock_balances(
         self, program_id: str, keys: Sequence[BalanceKey]
@@ -147,6 +158,20 @@ class LedgerRepository(Protocol):
     def lots_of_entry(self, entry_id: str) -> list[Lot]: ...
     def lots_by_id(self, lot_ids: Sequence[str]) -> list[Lot]: ...
     def consumptions_of(self, entry_id: str) -> list[Consumption]: ...
+    def expiry_totals(
+        self, keys: Sequence[BalanceKey], until: datetime | None
+    ) -> dict[BalanceKey, ExpiryTotal]:
+        """Per wallet of ``keys`` with any, the totals of its open lots expiring by ``until``
+        (every open lot when ``until`` is None); read under the wallets' balance locks."""
+        ...
+
+    def expire_lots(self, entries: Mapping[BalanceKey, str], until: datetime | None) -> int:
+        """Let each wallet's saved expire entry (``entries``: wallet → entry id) consume all that
+        remains of the wallet's open lots expiring by ``until`` (every open lot when None), and
+        empty those lots; how many lots. They are the lots ``expiry_totals`` summed, as long as
+        the balance locks are held."""
+        ...
+
     def due_for_release(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
     def due_for_expiry(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
     def inactive_since(
