@@ -36,8 +36,9 @@ def summary(
     sales = uow.analytics.sales(program.id, start, end)
     wallets: dict[str, Any] = {}
     liability = Decimal(0)
+    every_flow = uow.analytics.flows(program.id, list(config.wallets), start, end)
     for code, wallet in config.wallets.items():
-        flows = uow.analytics.flows(program.id, code, start, end)
+        flows = every_flow[code]
         unit = wallet.value_per_unit
         owed = Decimal(flows.outstanding + flows.pending)
         value = owed.scaleb(-exponent) if wallet.is_money else owed * unit

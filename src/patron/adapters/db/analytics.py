@@ -1,10 +1,14 @@
-"""The aggregate reads behind the analytics summary: a handful of GROUP BY queries over indexed
-columns, no per-member loops. Purchases carry their own running totals (amount, refunded), so
-sales net of refunds are one SUM; ledger flows are one GROUP BY over the window's entries, whose
-amounts are signed."""
+"""The aggregate reads behind the analytics summary: a handful of aggregate queries over indexed
+columns, no per-member loops in Python. Purchases carry their own running totals (amount,
+refunded), so sales net of refunds are one SUM; ledger flows are sums of the window's entries,
+whose amounts are signed.
+
+Each table is read once per summary, and purchases twice: a flat pass of conditional sums, and
+the per-member pass that the buying-behaviour figures need."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +22,10 @@ _m = t.members.c
 _p = t.purchases.c
 _e = t.ledger_entries.c
 _b = t.balances.c
+
+# The entry types the flows read. Naming them lets the (program_id, type, occurred_at) index
+# serve one range per type, in type order, so the GROUP BY needs no sort.
+_FLOW_TYPES = ("adjust", "earn", "expire", "redeem", "redemption_cancel", "referral", "refund")
 
 
 class SqlAnalyticsRepository:
@@ -33,12 +41,18 @@ class SqlAnalyticsRepository:
     def members(
         self, program_id: str, start: datetime, end: datetime, active_since: datetime
     ) -> MemberCounts:
-        counted = sa.and_(_m.program_id == program_id, _m.status != "erased", _m.enrolled_at < end)
-        total, new = self._conn.execute(
-            sa.select(sa.func.count(), sa.func.count().filter(_m.enrolled_at >= start)).where(
-                counted
-            )
-        ).one()
+        # One pass over the program's members, by tier: the totals are the sums of the groups.
+        total = new = 0
+        tiers: dict[str, int] = {}
+        for code, n, joined in self._conn.execute(
+            sa.select(_m.tier_code, sa.func.count(), sa.func.count().filter(_m.enrolled_at >= start))
+            .where(_m.program_id == program_id, _m.status != "erased", _m.enrolled_at < end)
+            .group_by(_m.tier_code)
+        ):
+            total += int(n)
+            new += int(joined)
+            if code is not None:
+                tiers[str(code)] = int(n)
         active = self._conn.execute(
             sa.select(sa.func.count(sa.distinct(_p.member_id))).where(
                 _p.program_id == program_id,
@@ -47,64 +61,68 @@ class SqlAnalyticsRepository:
                 _p.occurred_at < end,
             )
         ).scalar_one()
-        tiers = {
-            str(code): int(n)
-            for code, n in self._conn.execute(
-                sa.select(_m.tier_code, sa.func.count())
-                .where(counted, _m.tier_code.is_not(None))
-                .group_by(_m.tier_code)
-            )
-        }
-        return MemberCounts(int(total), int(new), int(active), tiers)
+        return MemberCounts(total, new, int(active), tiers)
 
-    def flows(self, program_id: str, wallet: str, start: datetime, end: datetime) -> LedgerFlows:
-        # Entry amounts are signed (credits positive, debits negative), so each flow is a sum
-        # over the entries of one type in the window: no join with the postings.
-        rows = self._conn.execute(
-            sa.select(
-                _e.type,
-                sa.func.coalesce(sa.func.sum(_e.amount).filter(_e.amount > 0), 0),
-                sa.func.coalesce(sa.func.sum(_e.amount).filter(_e.amount < 0), 0),
-            )
+    def flows(
+        self, program_id: str, wallets: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, LedgerFlows]:
+        # One pass over the window's entries for every wallet: per type, the credits and the
+        # debits of each wallet (amounts are signed, so no join with the postings).
+        columns: list[Any] = [_e.type]
+        for wallet in wallets:
+            mine = _e.wallet == wallet
+            columns.append(sa.func.coalesce(sa.func.sum(_e.amount).filter(mine, _e.amount > 0), 0))
+            columns.append(sa.func.coalesce(sa.func.sum(_e.amount).filter(mine, _e.amount < 0), 0))
+        up: dict[str, dict[str, int]] = {w: {} for w in wallets}
+        down: dict[str, dict[str, int]] = {w: {} for w in wallets}
+        for row in self._conn.execute(
+            sa.select(*columns)
             .where(
                 _e.program_id == program_id,
-                _e.wallet == wallet,
+                _e.type.in_(_FLOW_TYPES),
                 _e.occurred_at >= start,
                 _e.occurred_at < end,
             )
             .group_by(_e.type)
-        )
-        up: dict[str, int] = {}
-        down: dict[str, int] = {}
-        for kind, credits, debits in rows:
-            up[str(kind)], down[str(kind)] = int(credits), -int(debits)
-        outstanding, pending = self._conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(_b.available), 0),
-                sa.func.coalesce(sa.func.sum(_b.pending), 0),
-            ).where(_b.program_id == program_id, _b.wallet == wallet)
-        ).one()
-        return LedgerFlows(
-            issued=up.get("earn", 0) + up.get("referral", 0) + up.get("adjust", 0),
-            redeemed=down.get("redeem", 0) - up.get("redemption_cancel", 0),
-            expired=down.get("expire", 0),
-            clawed_back=down.get("refund", 0),
-            adjusted_down=down.get("adjust", 0),
-            outstanding=int(outstanding),
-            pending=int(pending),
-        )
+        ):
+            kind = str(row[0])
+            for i, wallet in enumerate(wallets):
+                up[wallet][kind], down[wallet][kind] = int(row[1 + 2 * i]), -int(row[2 + 2 * i])
+        held = {
+            str(wallet): (int(available), int(pending))
+            for wallet, available, pending in self._conn.execute(
+                sa.select(_b.wallet, sa.func.sum(_b.available), sa.func.sum(_b.pending))
+                .where(_b.program_id == program_id)
+                .group_by(_b.wallet)
+            )
+        }
+        return {
+            wallet: LedgerFlows(
+                issued=up[wallet].get("earn", 0)
+                + up[wallet].get("referral", 0)
+                + up[wallet].get("adjust", 0),
+                redeemed=down[wallet].get("redeem", 0) - up[wallet].get("redemption_cancel", 0),
+                expired=down[wallet].get("expire", 0),
+                clawed_back=down[wallet].get("refund", 0),
+                adjusted_down=down[wallet].get("adjust", 0),
+                outstanding=held.get(wallet, (0, 0))[0],
+                pending=held.get(wallet, (0, 0))[1],
+            )
+            for wallet in wallets
+        }
 
     def sales(self, program_id: str, start: datetime, end: datetime) -> SalesFigures:
         net = _p.amount - _p.refunded
-        in_window = sa.and_(
-            _p.program_id == program_id, _p.occurred_at >= start, _p.occurred_at < end
-        )
-        member_sales, anonymous_sales, orders = self._conn.execute(
+        member = _p.member_id.is_not(None)
+        in_window = _p.occurred_at >= start
+        # The flat pass: every purchase of the program before the window's end, once.
+        lifetime, member_sales, anonymous_sales, orders = self._conn.execute(
             sa.select(
-                sa.func.coalesce(sa.func.sum(net).filter(_p.member_id.is_not(None)), 0),
-                sa.func.coalesce(sa.func.sum(net).filter(_p.member_id.is_(None)), 0),
-                sa.func.count().filter(_p.refunded < _p.amount),
-            ).where(in_window)
+                sa.func.coalesce(sa.func.sum(net).filter(member), 0),
+                sa.func.coalesce(sa.func.sum(net).filter(member, in_window), 0),
+                sa.func.coalesce(sa.func.sum(net).filter(_p.member_id.is_(None), in_window), 0),
+                sa.func.count().filter(in_window, _p.refunded < _p.amount),
+            ).where(_p.program_id == program_id, _p.occurred_at < end)
         ).one()
         per_member = (
             sa.select(
@@ -113,7 +131,13 @@ class SqlAnalyticsRepository:
                 sa.func.min(_p.occurred_at).label("first"),
                 sa.func.max(_p.occurred_at).label("last"),
             )
-            .where(in_window, _p.member_id.is_not(None), _p.refunded < _p.amount)
+            .where(
+                _p.program_id == program_id,
+                _p.occurred_at >= start,
+                _p.occurred_at < end,
+                member,
+                _p.refunded < _p.amount,
+            )
             .group_by(_p.member_id)
             .subquery()
         )
@@ -127,11 +151,6 @@ class SqlAnalyticsRepository:
                 sa.func.coalesce(sa.func.sum(sa.case((n >= 2, span / (n - 1)))), 0),
             )
         ).one()
-        lifetime = self._conn.execute(
-            sa.select(sa.func.coalesce(sa.func.sum(net), 0)).where(
-                _p.program_id == program_id, _p.member_id.is_not(None), _p.occurred_at < end
-            )
-        ).scalar_one()
         return SalesFigures(
             member_sales=int(member_sales),
             anonymous_sales=int(anonymous_sales),
