@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -30,6 +31,14 @@ def test_migrations_match_the_tables(container: Container, db_url: str) -> None:
 def test_upgrade_is_idempotent(db_url: str) -> None:
     migrate.upgrade(db_url)
     migrate.upgrade(db_url)
+
+
+def test_the_latest_migration_reverses(container: Container, db_url: str) -> None:
+    command.downgrade(migrate.alembic_config(db_url), "-1")
+    migrate.upgrade(db_url)
+    with container.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
 
 
 def test_database_refuses_a_platform_key_with_a_program(container: Container) -> None:

@@ -45,7 +45,9 @@ class SqlAnalyticsRepository:
         total = new = 0
         tiers: dict[str, int] = {}
         for code, n, joined in self._conn.execute(
-            sa.select(_m.tier_code, sa.func.count(), sa.func.count().filter(_m.enrolled_at >= start))
+            sa.select(
+                _m.tier_code, sa.func.count(), sa.func.count().filter(_m.enrolled_at >= start)
+            )
             .where(_m.program_id == program_id, _m.status != "erased", _m.enrolled_at < end)
             .group_by(_m.tier_code)
         ):
@@ -141,6 +143,10 @@ class SqlAnalyticsRepository:
             .group_by(_p.member_id)
             .subquery()
         )
+        if self._conn.dialect.name == "postgresql":
+            # The per-member groups (about 170 bytes each) would spill to disk at the default
+            # work_mem from some tens of thousands of buyers; for this read transaction only.
+            self._conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")
         n = per_member.c.n
         span = self._days(per_member.c.first, per_member.c.last)
         buyers, repeat, purchases, cycle_total = self._conn.execute(

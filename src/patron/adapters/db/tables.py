@@ -186,7 +186,15 @@ ledger_entries = sa.Table(
     sa.Column("explanation", JsonDoc, nullable=True),
     sa.UniqueConstraint("program_id", "key"),
     sa.Index("ix_ledger_entries_member_id_id", "member_id", "id"),
-    sa.Index("ix_ledger_entries_program_id_type_occurred_at", "program_id", "type", "occurred_at"),
+    # Wide enough for the analytics flows to be summed from the index alone (migration 0017).
+    sa.Index(
+        "ix_ledger_entries_program_id_type_occurred_at_wallet_amount",
+        "program_id",
+        "type",
+        "occurred_at",
+        "wallet",
+        "amount",
+    ),
 )
 
 ledger_postings = sa.Table(
@@ -267,7 +275,15 @@ purchases = sa.Table(
     sa.Column("eligible_left", BIG, nullable=False, server_default="0"),
     sa.UniqueConstraint("program_id", "external_id"),
     sa.Index("ix_purchases_member_id_occurred_at", "member_id", "occurred_at"),
-    sa.Index("ix_purchases_program_id_occurred_at", "program_id", "occurred_at"),
+    # Covers the analytics summary's passes over a window's purchases (migration 0017).
+    sa.Index(
+        "ix_purchases_program_id_occurred_at_member_id_amount_refunded",
+        "program_id",
+        "occurred_at",
+        "member_id",
+        "amount",
+        "refunded",
+    ),
 )
 
 purchase_awards = sa.Table(
