@@ -216,9 +216,11 @@ def sqlite_results(n: int) -> list[Result]:
         ]:
             reset(engine)
             writer = threading.Lock()
-            results.append(
-                measure(name, n, lambda t=threads, w=writer: run_core(engine, n, t, True, w))
-            )
+
+            def run(t: int = threads, w: threading.Lock = writer) -> None:
+                run_core(engine, n, t, True, w)
+
+            results.append(measure(name, n, run))
         engine.dispose()
     return results
 

@@ -404,13 +404,13 @@ def raw_bulk(backend: str, url: str, program_id: str, ids: list[str], count: int
         batches.append(merged)
     started = time.perf_counter()
     if backend == "sqlite":
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        lite = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         for merged in batches:
-            conn.execute("BEGIN IMMEDIATE")
+            lite.execute("BEGIN IMMEDIATE")
             for name in ("purchase", "entries", "postings", "lots", "awards", "balances"):
-                conn.executemany(sql(name, "?"), merged[name])
-            conn.execute("COMMIT")
-        conn.close()
+                lite.executemany(sql(name, "?"), merged[name])
+            lite.execute("COMMIT")
+        lite.close()
     else:
         columns = {
             "purchase": "purchases (id, program_id, external_id, member_id, occurred_at, "
@@ -460,7 +460,9 @@ def expiry_bench(backend: str, url: str, quick: bool) -> None:
     seconds = time.perf_counter() - started
     expired = run_read(
         box.uow,
-        lambda uow: uow.analytics.flows(program_id, "points", NOW - timedelta(days=900), NOW),
+        lambda uow: uow.analytics.flows(program_id, ["points"], NOW - timedelta(days=900), NOW)[
+            "points"
+        ],
     ).expired
     box.close()
     record(
