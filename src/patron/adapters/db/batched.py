@@ -35,7 +35,6 @@ imports the same files through both and compares every row.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -43,11 +42,11 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.engine import Connection, Result
 
 from patron.adapters.db import tables as t
 from patron.adapters.db.campaigns import SqlCampaignRepository
-from patron.adapters.db.ledger import SqlLedgerRepository
+from patron.adapters.db.ledger import WRITE_BALANCE, SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
@@ -74,23 +73,6 @@ from patron.services.ports import (
 )
 
 _RANK = {table.name: rank for rank, table in enumerate(t.metadata.sorted_tables)}
-_b = t.balances.c
-_WRITE_BALANCE = (
-    t.balances.update()
-    .where(
-        _b.member_id == sa.bindparam("m"),
-        _b.wallet == sa.bindparam("w"),
-        _b.version == sa.bindparam("v"),
-    )
-    .values(
-        available=sa.bindparam("available"),
-        pending=sa.bindparam("pending"),
-        deficit=sa.bindparam("deficit"),
-        lifetime_earned=sa.bindparam("lifetime_earned"),
-        last_activity_at=sa.bindparam("last_activity_at"),
-        version=sa.bindparam("to_version"),
-    )
-)
 _HELD_COLUMNS = [f.name for f in fields(HeldTier)]
 
 
@@ -272,7 +254,7 @@ class _Queue:
             )
         if balances:
             updated = self.real.execute(
-                _WRITE_BALANCE,
+                WRITE_BALANCE,
                 [
                     {
                         "m": b.member_id,
@@ -513,16 +495,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
     """A :class:`SqlUnitOfWork` whose hot writes are queued to commit and whose hot reads can be
     fetched for a whole batch at once (see the module docstring)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        write: bool,
-        write_lock: threading.Lock | None,
-        program_id: str | None = None,
-    ) -> None:
-        super().__init__(engine, write=write, write_lock=write_lock, program_id=program_id)
-        self.queue: _Queue | None = None
+    queue: _Queue | None = None  # made on entering
 
     def __enter__(self) -> BatchedUnitOfWork:
         super().__enter__()

@@ -60,22 +60,31 @@ def _create_balance(postgres: bool) -> Any:
 
 _CREATE_BALANCE = {postgres: _create_balance(postgres) for postgres in (False, True)}
 
-_UPDATE_BALANCE = (
-    t.balances.update()
-    .where(
-        _b.member_id == sa.bindparam("m"),
-        _b.wallet == sa.bindparam("w"),
-        _b.version == sa.bindparam("v"),
+
+def _balance_update(version: Any) -> Any:
+    """The update of one balance row, checking the version read under its lock; ``version`` is
+    what the row's version becomes."""
+    return (
+        t.balances.update()
+        .where(
+            _b.member_id == sa.bindparam("m"),
+            _b.wallet == sa.bindparam("w"),
+            _b.version == sa.bindparam("v"),
+        )
+        .values(
+            available=sa.bindparam("available"),
+            pending=sa.bindparam("pending"),
+            deficit=sa.bindparam("deficit"),
+            lifetime_earned=sa.bindparam("lifetime_earned"),
+            last_activity_at=sa.bindparam("last_activity_at"),
+            version=version,
+        )
     )
-    .values(
-        available=sa.bindparam("available"),
-        pending=sa.bindparam("pending"),
-        deficit=sa.bindparam("deficit"),
-        lifetime_earned=sa.bindparam("lifetime_earned"),
-        last_activity_at=sa.bindparam("last_activity_at"),
-        version=_b.version + 1,
-    )
-)
+
+
+_UPDATE_BALANCE = _balance_update(_b.version + 1)
+# A balance changed several times in one batch is written once (``patron.adapters.db.batched``).
+WRITE_BALANCE = _balance_update(sa.bindparam("to_version"))
 _UPDATE_LOT = (
     t.ledger_lots.update()
     .where(_l.id == sa.bindparam("lot_id"))
