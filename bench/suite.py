@@ -7,9 +7,9 @@ ratio, and every run writes ``bench/results/<backend>-<benchmark>.json``:
 
 - **earn over HTTP**: Patron under uvicorn (two workers on PostgreSQL, one on SQLite, whose
   writer is one process), a lean asyncio HTTP/1.1 load generator on loopback (``load``)
-  posting 5-line purchases for the API.md example configuration, purchases/s with p50/p99 latency; beside ``bench/raw_app.py``,
-  a bare endpoint under the same uvicorn that commits the same rows with the raw driver. The
-  API worker's peak memory (VmHWM) is read from /proc.
+  posting 5-line purchases for the API.md example configuration, purchases/s with p50/p99
+  latency; beside ``bench/raw_app.py``, a bare endpoint under the same uvicorn that commits the
+  same rows with the raw driver. The API worker's peak memory (VmHWM) is read from /proc.
 - **bulk import**: ``patron import purchases`` of a JSON Lines file in a child process
   (purchases/s and the child's peak memory), beside ``executemany`` (SQLite) or ``COPY``
   (PostgreSQL) of the same rows.

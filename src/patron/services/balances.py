@@ -30,7 +30,11 @@ def wallet_views(
 ) -> dict[str, dict[str, WalletView]]:
     """Every wallet of the configuration for each member, zero where nothing was posted yet."""
     config = load_config(uow, program)
-    stored = {(b.member_id, b.wallet): b for b in uow.ledger.balances(program.id, member_ids)}
+    keys = [(member_id, code) for member_id in member_ids for code in config.wallets]
+    # A write that locked these balances (an earn answering with them) holds them already.
+    stored = uow.ledger.held(keys)
+    if len(stored) < len(keys):
+        stored = {(b.member_id, b.wallet): b for b in uow.ledger.balances(program.id, member_ids)}
     expiring: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
     for member_id, code, expires_at, amount in uow.ledger.expiring(
         member_ids, list(config.wallets)

@@ -71,8 +71,10 @@ def on_enrolment(ctx: Context, referee: Member) -> Referral | None:
 def on_purchase(ctx: Context, referee: Member, purchase: StoredPurchase) -> Referral | None:
     """Complete a pending referral when this is the referee's first qualifying purchase."""
     settings = ctx.config.referrals
+    if settings is None or referee.referred_by is None:
+        return None  # only a member who enrolled referred has a referral (``on_enrolment``)
     referral = ctx.uow.referrals.of_referee(referee.id)
-    if settings is None or referral is None or referral.status != "pending":
+    if referral is None or referral.status != "pending":
         return None
     eligible = Decimal(purchase.eligible_amount).scaleb(-ctx.program.currency_exponent)
     if eligible < settings.qualifying_min_spend:

@@ -110,9 +110,9 @@ class _Group:
 # What each memorised read was read from: a write to one of these tables that was not queued
 # (and so did not keep the memory current) makes the batch forget those reads.
 _READ_FROM: dict[str, tuple[str, ...]] = {
-    "members": ("members",),
-    "member_consents": ("members",),
-    "member_tiers": ("held", "members"),
+    "members": ("members", "members_by_id"),
+    "member_consents": ("members", "members_by_id"),
+    "member_tiers": ("held", "members", "members_by_id"),
     "purchases": ("purchases", "counts", "totals"),
     "purchase_awards": ("moments",),
     "event_awards": ("moments",),
@@ -126,7 +126,8 @@ _READ_FROM: dict[str, tuple[str, ...]] = {
 class _Memory:
     """The batch's reads, answered from memory and kept current by its queued writes."""
 
-    members: dict[tuple[str, str], Member | None] = field(default_factory=dict)
+    members: dict[tuple[str, str], Member | None] = field(default_factory=dict)  # external id
+    members_by_id: dict[tuple[str, str], Member | None] = field(default_factory=dict)
     purchases: dict[tuple[str, str], StoredPurchase | None] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     # member -> {rule ids asked for: their award moments}
@@ -398,6 +399,15 @@ class _Members(SqlMemberRepository):
         # A copy: a use case that changes a member it found must not change what we remember.
         return [] if member is None else [replace(member, consents=dict(member.consents))]
 
+    def get(self, program_id: str, member_id: str) -> Member | None:
+        memory = self._queue.memory.members_by_id
+        if (program_id, member_id) not in memory:
+            memory = self._queue.recall().members_by_id
+            if (program_id, member_id) not in memory:
+                memory[(program_id, member_id)] = super().get(program_id, member_id)
+        member = memory[(program_id, member_id)]
+        return None if member is None else replace(member, consents=dict(member.consents))
+
 
 class _Tiers(SqlTierRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
@@ -418,9 +428,10 @@ class _Tiers(SqlTierRepository):
         self._queue.holds[tier.member_id] = (program_id, tier)
         memory = self._queue.memory
         memory.held[tier.member_id] = tier
-        for key, member in memory.members.items():
-            if member is not None and member.id == tier.member_id:
-                memory.members[key] = replace(member, tier_code=tier.code)
+        for known in (memory.members, memory.members_by_id):
+            for key, member in known.items():
+                if member is not None and member.id == tier.member_id:
+                    known[key] = replace(member, tier_code=tier.code)
 
     def add_change(self, change: TierChange) -> None:
         with self._queue.deferring():
@@ -526,14 +537,16 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         program = reads.program_id
         found = self.members.by_external_ids(program, reads.member_external_ids)
         # Only members of this program: an id from elsewhere is refused by the use case itself.
-        known = self.members.known_ids(program, reads.member_ids)
-        ids = sorted({m.id for m in found.values()} | known)
+        by_id = self.members.by_ids(program, reads.member_ids)
+        ids = sorted({m.id for m in found.values()} | set(by_id))
         if reads.wallets and ids:
             # Locked first, and in sorted order, as every use case locks them.
             self.ledger.lock_balances(program, [(m, w) for m in ids for w in reads.wallets])
         memory = queue.memory  # after the locks: creating a balance row forgets everything
         for ref in reads.member_external_ids:
             memory.members[(program, ref)] = found.get(ref)
+        for member_id in reads.member_ids:
+            memory.members_by_id[(program, member_id)] = by_id.get(member_id)
         stored = self.purchases.get_many(program, reads.purchase_keys)
         for key in reads.purchase_keys:
             memory.purchases[(program, key)] = stored.get(key)
@@ -551,7 +564,11 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         held = self.tiers.held_many(ids)
         memory.held.update({m: held.get(m) for m in ids})
         memory.grants.update(self.tiers.grants_of(ids))
-        memory.referrals.update(self.referrals.of_referees(ids))
+        members = {m.id: m for m in [*found.values(), *by_id.values()]}
+        # Only a member who enrolled referred has a referral (``referrals.on_enrolment``).
+        referred = [m for m in ids if members[m].referred_by is not None]
+        memory.referrals.update(dict.fromkeys(ids))
+        memory.referrals.update(self.referrals.of_referees(referred))
         memory.campaigns[program] = self.campaigns.active(program)
         queue.fresh()  # creating balance rows above made it forget what this just read
 

@@ -243,6 +243,9 @@ class SqlLedgerRepository:
             self._held.update(found)
         return {key: self._held[key] for key in wanted}
 
+    def held(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, Balance]:
+        return {key: self._held[key] for key in keys if key in self._held}
+
     def _select_locked(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, Balance]:
         """One statement for many rows. On PostgreSQL the rows are locked in the order the
         ``ORDER BY`` returns them (LockRows runs above the sort), the same sorted order every

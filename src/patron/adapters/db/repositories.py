@@ -239,15 +239,16 @@ class SqlMemberRepository:
         )
         return {str(m.external_id): m for m in found}
 
-    def known_ids(self, program_id: str, member_ids: Sequence[str]) -> set[str]:
-        """Which of these ids are members of this program."""
+    def by_ids(self, program_id: str, member_ids: Sequence[str]) -> dict[str, Member]:
+        """Those of these members that belong to the program, with their consents."""
         if not member_ids:
-            return set()
+            return {}
         c = t.members.c
-        rows = self._conn.execute(
-            sa.select(c.id).where(c.program_id == program_id, c.id.in_(list(member_ids)))
+        found = self._select(
+            sa.and_(c.program_id == program_id, c.id.in_(list(member_ids))),
+            limit=len(member_ids),
         )
-        return {row.id for row in rows}
+        return {m.id: m for m in found}
 
     def born_on(
         self, program_id: str, days: Sequence[tuple[int, int]], *, after: str | None, limit: int
