@@ -234,6 +234,8 @@ ledger_lots = sa.Table(
     sa.Index(
         "ix_ledger_lots_program_id_pending_available_at", "program_id", "pending", "available_at"
     ),
+    # Room on every page for an in-place (HOT) update of each lot: migration 0018.
+    postgresql_with={"fillfactor": "50"},
 )
 
 lot_consumptions = sa.Table(
