@@ -230,25 +230,20 @@ class SqlMemberRepository:
 
     def by_external_ids(self, program_id: str, external_ids: Sequence[str]) -> dict[str, Member]:
         """The members with these external ids, with their consents (as ``find`` gives them)."""
-        if not external_ids:
-            return {}
-        c = t.members.c
-        found = self._select(
-            sa.and_(c.program_id == program_id, c.external_id.in_(list(external_ids))),
-            limit=len(external_ids),
-        )
+        found = self._among(program_id, t.members.c.external_id, external_ids)
         return {str(m.external_id): m for m in found}
 
     def by_ids(self, program_id: str, member_ids: Sequence[str]) -> dict[str, Member]:
         """Those of these members that belong to the program, with their consents."""
-        if not member_ids:
-            return {}
-        c = t.members.c
-        found = self._select(
-            sa.and_(c.program_id == program_id, c.id.in_(list(member_ids))),
-            limit=len(member_ids),
-        )
-        return {m.id: m for m in found}
+        return {m.id: m for m in self._among(program_id, t.members.c.id, member_ids)}
+
+    def _among(
+        self, program_id: str, column: sa.Column[Any], values: Sequence[str]
+    ) -> list[Member]:
+        if not values:
+            return []
+        where = sa.and_(t.members.c.program_id == program_id, column.in_(list(values)))
+        return self._select(where, limit=len(values))
 
     def born_on(
         self, program_id: str, days: Sequence[tuple[int, int]], *, after: str | None, limit: int
