@@ -47,9 +47,7 @@ def summarise(raw: Path, focus: str, top: int) -> str:
         if focus not in stack:
             continue
         frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
-        if _WAITING.search(frames[-1]) or (
-            "SqlUnitOfWork.__enter__" in stack and frames[-1].startswith("acquire")
-        ):
+        if _WAITING.search(frames[-1]):
             continue
         busy += int(count)
         for frame in set(frames):

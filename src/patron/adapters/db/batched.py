@@ -35,10 +35,12 @@ imports the same files through both and compares every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any, cast
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -72,6 +74,7 @@ from patron.services.ports import (
     TierChange,
 )
 
+T = TypeVar("T")
 _RANK = {table.name: rank for rank, table in enumerate(t.metadata.sorted_tables)}
 _HELD_COLUMNS = [f.name for f in fields(HeldTier)]
 
@@ -198,13 +201,32 @@ class _Queue:
             self.refill()
         return self.memory
 
+    def remembered(
+        self, kind: str, key: Hashable, load: Callable[[], T], *, owner: str | None = None
+    ) -> T:
+        """The remembered answer of one read (``kind`` names the memory, ``owner`` the member
+        whose answers it keeps apart), or ``load()``'s, remembered. On a miss after a write made
+        us forget, the batch is read ahead again first."""
+        known = _known(self.memory, kind, owner)
+        if key not in known:
+            known = _known(self.recall(), kind, owner)
+            if key not in known:
+                known[key] = load()
+        return cast(T, known[key])
+
     def close(self) -> None:
         self.real.close()
 
     # -- queueing ---------------------------------------------------------------------------
 
-    def deferring(self) -> _Deferring:
-        return _Deferring(self)
+    @contextmanager
+    def deferring(self) -> Iterator[None]:
+        """Inside, the repositories' statements are queued instead of executed."""
+        self._deferring += 1
+        try:
+            yield
+        finally:
+            self._deferring -= 1
 
     def _queue(self, statement: Any, parameters: Any) -> None:
         rows = [parameters] if isinstance(parameters, dict) else list(parameters or [{}])
@@ -275,15 +297,9 @@ class _Queue:
                 raise RetryableError("a balance moved while a batch held it")
 
 
-class _Deferring:
-    def __init__(self, queue: _Queue) -> None:
-        self._queue = queue
-
-    def __enter__(self) -> None:
-        self._queue._deferring += 1
-
-    def __exit__(self, *exc: object) -> None:
-        self._queue._deferring -= 1
+def _known(memory: _Memory, kind: str, owner: str | None) -> dict[Any, Any]:
+    answers: dict[Any, Any] = getattr(memory, kind)
+    return answers if owner is None else answers.setdefault(owner, {})
 
 
 # --- repositories whose hot methods queue or remember ------------------------------------------
@@ -310,13 +326,8 @@ class _Purchases(SqlPurchaseRepository):
         self._queue = queue
 
     def get(self, program_id: str, external_id: str) -> StoredPurchase | None:
-        key = (program_id, external_id)
-        memory = self._queue.memory.purchases
-        if key not in memory:
-            memory = self._queue.recall().purchases
-            if key not in memory:
-                memory[key] = super().get(program_id, external_id)
-        return memory[key]
+        load = partial(super().get, program_id, external_id)
+        return self._queue.remembered("purchases", (program_id, external_id), load)
 
     def add(self, purchase: StoredPurchase) -> None:
         with self._queue.deferring():
@@ -351,31 +362,18 @@ class _Purchases(SqlPurchaseRepository):
                     known.append((award.rule_id, award.occurred_at))
 
     def count_for_member(self, member_id: str) -> int:
-        counts = self._queue.memory.counts
-        if member_id not in counts:
-            counts = self._queue.recall().counts
-            if member_id not in counts:
-                counts[member_id] = super().count_for_member(member_id)
-        return counts[member_id]
+        load = partial(super().count_for_member, member_id)
+        return self._queue.remembered("counts", member_id, load)
 
     def award_moments(self, member_id: str, rule_ids: Sequence[str]) -> list[tuple[str, datetime]]:
-        key = tuple(rule_ids)
-        moments = self._queue.memory.moments.get(member_id, {})
-        if key not in moments:
-            moments = self._queue.recall().moments.setdefault(member_id, {})
-            if key not in moments:
-                moments[key] = super().award_moments(member_id, rule_ids)
-        return list(moments[key])
+        load = partial(super().award_moments, member_id, rule_ids)
+        return list(self._queue.remembered("moments", tuple(rule_ids), load, owner=member_id))
 
     def totals(
         self, member_id: str, since: datetime | None, until: datetime | None
     ) -> PurchaseTotals:
-        totals = self._queue.memory.totals.get(member_id, {})
-        if (since, until) not in totals:
-            totals = self._queue.recall().totals.setdefault(member_id, {})
-            if (since, until) not in totals:
-                totals[(since, until)] = super().totals(member_id, since, until)
-        return totals[(since, until)]
+        load = partial(super().totals, member_id, since, until)
+        return self._queue.remembered("totals", (since, until), load, owner=member_id)
 
 
 class _Members(SqlMemberRepository):
@@ -389,23 +387,18 @@ class _Members(SqlMemberRepository):
         ref = where.external_id
         if ref is None or after is not None or limit < 1 or where != MemberFilter(external_id=ref):
             return super().find(program_id, where, after=after, limit=limit)
-        memory = self._queue.memory.members
-        if (program_id, ref) not in memory:
-            memory = self._queue.recall().members
-            if (program_id, ref) not in memory:
-                found = super().find(program_id, where, after=None, limit=1)
-                memory[(program_id, ref)] = found[0] if found else None
-        member = memory[(program_id, ref)]
+
+        def load() -> Member | None:
+            found = super(_Members, self).find(program_id, where, after=None, limit=1)
+            return found[0] if found else None
+
+        member = self._queue.remembered("members", (program_id, ref), load)
         # A copy: a use case that changes a member it found must not change what we remember.
         return [] if member is None else [replace(member, consents=dict(member.consents))]
 
     def get(self, program_id: str, member_id: str) -> Member | None:
-        memory = self._queue.memory.members_by_id
-        if (program_id, member_id) not in memory:
-            memory = self._queue.recall().members_by_id
-            if (program_id, member_id) not in memory:
-                memory[(program_id, member_id)] = super().get(program_id, member_id)
-        member = memory[(program_id, member_id)]
+        load = partial(super().get, program_id, member_id)
+        member = self._queue.remembered("members_by_id", (program_id, member_id), load)
         return None if member is None else replace(member, consents=dict(member.consents))
 
 
@@ -415,12 +408,7 @@ class _Tiers(SqlTierRepository):
         self._queue = queue
 
     def held(self, member_id: str) -> HeldTier | None:
-        held = self._queue.memory.held
-        if member_id not in held:
-            held = self._queue.recall().held
-            if member_id not in held:
-                held[member_id] = super().held(member_id)
-        return held[member_id]
+        return self._queue.remembered("held", member_id, partial(super().held, member_id))
 
     def hold(self, program_id: str, tier: HeldTier) -> None:
         # What ``SqlTierRepository.hold`` writes (the tier held, the member's tier code), once
@@ -438,12 +426,7 @@ class _Tiers(SqlTierRepository):
             super().add_change(change)
 
     def grants(self, member_id: str) -> list[Grant]:
-        grants = self._queue.memory.grants
-        if member_id not in grants:
-            grants = self._queue.recall().grants
-            if member_id not in grants:
-                grants[member_id] = super().grants(member_id)
-        return list(grants[member_id])
+        return list(self._queue.remembered("grants", member_id, partial(super().grants, member_id)))
 
 
 class _Referrals(SqlReferralRepository):
@@ -452,12 +435,8 @@ class _Referrals(SqlReferralRepository):
         self._queue = queue
 
     def of_referee(self, referee_id: str) -> Referral | None:
-        referrals = self._queue.memory.referrals
-        if referee_id not in referrals:
-            referrals = self._queue.recall().referrals
-            if referee_id not in referrals:
-                referrals[referee_id] = super().of_referee(referee_id)
-        return referrals[referee_id]
+        load = partial(super().of_referee, referee_id)
+        return self._queue.remembered("referrals", referee_id, load)
 
     def update(self, referral: Referral) -> None:
         with self._queue.deferring():
@@ -471,12 +450,8 @@ class _Campaigns(SqlCampaignRepository):
         self._queue = queue
 
     def live(self, program_id: str, at: datetime) -> list[Campaign]:
-        active = self._queue.memory.campaigns
-        if program_id not in active:
-            active = self._queue.recall().campaigns
-            if program_id not in active:
-                active[program_id] = super().active(program_id)
-        return [c for c in active[program_id] if c.start <= at < c.end]
+        active = self._queue.remembered("campaigns", program_id, partial(self.active, program_id))
+        return [c for c in active if c.start <= at < c.end]
 
 
 class _Outbox(SqlOutboxRepository):
