@@ -177,7 +177,7 @@ class SqlUnitOfWorkFactory:
     def batched(self) -> SqlUnitOfWorkFactory:
         """A factory on the same engine, scope and writer lock whose units of work queue their
         hot writes to commit and read a batch ahead (``patron.adapters.db.batched``)."""
-        from patron.adapters.db.batched import BatchedUnitOfWork
+        from patron.adapters.db.batched import BatchedUnitOfWork  # it builds on this module
 
         return SqlUnitOfWorkFactory(
             self.engine,
