@@ -58,7 +58,11 @@ def run_job(container: Container) -> None:
 
 
 def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
-    client: TestClient, shop: dict[str, str], member: str, container: Container
+    client: TestClient,
+    shop: dict[str, str],
+    member: str,
+    container: Container,
+    clock: MutableClock,
 ) -> None:
     thursday = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # no weekend multiplier
     first = buy(client, shop["pos"], member, "P-1", "400.00", thursday)
@@ -70,7 +74,9 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     assert state["progress"] == "400.00"
     assert state["remaining"] == "600.00"
     assert [h["to"] for h in state["history"]] == ["vib"]
-    second = buy(client, shop["pos"], member, "P-2", "100.00", thursday)
+    # The next purchase, after the upgrade was recorded (a Monday: no weekend multiplier).
+    clock.at = monday = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+    second = buy(client, shop["pos"], member, "P-2", "100.00", monday)
     assert {a["rule_id"]: a["amount"] for a in second["awards"]}["base"] == 125  # x1.25
     shape = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
     assert shape["tier"]["code"] == "vib"

@@ -35,9 +35,11 @@ BAD = ("P-0013", "P-0101")  # rows naming a member who does not exist: rejected 
 
 
 def members_csv(path: Path) -> Path:
-    lines = ["external_id,email,first_name,attr_city"]
+    # enrolled before the purchases: a member's purchase may not predate the enrolment (beyond
+    # the program's anonymous_claim_days)
+    lines = ["external_id,email,first_name,attr_city,enrolled_at"]
     lines += [
-        f"C-{n:04},c{n}@example.com,Member {n},{'Oslo' if n % 3 else 'Lyon'}"
+        f"C-{n:04},c{n}@example.com,Member {n},{'Oslo' if n % 3 else 'Lyon'},2026-01-01T00:00:00Z"
         for n in range(MEMBERS)
     ]
     path.write_text("\n".join(lines) + "\n")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,10 +17,11 @@ from pydantic import (
 )
 
 from patron.api.ledger_schemas import render_balances
+from patron.api.timestamps import Timestamp
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.domain.rules import Line, Payment, Purchase
-from patron.services.balances import WalletView
+from patron.services.balances import TierView, WalletView
 from patron.services.purchases import MEMBER_REFS, MemberRef
 
 
@@ -82,7 +82,7 @@ class PaymentIn(_Strict):
 class PurchaseIn(_Strict):
     external_id: Text
     member: MemberRefIn | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Timestamp | None = None
     channel: Text | None = None
     store_id: Text | None = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
@@ -129,10 +129,30 @@ class PurchaseIn(_Strict):
         )
 
 
+def render_tier(tier: TierView | None) -> dict[str, Any] | None:
+    """A tier as the Member shape shows it: ``{code, name, since, until}``."""
+    if tier is None:
+        return None
+
+    def iso(moment: datetime | None) -> str | None:
+        return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    return {
+        "code": tier.code,
+        "name": tier.name,
+        "since": iso(tier.since),
+        "until": iso(tier.until),
+    }
+
+
 def render_result(
-    result: dict[str, Any], exponent: int, balances: dict[str, WalletView] | None
+    result: dict[str, Any],
+    exponent: int,
+    balances: dict[str, WalletView] | None,
+    tier: TierView | None = None,
 ) -> dict[str, Any]:
-    """A stored result (integer units) as PurchaseResult (money as decimal strings)."""
+    """A stored result (integer units) as PurchaseResult (money as decimal strings), with the
+    member's balances and tier as they stand."""
     money_wallets = set(result.get("money_wallets", []))
 
     def amount(wallet: str, value: int) -> int | str:
@@ -158,7 +178,7 @@ def render_result(
         "earned": {w: amount(w, n) for w, n in result["earned"].items()},
         "skipped": result.get("skipped", []),
         "balances": render_balances(balances, exponent) if balances is not None else None,
-        "tier": None,
+        "tier": render_tier(tier),
     }
 
 

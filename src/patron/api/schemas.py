@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from patron.api.ledger_schemas import render_balances
+from patron.api.timestamps import Timestamp
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
 from patron.domain.members import attributes_problem
@@ -146,7 +147,7 @@ class MemberCreate(Strict):
     referred_by: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="the referrer's referral code"
     )
-    enrolled_at: AwareDatetime | None = None
+    enrolled_at: Timestamp | None = None
 
     def to_command(self) -> NewMember:
         return NewMember(

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from patron.domain.config import Tiers
 from patron.domain.ledger import Entry
 from patron.domain.members import Member
 from patron.domain.programs import Program
-from patron.services.ports import UnitOfWork
+from patron.services.ports import HeldTier, UnitOfWork
 from patron.services.programs import load_config
 
 EXPIRING_SHOWN = 5
@@ -86,18 +87,31 @@ def member_views(uow: UnitOfWork, program: Program, found: Sequence[Member]) -> 
     views = wallet_views(uow, program, ids)
     tiers = load_config(uow, program).tiers
     held = uow.tiers.held_many(ids) if tiers else {}
+    return [
+        MemberView(m, views[m.id], _tier_view(tiers, held.get(m.id), m.enrolled_at)) for m in found
+    ]
 
-    def tier_of(member: Member) -> TierView | None:
-        if tiers is None:
-            return None
-        current = held.get(member.id)
-        level = tiers.level(current.code) if current else tiers.levels[0]
-        level = level or tiers.levels[0]
-        if current is None:
-            return TierView(level.code, level.name, member.enrolled_at, None)
-        return TierView(level.code, level.name, current.since, current.until)
 
-    return [MemberView(m, views[m.id], tier_of(m)) for m in found]
+def tier_view(uow: UnitOfWork, program: Program, member_id: str) -> TierView | None:
+    """The member's tier as the Member shape shows it (None when the program has no tiers)."""
+    tiers = load_config(uow, program).tiers
+    if tiers is None:
+        return None
+    held = uow.tiers.held(member_id)
+    member = uow.members.get(program.id, member_id) if held is None else None
+    return _tier_view(tiers, held, member.enrolled_at if member else None)
+
+
+def _tier_view(
+    tiers: Tiers | None, held: HeldTier | None, enrolled_at: datetime | None
+) -> TierView | None:
+    """The tier held, or the base level since enrolment for a member never evaluated."""
+    if tiers is None:
+        return None
+    level = (tiers.level(held.code) if held else None) or tiers.levels[0]
+    if held is None:
+        return TierView(level.code, level.name, enrolled_at, None)
+    return TierView(level.code, level.name, held.since, held.until)
 
 
 @dataclass(frozen=True, slots=True)

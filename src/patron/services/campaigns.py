@@ -4,8 +4,8 @@ A campaign's rules use the configuration's rule format. While a campaign is live
 program's rules for the members of its audience (tiers and/or segments; everyone when empty),
 with ids ``c.<campaign>.<rule>`` so every award says which campaign gave it. A multiplier in a
 campaign may target the program's own rules (``applies_to: ["base"]``). The campaign ``budget``
-caps the points all its rules award together: each of its rules sees what the whole campaign has
-awarded so far. Results are read from the awards.
+caps the points all its rules award together, on purchases and on activity events: its rules
+spend one shared budget (``MemberState.budget_pools``). Results are read from the awards.
 """
 
 from __future__ import annotations
@@ -152,24 +152,31 @@ def results(ctx: Context, campaign: Campaign) -> dict[str, int]:
 
 
 def extend(
-    ctx: Context, config: ProgramConfig, member: Member | None, at: datetime
-) -> tuple[ProgramConfig, dict[str, int]]:
-    """The configuration for a purchase or event at ``at`` by ``member``, with the live
-    campaigns whose audience holds the member, and each campaign rule's budget already used."""
+    ctx: Context, config: ProgramConfig, member: Member | None, at: datetime, tier: str | None
+) -> tuple[ProgramConfig, dict[str, str]]:
+    """The configuration for a purchase or event at ``at`` by ``member`` (holding ``tier`` at
+    that moment), with the live campaigns whose audience holds the member; and the budget each
+    rule of a budgeted campaign spends (the campaign's, keyed by its prefix), for
+    ``MemberState.budget_pools``. What a budget has paid out is read by the caller, after it
+    has locked the program (``earning.member_state``)."""
     if member is None:
         return config, {}
     live = ctx.uow.campaigns.live(ctx.program.id, at)
-    used: dict[str, int] = {}
+    pools: dict[str, str] = {}
     for campaign in live:
         wanted_tiers = campaign.audience.get("tiers")
-        if wanted_tiers and member.tier_code not in wanted_tiers:
+        if wanted_tiers and tier not in wanted_tiers:
             continue
         wanted_segments = campaign.audience.get("segments")
         if wanted_segments and not segments.member_segments(ctx, member, wanted_segments):
             continue
         config = with_campaign(config, campaign.code, campaign.rules, campaign.budget)
         if campaign.budget is not None:
-            spent = ctx.uow.campaigns.awarded(ctx.program.id, prefix(campaign.code))[0]
             for rule in campaign.rules:
-                used[prefix(campaign.code) + str(rule.get("id"))] = spent
-    return config, used
+                pools[prefix(campaign.code) + str(rule.get("id"))] = prefix(campaign.code)
+    return config, pools
+
+
+def budget_spent(ctx: Context, pool: str) -> int:
+    """What a campaign (named by its rules' prefix) has paid out, on purchases and events."""
+    return ctx.uow.campaigns.awarded(ctx.program.id, pool)[0]

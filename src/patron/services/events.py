@@ -1,24 +1,24 @@
 """Activity events (``enrolled``, ``birthday``, ``review_posted``, any custom type).
 
-An event earns through the configuration's ``event`` rules as of its ``occurred_at``, within
-their per-member limits. Its ``external_id`` is a business key, unique forever per program: a
-resend with the same body answers the stored result, a different body is a conflict.
+An event earns through the ``event`` rules of the configuration and of the campaigns live at
+its ``occurred_at`` for the member's audience, within their per-member limits and budgets
+(counted over purchases and events alike, see ``services/earning.py``). Its ``external_id`` is a
+business key, unique forever per program: a resend with the same body answers the stored
+result, a different body is a conflict. An event may not be dated before the member enrolled.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
+from patron.domain.errors import BusinessKeyConflict
 from patron.domain.ids import new_id
 from patron.domain.members import Member
 from patron.domain.rules import Event, evaluate_event
-from patron.services import ledger, tiers
+from patron.services import earning, ledger, tiers
 from patron.services.ledger import Context
 from patron.services.ports import StoredEvent, StoredEventAward
-from patron.services.purchases import member_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,10 @@ def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> R
                 external_id=event.external_id,
             )
         return Recorded(earlier, replayed=True)
-    if event.occurred_at > ctx.clock.now() + timedelta(minutes=5):
-        raise ValidationFailed([FieldError("occurred_at", "may not be in the future", "future")])
+    earning.check_event_date(ctx, event.occurred_at, member)
     ledger.member_for(ctx, member.id, debit=False)
-    state = member_state(ctx.uow, ctx.program, ctx.config, member, event.occurred_at)
-    evaluation = evaluate_event(ctx.config, state, event, timezone=ctx.program.timezone)
+    config, state = earning.prepare(ctx, member, event.occurred_at)
+    evaluation = evaluate_event(config, state, event, timezone=ctx.program.timezone)
     event_id = new_id()
     awards: list[dict[str, Any]] = []
     stored_awards = []

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from patron.domain import identifiers
 from patron.domain.audit import Actor
+from patron.domain.dates import check_business_date
 from patron.domain.errors import FieldError, IdentifierTaken, MemberNotFound, ValidationFailed
 from patron.domain.ids import human_code, new_card_number, new_id
 from patron.domain.members import (
@@ -66,8 +67,8 @@ def enrol_member(
     now = clock.now()
     email, email_key = _email(cmd.email)
     check_birth_date(cmd.birth_date, today=now.date())
-    if cmd.enrolled_at is not None and cmd.enrolled_at > now:
-        raise ValidationFailed([FieldError("enrolled_at", "may not be in the future", "future")])
+    if cmd.enrolled_at is not None:
+        check_business_date(cmd.enrolled_at, path="enrolled_at", now=now, ahead=timedelta(0))
     member = Member(
         id=new_id(),
         program_id=program.id,

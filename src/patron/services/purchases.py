@@ -9,22 +9,17 @@ and each sees the state left by the one before (first purchase, limits, tier).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from patron.domain.audit import SYSTEM
-from patron.domain.config import ProgramConfig
 from patron.domain.errors import (
     AlreadyClaimed,
     BusinessKeyConflict,
     ClaimRefused,
-    FieldError,
     MemberNotFound,
     PurchaseNotFound,
-    ValidationFailed,
 )
 from patron.domain.ids import new_id
 from patron.domain.members import Member
@@ -32,14 +27,12 @@ from patron.domain.programs import Program
 from patron.domain.rules import (
     Evaluation,
     Line,
-    MemberState,
     Payment,
     Purchase,
     evaluate_purchase,
-    period_key,
 )
-from patron.services import campaigns, ledger, members, referrals, segments, tiers
-from patron.services.ledger import Context, StoppedClock
+from patron.services import earning, ledger, members, referrals, tiers
+from patron.services.ledger import Context
 from patron.services.ports import BatchReads, StoredAward, StoredPurchase, UnitOfWork
 from patron.services.tier_metric import previous_window, window
 
@@ -69,51 +62,6 @@ def find_member(uow: UnitOfWork, program: Program, ref: MemberRef) -> Member:
     return found[0]
 
 
-def member_state(
-    uow: UnitOfWork,
-    program: Program,
-    config: ProgramConfig,
-    member: Member | None,
-    at: datetime,
-    *,
-    for_write: bool = True,
-) -> MemberState:
-    """The member as the engine sees it before a purchase or event at ``at``.
-
-    With ``for_write``, a program whose rules have budgets is locked first, so two purchases
-    cannot both spend the last of a budget; programs without budgets lock nothing shared.
-    """
-    budgeted = [r.id for r in config.rules if r.limits and r.limits.budget is not None]
-    if budgeted and for_write:
-        uow.programs.lock(program.id)
-    budget_used = uow.purchases.budget_used(program.id, budgeted)
-    if member is None:
-        return MemberState(budget_used=budget_used)
-    limited = {r.id: r.limits.per_member for r in config.rules if r.limits and r.limits.per_member}
-    zone = ZoneInfo(program.timezone)
-    counts: dict[tuple[str, str], int] = {}
-    for rule_id, moment in uow.purchases.award_moments(member.id, list(limited)):
-        period = limited[rule_id]
-        assert period is not None
-        key = (rule_id, period_key(period.period, moment.astimezone(zone)))
-        counts[key] = counts.get(key, 0) + 1
-    wanted = {code for rule in config.rules for code in rule.segments or []}
-    in_segments = (
-        segments.member_segments(Context(uow, StoppedClock(at), SYSTEM, program), member, wanted)
-        if wanted
-        else frozenset()
-    )
-    return MemberState(
-        member_id=member.id,
-        tier_code=member.tier_code,
-        segments=in_segments,
-        purchases_before=uow.purchases.count_for_member(member.id),
-        attributes=member.attributes,
-        rule_counts=counts,
-        budget_used=budget_used,
-    )
-
-
 def batch_reads(
     ctx: Context, purchase_keys: Sequence[str], refs: Sequence[MemberRef]
 ) -> BatchReads:
@@ -141,12 +89,7 @@ def batch_reads(
 def evaluate(
     ctx: Context, purchase: Purchase, member: Member | None, *, for_write: bool = True
 ) -> Evaluation:
-    config, campaign_budgets = campaigns.extend(ctx, ctx.config, member, purchase.occurred_at)
-    state = member_state(
-        ctx.uow, ctx.program, config, member, purchase.occurred_at, for_write=for_write
-    )
-    if campaign_budgets:
-        state = replace(state, budget_used={**state.budget_used, **campaign_budgets})
+    config, state = earning.prepare(ctx, member, purchase.occurred_at, for_write=for_write)
     return evaluate_purchase(
         config,
         state,
@@ -157,8 +100,10 @@ def evaluate(
 
 
 def preview(ctx: Context, purchase: Purchase, ref: MemberRef | None) -> dict[str, Any]:
-    """What ``record`` would answer, with nothing written."""
+    """What ``record`` would answer, with nothing written. Raises: MemberNotFound,
+    ValidationFailed (the dates ``record`` refuses)."""
     member = find_member(ctx.uow, ctx.program, ref) if ref else None
+    earning.check_purchase_date(ctx, purchase.occurred_at, member)
     evaluation = evaluate(ctx, purchase, member, for_write=False)
     return _result(ctx, "preview", purchase, member, evaluation if member else None, {})
 
@@ -184,8 +129,7 @@ def record(
                 external_id=purchase.external_id,
             )
         return Recorded(earlier, replayed=True)
-    if purchase.occurred_at > ctx.clock.now() + timedelta(minutes=5):
-        raise ValidationFailed([FieldError("occurred_at", "may not be in the future", "future")])
+    earning.check_purchase_date(ctx, purchase.occurred_at, member)
     evaluation = None
     if member is not None:
         ledger.can_move(member, debit=False)

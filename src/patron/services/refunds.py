@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from patron.domain.dates import Floor, check_business_date
 from patron.domain.errors import BusinessKeyConflict, FieldError, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.money import to_minor
@@ -49,7 +50,8 @@ def refund(
 ) -> Recorded:
     """Refund part or all of a purchase and claw back what its awards no longer keep.
 
-    Raises: PurchaseNotFound, BusinessKeyConflict, ValidationFailed (more than remains).
+    Raises: PurchaseNotFound, BusinessKeyConflict, ValidationFailed (more than remains; an
+    ``occurred_at`` out of bounds or before the purchase).
     """
     stored = purchases.get(ctx.uow, ctx.program, purchase_external_id)
     if stored.member_id is not None:
@@ -63,6 +65,9 @@ def refund(
                 external_id=external_id,
             )
         return Recorded(earlier, stored, replayed=True)
+    if occurred_at is not None:
+        floor = Floor(stored.occurred_at, "is before the purchase it refunds", "before_purchase")
+        check_business_date(occurred_at, path="occurred_at", now=ctx.clock.now(), floor=floor)
     request = request_of(document)
     if request.lines and request.amount is not None:
         raise ValidationFailed([FieldError("amount", "give lines or an amount, not both")])

@@ -13,9 +13,9 @@ cases, unchanged, on repositories that differ in two ways:
 - **Batch reads.** :meth:`BatchedUnitOfWork.prefetch` reads, in a few statements, what the
   batch's use cases will ask for one by one: the members by external id, their balances (locked,
   in sorted order as every use case locks them), purchases by business key, purchase counts, award
-  moments of limited rules, tier window totals, held tiers, grants, referrals, and the program's
-  active campaigns. Each of those reads is then answered from memory, kept current by the queued
-  writes themselves (a queued purchase counts in its member's totals at once).
+  moments of limited rules, tier window totals, held tiers, tier history, grants, referrals, and
+  the program's active campaigns. Each of those reads is then answered from memory, kept current
+  by the queued writes themselves (a queued purchase counts in its member's totals at once).
 
 Correctness does not depend on the batch reads being complete, only on these rules:
 
@@ -120,6 +120,7 @@ _READ_FROM: dict[str, tuple[str, ...]] = {
     "purchase_awards": ("moments",),
     "event_awards": ("moments",),
     "tier_grants": ("grants",),
+    "tier_history": ("changes",),
     "referrals": ("referrals",),
     "campaigns": ("campaigns",),
 }
@@ -143,6 +144,7 @@ class _Memory:
     )
     held: dict[str, HeldTier | None] = field(default_factory=dict)
     grants: dict[str, list[Grant]] = field(default_factory=dict)
+    changes: dict[str, list[TierChange]] = field(default_factory=dict)  # tier history
     referrals: dict[str, Referral | None] = field(default_factory=dict)
     campaigns: dict[str, list[Campaign]] = field(default_factory=dict)
 
@@ -424,6 +426,13 @@ class _Tiers(SqlTierRepository):
     def add_change(self, change: TierChange) -> None:
         with self._queue.deferring():
             super().add_change(change)
+        known = self._queue.memory.changes.get(change.member_id)
+        if known is not None:
+            known.append(change)
+
+    def history(self, member_id: str) -> list[TierChange]:
+        load = partial(super().history, member_id)
+        return list(self._queue.remembered("changes", member_id, load))
 
     def grants(self, member_id: str) -> list[Grant]:
         return list(self._queue.remembered("grants", member_id, partial(super().grants, member_id)))
@@ -539,6 +548,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         held = self.tiers.held_many(ids)
         memory.held.update({m: held.get(m) for m in ids})
         memory.grants.update(self.tiers.grants_of(ids))
+        memory.changes.update(self.tiers.history_of(ids))
         members = {m.id: m for m in [*found.values(), *by_id.values()]}
         # Only a member who enrolled referred has a referral (``referrals.on_enrolment``).
         referred = [m for m in ids if members[m].referred_by is not None]

@@ -13,6 +13,7 @@ from patron.services.ports import Campaign
 
 _c = t.campaigns.c
 _a = t.purchase_awards.c
+_ea = t.event_awards.c
 _COLUMNS = [f.name for f in fields(Campaign)]
 
 
@@ -64,12 +65,19 @@ class SqlCampaignRepository:
         return [Campaign(**row._asdict()) for row in rows]
 
     def awarded(self, program_id: str, rule_prefix: str) -> tuple[int, int]:
+        """What the campaign's rules awarded, on purchases and on events alike."""
+        given = sa.union_all(
+            *(
+                sa.select(c.member_id, c.amount).where(
+                    c.program_id == program_id, c.rule_id.startswith(rule_prefix, autoescape=True)
+                )
+                for c in (_a, _ea)
+            )
+        ).subquery()
         row = self._conn.execute(
             sa.select(
-                sa.func.coalesce(sa.func.sum(_a.amount), 0),
-                sa.func.count(sa.distinct(_a.member_id)),
-            ).where(
-                _a.program_id == program_id, _a.rule_id.startswith(rule_prefix, autoescape=True)
+                sa.func.coalesce(sa.func.sum(given.c.amount), 0),
+                sa.func.count(sa.distinct(given.c.member_id)),
             )
         ).one()
         return int(row[0]), int(row[1])

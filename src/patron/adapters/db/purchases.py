@@ -77,6 +77,19 @@ _AWARD_MOMENTS = sa.union_all(
     ),
 )
 
+# Read before every purchase and event of a program with budgeted rules: built once.
+_BUDGET_USED = sa.union_all(
+    *(
+        sa.select(c.rule_id, sa.func.sum(c.amount))
+        .where(
+            c.program_id == sa.bindparam("p"),
+            c.rule_id.in_(sa.bindparam("rules", expanding=True)),
+        )
+        .group_by(c.rule_id)
+        for c in (_a, _ea)
+    )
+)
+
 
 class SqlPurchaseRepository:
     def __init__(self, conn: Connection) -> None:
@@ -169,14 +182,15 @@ class SqlPurchaseRepository:
         return found
 
     def budget_used(self, program_id: str, rule_ids: Sequence[str]) -> dict[str, int]:
+        """What each rule has awarded program-wide: on purchases and on events alike."""
         if not rule_ids:
             return {}
-        stmt = (
-            sa.select(_a.rule_id, sa.func.sum(_a.amount))
-            .where(_a.program_id == program_id, _a.rule_id.in_(list(rule_ids)))
-            .group_by(_a.rule_id)
-        )
-        return {r[0]: int(r[1]) for r in self._conn.execute(stmt)}
+        used: dict[str, int] = {}
+        for rule_id, amount in self._conn.execute(
+            _BUDGET_USED, {"p": program_id, "rules": list(rule_ids)}
+        ):
+            used[rule_id] = used.get(rule_id, 0) + int(amount)
+        return used
 
     def totals(
         self, member_id: str, since: datetime | None, until: datetime | None

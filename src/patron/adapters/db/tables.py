@@ -336,6 +336,7 @@ event_awards = sa.Table(
     sa.Column("entry_id", ID, sa.ForeignKey("ledger_entries.id"), nullable=False),
     sa.CheckConstraint("amount > 0", name="amount_positive"),
     sa.Index("ix_event_awards_member_id_rule_id", "member_id", "rule_id"),
+    sa.Index("ix_event_awards_program_id_rule_id", "program_id", "rule_id"),
 )
 
 refunds = sa.Table(

@@ -71,6 +71,21 @@ class SqlTierRepository:
         )
         return [TierChange(**row._asdict()) for row in rows]
 
+    def history_of(self, member_ids: Sequence[str]) -> dict[str, list[TierChange]]:
+        """``history`` of each member, in one statement (each list in the same order)."""
+        found: dict[str, list[TierChange]] = {m: [] for m in member_ids}
+        if not member_ids:
+            return found
+        columns = [_h[f.name] for f in fields(TierChange)]
+        rows = self._conn.execute(
+            sa.select(*columns)
+            .where(_h.member_id.in_(list(member_ids)))
+            .order_by(_h.member_id, _h.at, _h.id)
+        )
+        for row in rows:
+            found[row.member_id].append(TierChange(**row._asdict()))
+        return found
+
     def grants(self, member_id: str) -> list[Grant]:
         rows = self._conn.execute(_GRANTS, {"m": member_id})
         return [Grant(r.code, r.until, r.paid) for r in rows]

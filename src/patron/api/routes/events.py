@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference
@@ -15,6 +15,7 @@ from patron.api.ledger_schemas import render_balances
 from patron.api.purchase_schemas import MemberRefIn, Text, by_identifier
 from patron.api.responses import EventResult
 from patron.api.schemas import Attributes
+from patron.api.timestamps import Timestamp
 from patron.api.writes import REPLAYED, respond
 from patron.domain.config.values import EVENT_TYPE_PATTERN
 from patron.domain.rules import Event
@@ -34,7 +35,7 @@ class EventIn(BaseModel):
     external_id: Text
     member: Text | MemberRefIn = Field(description="the member id, or {external_id|email|...}")
     type: Annotated[str, StringConstraints(pattern=EVENT_TYPE_PATTERN)]
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Timestamp | None = None
     attributes: Attributes = Field(default_factory=dict)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference
@@ -23,10 +23,11 @@ from patron.api.purchase_schemas import (
 )
 from patron.api.rendering import JsonResponse
 from patron.api.responses import PurchaseDetail, PurchaseResult, RefundResult
+from patron.api.timestamps import Timestamp
 from patron.api.writes import REPLAYED, respond
 from patron.domain.money import to_minor
 from patron.services import purchases, refunds
-from patron.services.balances import WalletView, wallet_views
+from patron.services.balances import TierView, WalletView, tier_view, wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import fingerprint, run_read
@@ -45,7 +46,7 @@ class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: Text
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Timestamp | None = None
     lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=1000)] | None = None
     amount: Annotated[Money, Field(gt=0)] | None = None
 
@@ -55,6 +56,7 @@ class _Answer:
     result: dict[str, Any]
     replayed: bool
     balances: dict[str, WalletView] | None
+    tier: TierView | None = None
 
 
 def _balances(
@@ -63,6 +65,16 @@ def _balances(
     if member_id is None:
         return None
     return wallet_views(uow, who.program, [member_id])[member_id]
+
+
+def _answer(
+    uow: UnitOfWork, who: ProgramCaller, result: dict[str, Any], *, replayed: bool = False
+) -> _Answer:
+    """A PurchaseResult's answer: the member's balances and tier as they stand now (after the
+    purchase; on a replay or a preview, as they are)."""
+    member_id = result["member_id"]
+    tier = tier_view(uow, who.program, member_id) if member_id is not None else None
+    return _Answer(result, replayed, _balances(uow, who, member_id), tier)
 
 
 def _respond_result(
@@ -77,7 +89,7 @@ def _respond_result(
         request,
         who,
         action,
-        lambda a: render_result(a.result, exponent, a.balances),
+        lambda a: render_result(a.result, exponent, a.balances, a.tier),
         status=lambda a: 200 if a.replayed else 201,
         body=document,
     )
@@ -96,8 +108,7 @@ def record(
         purchase = body.to_domain(who.program.currency_exponent, ctx.clock.now())
         ref = body.member.ref() if body.member else None
         done = purchases.record(ctx, purchase, ref, fingerprint=digest, document=document)
-        member_id = done.purchase.member_id
-        return _Answer(done.purchase.result, done.replayed, _balances(uow, who, member_id))
+        return _answer(uow, who, done.purchase.result, replayed=done.replayed)
 
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
         return _respond_result(request, who, action, document)
@@ -113,13 +124,12 @@ def preview(
         ctx = Context(uow, who.container.clock, who.actor, who.program)
         purchase = body.to_domain(who.program.currency_exponent, ctx.clock.now())
         ref = body.member.ref() if body.member else None
-        result = purchases.preview(ctx, purchase, ref)
-        return _Answer(result, False, _balances(uow, who, result["member_id"]))
+        return _answer(uow, who, purchases.preview(ctx, purchase, ref))
 
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
         answer = run_read(who.uow, read)
     return JsonResponse(
-        render_result(answer.result, who.program.currency_exponent, answer.balances)
+        render_result(answer.result, who.program.currency_exponent, answer.balances, answer.tier)
     )
 
 
@@ -129,12 +139,13 @@ def get(external_id: str, who: ProgramCaller = Depends(in_program("purchases.rea
 
     def read(uow: UnitOfWork) -> tuple[_Answer, list[dict[str, Any]]]:
         found = purchases.get(uow, who.program, external_id)
-        answer = _Answer(found.result, False, _balances(uow, who, found.member_id))
-        return answer, [r.result for r in uow.purchases.refunds_of(found.id)]
+        return _answer(uow, who, found.result), [
+            r.result for r in uow.purchases.refunds_of(found.id)
+        ]
 
     answer, done = run_read(who.uow, read)
     exponent = who.program.currency_exponent
-    rendered = render_result(answer.result, exponent, answer.balances)
+    rendered = render_result(answer.result, exponent, answer.balances, answer.tier)
     rendered["refunds"] = [render_refund(r, exponent, None) for r in done]
     return JsonResponse(rendered)
 
@@ -201,8 +212,7 @@ def claim(
         member = body.member
         ref = member.ref() if isinstance(member, MemberRefIn) else purchases.MemberRef("id", member)
         done = purchases.claim(ctx, external_id, ref)
-        balances = _balances(uow, who, done.purchase.member_id)
-        return _Answer(done.purchase.result, done.replayed, balances)
+        return _answer(uow, who, done.purchase.result, replayed=done.replayed)
 
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
         return _respond_result(request, who, action, document)

@@ -13,7 +13,8 @@ Pure and deterministic (SPEC §3). Per purchase:
    award only when the purchase has such a line;
 3. the result is rounded once per rule with the program's rounding mode (cash-back always down to
    the currency's minor unit), limits are applied (``per_member`` count per period in the program
-   time zone, ``budget`` caps the total points), and zero awards are dropped.
+   time zone, ``budget`` caps the total points: what was paid out before, plus what this very
+   evaluation's earlier awards took from the same budget), and zero awards are dropped.
 
 Each ``Award`` carries its explanation; rules that did not award say why in ``skipped``.
 """
@@ -165,6 +166,7 @@ def evaluate_purchase(
     multipliers = [r for r in rules if isinstance(r, MultiplierRule)]
     awards: list[Award] = []
     skipped: list[Skip] = []
+    spent: dict[str, int] = {}
     live_multipliers = []
     for m in multipliers:
         reason = _why_not(m, given)
@@ -179,7 +181,8 @@ def evaluate_purchase(
         if reason:
             skipped.append(Skip(rule.id, reason))
             continue
-        limited, limit_reason = _limit(rule, _purchase_award(rule, given, live_multipliers), given)
+        award = _purchase_award(rule, given, live_multipliers)
+        limited, limit_reason = _limit(rule, award, given, spent)
         if limit_reason or limited is None:
             skipped.append(Skip(rule.id, limit_reason or "nothing to award"))
         else:
@@ -203,6 +206,7 @@ def evaluate_event(
     )
     awards: list[Award] = []
     skipped: list[Skip] = []
+    spent: dict[str, int] = {}
     for rule in config.rules:
         if not isinstance(rule, EventRule) or rule.event != event.type:
             continue
@@ -211,7 +215,10 @@ def evaluate_event(
         if not reason:
             exact = Decimal(rule.points)
             award, reason = _limit(
-                rule, Award(rule.id, rule.kind, rule.wallet, rule.points, exact, Decimal(0)), given
+                rule,
+                Award(rule.id, rule.kind, rule.wallet, rule.points, exact, Decimal(0)),
+                given,
+                spent,
             )
         if reason or award is None:
             skipped.append(Skip(rule.id, reason or "nothing to award"))
@@ -395,7 +402,11 @@ def _product(values: Any) -> Decimal:
     return result
 
 
-def _limit(rule: RuleBase, award: Award, given: _Input) -> tuple[Award | None, str | None]:
+def _limit(
+    rule: RuleBase, award: Award, given: _Input, spent: dict[str, int]
+) -> tuple[Award | None, str | None]:
+    """The award within the rule's limits (or why none). ``spent``: what this evaluation has
+    awarded so far from each budget, added to here."""
     if award.amount <= 0:
         return None, "nothing to award"
     limits = rule.limits
@@ -409,9 +420,11 @@ def _limit(rule: RuleBase, award: Award, given: _Input) -> tuple[Award | None, s
                 f"limit of {limits.per_member.count} per {limits.per_member.period} reached",
             )
     if limits.budget is not None:
-        left = limits.budget - given.state.budget_used.get(rule.id, 0)
+        budget = given.state.budget_of(rule.id)
+        left = limits.budget - given.state.budget_used.get(budget, 0) - spent.get(budget, 0)
         if left <= 0:
             return None, "budget spent"
+        spent[budget] = spent.get(budget, 0) + min(award.amount, left)
         if award.amount > left:
             return Award(
                 award.rule_id,

@@ -90,8 +90,10 @@ class MemberState:
     """The member as it was before the purchase or event (an anonymous buyer has no id).
 
     ``rule_counts`` holds how many times each rule already awarded this member in the period
-    (keyed ``(rule_id, period_key)``, see ``period_key``); ``budget_used`` the points each
-    budgeted rule has awarded program-wide.
+    (keyed ``(rule_id, period_key)``, see ``period_key``), on purchases and events alike;
+    ``budget_used`` the points each budget has paid out program-wide. A rule spends its own
+    budget (keyed by its id) unless ``budget_pools`` names a budget it shares with other rules
+    (a campaign's rules share the campaign's budget).
     """
 
     member_id: str | None = None
@@ -101,6 +103,11 @@ class MemberState:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     rule_counts: Mapping[tuple[str, str], int] = field(default_factory=dict)
     budget_used: Mapping[str, int] = field(default_factory=dict)
+    budget_pools: Mapping[str, str] = field(default_factory=dict)
+
+    def budget_of(self, rule_id: str) -> str:
+        """The key of the budget ``rule_id`` spends."""
+        return self.budget_pools.get(rule_id, rule_id)
 
     def as_data(self) -> dict[str, Any]:
         return {
