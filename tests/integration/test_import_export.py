@@ -22,7 +22,8 @@ from tests.support_example import EXAMPLE_CONFIG
 
 # Enrolled before the purchases below: a member's purchase may not be dated more than the
 # program's anonymous_claim_days before their enrolment.
-MEMBERS_CSV = """external_id,email,first_name,birth_date,consent_email_marketing,attr_city,enrolled_at
+MEMBERS_CSV = """\
+external_id,email,first_name,birth_date,consent_email_marketing,attr_city,enrolled_at
 C-1,ada@example.com,Ada,1990-05-04,true,Oslo,2026-03-01T00:00:00Z
 C-2,grace@example.com,Grace,,false,,2026-03-01T00:00:00Z
 C-3,not-an-email,Alan,,,,
