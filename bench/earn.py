@@ -54,6 +54,7 @@ RULES: list[dict[str, Any]] = [
 ]
 CONFIG = {"wallets": {"points": {}, "credit": {"kind": "money"}}, "rules": RULES}
 AT = datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
+ENROLLED = datetime(2026, 3, 1, tzinfo=UTC)  # a member's purchases come after their enrolment
 
 
 def receipt(external_id: str) -> Purchase:
@@ -115,7 +116,7 @@ def patron_earn(container: Container, count: int, label: str) -> tuple[float, st
         run_in_transaction(
             container.uow,
             lambda uow: members.enrol_member(
-                uow, container.clock, CLI, program, members.NewMember()
+                uow, container.clock, CLI, program, members.NewMember(enrolled_at=ENROLLED)
             ),
         ).id
         for _ in range(50)

@@ -92,12 +92,15 @@ def member_views(uow: UnitOfWork, program: Program, found: Sequence[Member]) -> 
     ]
 
 
-def tier_view(uow: UnitOfWork, program: Program, member_id: str) -> TierView | None:
-    """The member's tier as the Member shape shows it (None when the program has no tiers)."""
+def tier_view(
+    uow: UnitOfWork, program: Program, member_id: str, held: HeldTier | None = None
+) -> TierView | None:
+    """The member's tier as the Member shape shows it (None when the program has no tiers);
+    ``held``, when the caller has just computed it, saves reading it."""
     tiers = load_config(uow, program).tiers
     if tiers is None:
         return None
-    held = uow.tiers.held(member_id)
+    held = held or uow.tiers.held(member_id)
     member = uow.members.get(program.id, member_id) if held is None else None
     return _tier_view(tiers, held, member.enrolled_at if member else None)
 

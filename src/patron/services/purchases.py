@@ -33,7 +33,7 @@ from patron.domain.rules import (
 )
 from patron.services import earning, ledger, members, referrals, tiers
 from patron.services.ledger import Context
-from patron.services.ports import BatchReads, StoredAward, StoredPurchase, UnitOfWork
+from patron.services.ports import BatchReads, HeldTier, StoredAward, StoredPurchase, UnitOfWork
 from patron.services.tier_metric import previous_window, window
 
 MEMBER_REFS = ("id", "external_id", "email", "phone", "card_number")
@@ -49,6 +49,7 @@ class MemberRef:
 class Recorded:
     purchase: StoredPurchase
     replayed: bool
+    tier: HeldTier | None = None  # the member's tier after an award (None: not re-evaluated)
 
 
 def find_member(uow: UnitOfWork, program: Program, ref: MemberRef) -> Member:
@@ -158,11 +159,12 @@ def record(
         eligible_left=eligible,
     )
     ctx.uow.purchases.add(stored)
+    held = None
     if evaluation and member:
         _store_awards(ctx, purchase_id, purchase, member, evaluation, entries)
-        tiers.reevaluate(ctx, member.id, cause="purchase", reference=purchase.external_id)
+        held = tiers.reevaluate(ctx, member.id, cause="purchase", reference=purchase.external_id)
         referrals.on_purchase(ctx, member, stored)
-    return Recorded(stored, replayed=False)
+    return Recorded(stored, replayed=False, tier=held)
 
 
 def _store_awards(
@@ -246,10 +248,10 @@ def claim(ctx: Context, external_id: str, ref: MemberRef) -> Recorded:
     result = _result(ctx, stored.id, purchase, member, evaluation, entries)
     ctx.uow.purchases.attach(stored.id, member.id, ctx.program.config_version, result)
     _store_awards(ctx, stored.id, purchase, member, evaluation, entries)
-    tiers.reevaluate(ctx, member.id, cause="purchase", reference=external_id)
+    held = tiers.reevaluate(ctx, member.id, cause="purchase", reference=external_id)
     attached = get(ctx.uow, ctx.program, external_id)
     referrals.on_purchase(ctx, member, attached)
-    return Recorded(attached, replayed=False)
+    return Recorded(attached, replayed=False, tier=held)
 
 
 def get(uow: UnitOfWork, program: Program, external_id: str) -> StoredPurchase:

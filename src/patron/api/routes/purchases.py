@@ -29,7 +29,7 @@ from patron.domain.money import to_minor
 from patron.services import purchases, refunds
 from patron.services.balances import TierView, WalletView, tier_view, wallet_views
 from patron.services.ledger import Context
-from patron.services.ports import UnitOfWork
+from patron.services.ports import HeldTier, UnitOfWork
 from patron.services.transactions import fingerprint, run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
@@ -68,12 +68,17 @@ def _balances(
 
 
 def _answer(
-    uow: UnitOfWork, who: ProgramCaller, result: dict[str, Any], *, replayed: bool = False
+    uow: UnitOfWork,
+    who: ProgramCaller,
+    result: dict[str, Any],
+    *,
+    replayed: bool = False,
+    held: HeldTier | None = None,
 ) -> _Answer:
     """A PurchaseResult's answer: the member's balances and tier as they stand now (after the
-    purchase; on a replay or a preview, as they are)."""
+    purchase; on a replay or a preview, as they are). ``held``: the tier the write just set."""
     member_id = result["member_id"]
-    tier = tier_view(uow, who.program, member_id) if member_id is not None else None
+    tier = tier_view(uow, who.program, member_id, held) if member_id is not None else None
     return _Answer(result, replayed, _balances(uow, who, member_id), tier)
 
 
@@ -108,7 +113,7 @@ def record(
         purchase = body.to_domain(who.program.currency_exponent, ctx.clock.now())
         ref = body.member.ref() if body.member else None
         done = purchases.record(ctx, purchase, ref, fingerprint=digest, document=document)
-        return _answer(uow, who, done.purchase.result, replayed=done.replayed)
+        return _answer(uow, who, done.purchase.result, replayed=done.replayed, held=done.tier)
 
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
         return _respond_result(request, who, action, document)
@@ -212,7 +217,7 @@ def claim(
         member = body.member
         ref = member.ref() if isinstance(member, MemberRefIn) else purchases.MemberRef("id", member)
         done = purchases.claim(ctx, external_id, ref)
-        return _answer(uow, who, done.purchase.result, replayed=done.replayed)
+        return _answer(uow, who, done.purchase.result, replayed=done.replayed, held=done.tier)
 
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
         return _respond_result(request, who, action, document)
