@@ -26,7 +26,7 @@ from patron.api.rendering import JsonResponse
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.services import audit
 from patron.services.ports import UnitOfWork
-from patron.services.transactions import IdempotencyRequest, Outcome, fingerprint, run_write
+from patron.services.transactions import IdempotencyRequest, Outcome, run_write
 
 T = TypeVar("T")
 
@@ -190,7 +190,7 @@ def _idempotency(request: Request, who: Caller, body: Any) -> IdempotencyRequest
     return IdempotencyRequest(
         scope=who.key.id,
         key=key,
-        fingerprint=fingerprint(request.method, request.url.path, body),
+        fingerprint=who.uow.fingerprint(request.method, request.url.path, body),
     )
 
 

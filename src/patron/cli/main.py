@@ -78,7 +78,7 @@ def guarded(call: Callable[[], T]) -> T:
 def db_upgrade() -> None:
     """Apply every pending migration to PATRON_DATABASE_URL."""
     settings = Settings()
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, fingerprint_secret=settings.fingerprint_key())
     out.print(f"database at revision {migrate.head_revision(settings.database_url)}")
 
 

@@ -24,14 +24,11 @@ carries) keeps its scope.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-import orjson
 
 from patron.domain.errors import IdempotencyConflict, IdempotencyInProgress, PatronError
 from patron.services.ports import Clock, RetryableError, UnitOfWork, UnitOfWorkFactory
@@ -60,12 +57,6 @@ class Outcome:
     status: int
     body: Any
     replayed: bool = False
-
-
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """A digest of what the request asks for, independent of JSON formatting and key order."""
-    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
 def run_write(

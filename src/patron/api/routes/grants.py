@@ -25,7 +25,7 @@ from patron.domain.money import from_minor, to_minor
 from patron.services import grants
 from patron.services.ledger import Context
 from patron.services.ports import BulkGrant, UnitOfWork
-from patron.services.transactions import fingerprint, run_in_transaction, run_read
+from patron.services.transactions import run_in_transaction, run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/grants", tags=["grants"])
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -64,7 +64,7 @@ def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust
     """Start (or resume) a grant and run it to the end; resending the same external_id
     resumes it and answers 200."""
     document = body.model_dump(mode="json")
-    digest = fingerprint("grant", "", document)
+    digest = who.uow.fingerprint("grant", "", document)
     box = who.container
 
     def begin(uow: UnitOfWork) -> tuple[BulkGrant, bool, bool]:

@@ -29,7 +29,7 @@ from patron.services import purchases, refunds
 from patron.services.balances import WalletView, wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
-from patron.services.transactions import fingerprint, run_read
+from patron.services.transactions import run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
 
@@ -89,7 +89,7 @@ def record(
 ) -> Response:
     """Record a purchase and award it; resending the same external_id answers 200."""
     document = body.model_dump(mode="json", exclude_none=True)
-    digest = fingerprint("purchase", "", document)
+    digest = who.uow.fingerprint("purchase", "", document)
 
     def action(uow: UnitOfWork) -> _Answer:
         ctx = Context(uow, who.container.clock, who.actor, who.program)
@@ -150,7 +150,7 @@ def refund(
 ) -> Response:
     """Refund lines or an amount (or, with neither, everything that remains)."""
     document = body.model_dump(mode="json", exclude_none=True)
-    digest = fingerprint("refund", external_id, document)
+    digest = who.uow.fingerprint("refund", external_id, document)
     exponent = who.program.currency_exponent
 
     def action(uow: UnitOfWork) -> _Answer:
