@@ -21,7 +21,7 @@ from patron.api.schemas import (
     ProgramOut,
     ProgramPage,
 )
-from patron.api.writes import respond
+from patron.api.writes import answer, respond
 from patron.domain.config import config_errors
 from patron.services import api_keys, programs
 from patron.services.ports import UnitOfWork
@@ -100,11 +100,15 @@ def replace_config(
 
 @router.post("/{program}/config/validate", response_model=ConfigValidation)
 def validate_config(
+    request: Request,
     document: dict[str, Any] = Body(..., description="a configuration document to check"),
     who: ProgramCaller = Depends(in_program("config.read")),
 ) -> Response:
-    errors = [error.as_dict() for error in config_errors(document)]
-    return JsonResponse({"valid": not errors, "errors": errors})
+    def check(uow: UnitOfWork) -> dict[str, Any]:
+        errors = [error.as_dict() for error in config_errors(document)]
+        return {"valid": not errors, "errors": errors}
+
+    return answer(request, who, check, lambda checked: checked, body=document)
 
 
 @router.post("/{program}/api-keys", status_code=201, response_model=ApiKeyOut)

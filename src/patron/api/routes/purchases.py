@@ -23,7 +23,7 @@ from patron.api.purchase_schemas import (
 )
 from patron.api.rendering import JsonResponse
 from patron.api.responses import PurchaseDetail, PurchaseResult, RefundResult
-from patron.api.writes import REPLAYED, respond
+from patron.api.writes import REPLAYED, answer, respond
 from patron.domain.money import to_minor
 from patron.services import purchases, refunds
 from patron.services.balances import WalletView, wallet_views
@@ -116,11 +116,15 @@ def preview(
         result = purchases.preview(ctx, purchase, ref)
         return _Answer(result, False, _balances(uow, who, result["member_id"]))
 
+    exponent = who.program.currency_exponent
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
-        answer = run_read(who.uow, read)
-    return JsonResponse(
-        render_result(answer.result, who.program.currency_exponent, answer.balances)
-    )
+        return answer(
+            request,
+            who,
+            read,
+            lambda a: render_result(a.result, exponent, a.balances),
+            body=body.model_dump(mode="json", exclude_none=True),
+        )
 
 
 @router.get("/{external_id}", response_model=PurchaseDetail)
