@@ -450,3 +450,8 @@ def demo_command(
 
 def main() -> None:
     app()
+
+
+# `keys list` and `keys revoke` live in their own module, which registers them on `keys_app`
+# (imported last: it imports the helpers above).
+from patron.cli import keys as _keys  # noqa: E402, F401

@@ -102,30 +102,35 @@ def note_use(uow: UnitOfWork, key: ApiKey, now: datetime) -> bool:
 
 
 def list_keys(
-    uow: UnitOfWork, program: Program, *, after: str | None, limit: int
+    uow: UnitOfWork, program: Program | None, *, after: str | None, limit: int
 ) -> Sequence[ApiKey]:
-    """The program's keys, revoked ones included, oldest first."""
+    """The program's keys (every key, platform keys too, without a program), revoked ones
+    included, oldest first."""
+    if program is None:
+        return uow.api_keys.every(after=after, limit=limit)
     return uow.api_keys.of_program(program.id, after=after, limit=limit)
 
 
 def revoke_key(
-    uow: UnitOfWork, clock: Clock, actor: Actor, program: Program, key_id: str
+    uow: UnitOfWork, clock: Clock, actor: Actor, key_id: str, *, program: Program | None
 ) -> ApiKey:
-    """Revoke one of the program's keys: it is refused (401) from the next request on. Revoking
-    a revoked key changes nothing.
+    """Revoke a key of ``program`` (any key, platform keys too, when None): it is refused (401)
+    from the next request on. Revoking a revoked key changes nothing. Returns the key as it was
+    before (``revoked_at`` set when it already was revoked).
 
-    Raises: ApiKeyNotFound (also for a key of another program or a platform key).
+    Raises: ApiKeyNotFound (also for a key of another program).
     """
-    found = uow.api_keys.get(program.id, key_id)
-    if found is None:
-        raise ApiKeyNotFound(f"no API key {key_id!r} in this program")
+    found = uow.api_keys.get(key_id)
+    if found is None or (program is not None and found.program_id != program.id):
+        where = " in this program" if program is not None else ""
+        raise ApiKeyNotFound(f"no API key {key_id!r}{where}")
     if found.revoked_at is not None:
         return found
     now = clock.now()
     uow.api_keys.revoke(found.id, now)
     audit.record(
         uow,
-        program_id=program.id,
+        program_id=found.program_id,
         actor=actor,
         action="api_key.revoked",
         target=("api_key", found.id),

@@ -136,16 +136,19 @@ class SqlApiKeyRepository:
             return None
         return _api_key(row), row.key_digest
 
-    def get(self, program_id: str, key_id: str) -> ApiKey | None:
-        c = t.api_keys.c
-        row = self._conn.execute(
-            sa.select(t.api_keys).where(c.program_id == program_id, c.id == key_id)
-        ).first()
+    def get(self, key_id: str) -> ApiKey | None:
+        row = self._conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == key_id)).first()
         return _api_key(row) if row else None
 
     def of_program(self, program_id: str, *, after: str | None, limit: int) -> list[ApiKey]:
+        return self._page(t.api_keys.c.program_id == program_id, after, limit)
+
+    def every(self, *, after: str | None, limit: int) -> list[ApiKey]:
+        return self._page(sa.true(), after, limit)
+
+    def _page(self, where: sa.ColumnElement[bool], after: str | None, limit: int) -> list[ApiKey]:
         c = t.api_keys.c
-        stmt = sa.select(t.api_keys).where(c.program_id == program_id)
+        stmt = sa.select(t.api_keys).where(where)
         if after is not None:
             stmt = stmt.where(c.id > after)
         return [_api_key(row) for row in self._conn.execute(stmt.order_by(c.id).limit(limit))]

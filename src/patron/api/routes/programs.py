@@ -153,7 +153,7 @@ def revoke_api_key(
     changes nothing)."""
 
     def action(uow: UnitOfWork) -> None:
-        api_keys.revoke_key(uow, who.container.clock, who.actor, who.program, key_id)
+        api_keys.revoke_key(uow, who.container.clock, who.actor, key_id, program=who.program)
 
     run_in_transaction(who.uow, action)
     return Response(status_code=204)
