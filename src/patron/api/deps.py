@@ -9,6 +9,10 @@ transaction a program route runs through it is confined to that program by the d
 as by the repositories' filters (row-level security on PostgreSQL). Authenticating the key and
 resolving the ``{program}`` of the path happen before the program is known, so they run unscoped.
 
+Authentication keeps the key's ``last_used_at`` to the minute: the key is read with its
+``last_used_at``, and only a request that finds it a minute old writes the new time, in a small
+transaction of its own (``services.api_keys``). A revoked key is refused from its next request on.
+
 Before any key is checked, a client address that sent too many unknown keys is refused with 429
 (``auth_failures`` in ``patron.adapters.ratelimit``): only failures count, successful
 authentications are neither counted nor delayed, and once the address is over the limit a right
