@@ -43,7 +43,8 @@ def reevaluate(
         return None
     held = ctx.uow.tiers.held(member_id)
     now_standing, best, current = _standing(ctx, tiers, member_id, held)
-    if reason is None or now_standing.cause not in GRANTED:
+    moved = held is None or held.code != now_standing.code
+    if moved and (reason is None or now_standing.cause not in GRANTED):  # words only for a change
         ended = held.cause if held and held.cause in GRANTED else None
         reason = automatic(
             tiers,
