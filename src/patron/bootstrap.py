@@ -18,6 +18,7 @@ from patron.adapters.db.uow import SqlUnitOfWorkFactory
 from patron.adapters.ratelimit import Bucket, RateLimiter, parse_limits
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
+from patron.domain.fingerprints import Fingerprints
 from patron.services.ports import Clock, WebhookSender
 
 
@@ -41,12 +42,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
     """Build the container; upgrades the schema first when the settings ask for it."""
     settings = settings or Settings()
     if settings.wants_auto_upgrade():
-        migrate.upgrade(settings.database_url)
+        migrate.upgrade(settings.database_url, fingerprint_secret=settings.fingerprint_key())
     engine = make_engine(settings.database_url, pool_size=settings.pool_size)
     return Container(
         settings=settings,
         engine=engine,
-        uow=SqlUnitOfWorkFactory(engine),
+        uow=SqlUnitOfWorkFactory(engine, fingerprint=Fingerprints(settings.fingerprint_key())),
         webhooks=HttpWebhookSender(allow_private=settings.webhooks_allow_private_targets),
         limiter=rate_limiter(settings),
         clock=clock or SystemClock(),

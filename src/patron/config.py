@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Literal
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from patron.domain.fingerprints import DEVELOPMENT_SECRET
 
 
 class Settings(BaseSettings):
@@ -79,6 +81,14 @@ class Settings(BaseSettings):
         description="Requests with an unknown, revoked or malformed API key per client address; "
         "past it every request from that address is refused until the window has room.",
     )
+    fingerprint_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="The key of the stored request fingerprints (HMAC-SHA256; docs/security.md, "
+        '"Request fingerprints"): at least 32 characters, e.g. `openssl rand -hex 32`, kept '
+        "out of the database and never changed. Required when PATRON_ENVIRONMENT=production; "
+        "elsewhere a public development value stands in.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1_024,
@@ -98,6 +108,21 @@ class Settings(BaseSettings):
         if value.strip().lower() not in ("", "none", "off"):
             parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
         return value
+
+    @model_validator(mode="after")
+    def _production_has_its_secrets(self) -> Settings:
+        if self.environment == "production" and self.fingerprint_secret is None:
+            raise ValueError(
+                "PATRON_FINGERPRINT_SECRET must be set in production "
+                "(at least 32 characters, e.g. the output of `openssl rand -hex 32`)"
+            )
+        return self
+
+    def fingerprint_key(self) -> str:
+        """The secret of request fingerprints (the public development one when unset)."""
+        if self.fingerprint_secret is None:
+            return DEVELOPMENT_SECRET
+        return self.fingerprint_secret.get_secret_value()
 
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:

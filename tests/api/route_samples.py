@@ -114,6 +114,10 @@ class World:
         made = self.post("/members", {"email": fresh(self.tag) + "@example.com"})
         return str(made["id"])
 
+    def fresh_api_key(self) -> str:
+        made = self.post("/api-keys", {"name": fresh(f"{self.tag} key"), "role": "read"})
+        return str(made["id"])
+
     def fresh_reward(self) -> str:
         code = fresh(f"{self.tag}-gift")
         self.post("/rewards", reward_body(code))
@@ -234,11 +238,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/v1/programs"): lambda o, h: Call(
         body={"slug": fresh("prog"), "name": "New", "currency": "EUR", "timezone": "UTC"}
     ),
+    ("GET", "/v1/programs"): lambda o, h: Call(),
     ("GET", P): lambda o, h: Call(),
     ("GET", P + "/config"): lambda o, h: Call(),
     ("PUT", P + "/config"): lambda o, h: Call(body=EXAMPLE_CONFIG),
     ("POST", P + "/config/validate"): lambda o, h: Call(body=EXAMPLE_CONFIG),
     ("POST", P + "/api-keys"): lambda o, h: Call(body={"name": fresh("key"), "role": "read"}),
+    ("GET", P + "/api-keys"): lambda o, h: Call(),
+    ("DELETE", P + "/api-keys/{key_id}"): lambda o, h: Call({"key_id": o.fresh_api_key()}),
     ("POST", P + "/members"): lambda o, h: Call(body={"email": fresh("new") + "@example.com"}),
     ("GET", P + "/members"): lambda o, h: Call(query={"email": h.email}),
     ("GET", P + "/members/{member}"): lambda o, h: Call({"member": o.member}),

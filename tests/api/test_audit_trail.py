@@ -31,6 +31,7 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/v1/programs"): ("program", "response:id"),
     ("PUT", P + "/config"): ("program", "program"),
     ("POST", P + "/api-keys"): ("api_key", "response:id"),
+    ("DELETE", P + "/api-keys/{key_id}"): ("api_key", "path:key_id"),
     ("POST", P + "/members"): ("member", "response:id"),
     ("PATCH", P + "/members/{member}"): ("member", "path:member"),
     ("POST", P + "/members/{member}/adjustments"): ("member", "path:member"),
@@ -62,7 +63,9 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
 
 def write_routes(container: Container) -> list[tuple[str, str]]:
     return [
-        r for r in routes(container) if r[0] in ("POST", "PUT", "PATCH") and r not in NOT_WRITES
+        r
+        for r in routes(container)
+        if r[0] in ("POST", "PUT", "PATCH", "DELETE") and r not in NOT_WRITES
     ]
 
 

@@ -147,6 +147,12 @@ def test_list_filters_never_return_another_programs_objects(
     assert b.member in members_of
     assert a.member not in members_of
 
+    # API keys: B's list holds B's keys only.
+    keys = {k["id"] for k in items("/api-keys", limit="500")}
+    assert b.api_key in keys
+    assert a.api_key not in keys
+    assert a.admin_id not in keys
+
     # Webhook endpoints and deliveries.
     assert {e["id"] for e in items("/webhooks")} == {b.webhook}
     deliveries = items(f"/webhooks/{b.webhook}/deliveries", limit="500")

@@ -31,11 +31,14 @@ CONFIG_READERS = ADMIN | {"pos", "read"}
 
 MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/programs"): frozenset({"platform"}),
+    ("GET", "/v1/programs"): frozenset({"platform"}),
     ("GET", P): EVERYONE,
     ("GET", P + "/config"): CONFIG_READERS,
     ("PUT", P + "/config"): ADMIN,
     ("POST", P + "/config/validate"): CONFIG_READERS,
     ("POST", P + "/api-keys"): ADMIN,
+    ("GET", P + "/api-keys"): ADMIN,
+    ("DELETE", P + "/api-keys/{key_id}"): ADMIN,
     ("POST", P + "/members"): TILL,
     ("GET", P + "/members"): EVERYONE,
     ("GET", P + "/members/{member}"): EVERYONE,

@@ -9,6 +9,10 @@ transaction a program route runs through it is confined to that program by the d
 as by the repositories' filters (row-level security on PostgreSQL). Authenticating the key and
 resolving the ``{program}`` of the path happen before the program is known, so they run unscoped.
 
+Authentication keeps the key's ``last_used_at`` to the minute: the key is read with its
+``last_used_at``, and only a request that finds it a minute old writes the new time, in a small
+transaction of its own (``services.api_keys``). A revoked key is refused from its next request on.
+
 Before any key is checked, a client address that sent too many unknown keys is refused with 429
 (``auth_failures`` in ``patron.adapters.ratelimit``): only failures count, successful
 authentications are neither counted nor delayed, and once the address is over the limit a right
@@ -17,6 +21,7 @@ key is refused like a wrong one, so keys cannot be guessed by trying.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,7 +39,7 @@ from patron.domain.programs import Program
 from patron.services import api_keys, programs
 from patron.services.balances import MemberView
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
-from patron.services.transactions import run_read
+from patron.services.transactions import StorageBusy, run_in_transaction, run_read
 
 T = TypeVar("T")
 
@@ -99,10 +104,23 @@ def _authenticated(
         return key, then(uow)
 
     try:
-        return run_read(box.uow, read)
+        found = run_read(box.uow, read)
     except Unauthenticated:
         box.limiter.hit("auth_failures", address=address)
         raise
+    _note_use(box, found[0])
+    return found
+
+
+def _note_use(box: Container, key: ApiKey) -> None:
+    """Keep the key's ``last_used_at`` to the minute: a write only when it is a minute old
+    (``services.api_keys``), so requests in between cost nothing more. Best effort: a busy
+    database does not fail the request for it."""
+    now = box.clock.now()
+    if not api_keys.needs_touch(key, now):
+        return
+    with contextlib.suppress(StorageBusy):
+        run_in_transaction(box.uow, lambda uow: api_keys.note_use(uow, key, now))
 
 
 def caller(

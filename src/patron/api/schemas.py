@@ -76,6 +76,11 @@ class ProgramOut(BaseModel):
         return cls.model_validate(program, from_attributes=True).model_dump(mode="json")
 
 
+class ProgramPage(BaseModel):
+    items: list[ProgramOut]
+    next_cursor: str | None
+
+
 class ConfigOut(BaseModel):
     version: int
     config: dict[str, Any]
@@ -110,6 +115,29 @@ class ApiKeyOut(BaseModel):
             key=issued.secret,
             created_at=key.created_at,
         ).model_dump(mode="json")
+
+
+class ApiKeyInfo(BaseModel):
+    """A key as listed: never the key itself nor its digest."""
+
+    id: str
+    name: str
+    role: str
+    prefix: str = Field(description="the key's first characters, to recognise it")
+    created_at: datetime
+    last_used_at: datetime | None = Field(
+        description="when the key last authenticated a request, to the minute"
+    )
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> dict[str, Any]:
+        return cls.model_validate(key, from_attributes=True).model_dump(mode="json")
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyInfo]
+    next_cursor: str | None
 
 
 class ConsentIn(Strict):

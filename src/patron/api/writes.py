@@ -5,6 +5,11 @@ With an ``Idempotency-Key`` header the key is claimed in the use case's own tran
 ``patron.services.transactions``); a replay answers the original status and body with
 ``Idempotent-Replayed: true``.
 
+``POST`` routes that write nothing (a configuration check, a purchase preview) answer through
+:func:`answer`: without a key they are plain reads; with one, their answer is kept under the key
+like a write's, so every ``POST`` honours ``Idempotency-Key`` the same way (API.md). A bulk grant,
+which runs in several transactions, claims its key with ``claim_for_steps`` instead.
+
 The audit trail is kept here, in one place, so no write route can forget it: when the use case
 succeeds and did not record an audit record of its own (the richer, service-level records such as
 ``member.updated`` with the fields that changed), :func:`respond` records one in the same
@@ -26,7 +31,7 @@ from patron.api.rendering import JsonResponse
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.services import audit
 from patron.services.ports import UnitOfWork
-from patron.services.transactions import IdempotencyRequest, Outcome, fingerprint, run_write
+from patron.services.transactions import IdempotencyRequest, Outcome, run_read, run_write
 
 T = TypeVar("T")
 
@@ -80,7 +85,7 @@ def respond(
     ``body`` is the validated request body; with the method and path it is what an
     idempotency key is bound to.
     """
-    idempotency = _idempotency(request, who, body)
+    idempotency = idempotency_of(request, who, body)
 
     def audited(uow: UnitOfWork) -> tuple[T, Any]:
         already = uow.audit.recorded
@@ -97,6 +102,34 @@ def respond(
         lambda done: Outcome(status(done[0]) if callable(status) else status, done[1]),
         idempotency,
     )
+    return response_of(outcome)
+
+
+def answer(
+    request: Request,
+    who: Caller,
+    action: Callable[[UnitOfWork], T],
+    render: Callable[[T], Any],
+    *,
+    body: Any,
+    status: int = 200,
+) -> Response:
+    """Answer a ``POST`` that writes nothing: a read, unless it carries an ``Idempotency-Key``,
+    whose answer is then stored under the key (and nothing else is written or audited)."""
+    idempotency = idempotency_of(request, who, body)
+    if idempotency is None:
+        return JsonResponse(render(run_read(who.uow, action)), status_code=status)
+    outcome = run_write(
+        who.uow,
+        who.container.clock,
+        lambda uow: render(action(uow)),
+        lambda rendered: Outcome(status, rendered),
+        idempotency,
+    )
+    return response_of(outcome)
+
+
+def response_of(outcome: Outcome) -> Response:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JsonResponse(outcome.body, status_code=outcome.status, headers=headers)
 
@@ -179,7 +212,11 @@ def _public(value: Any) -> Any:
     return value
 
 
-def _idempotency(request: Request, who: Caller, body: Any) -> IdempotencyRequest | None:
+def idempotency_of(request: Request, who: Caller, body: Any) -> IdempotencyRequest | None:
+    """The request's ``Idempotency-Key`` bound to its fingerprint, or None without one.
+
+    Raises: ValidationFailed (a malformed key).
+    """
     key = request.headers.get("idempotency-key")
     if key is None:
         return None
@@ -190,7 +227,7 @@ def _idempotency(request: Request, who: Caller, body: Any) -> IdempotencyRequest
     return IdempotencyRequest(
         scope=who.key.id,
         key=key,
-        fingerprint=fingerprint(request.method, request.url.path, body),
+        fingerprint=who.uow.fingerprint(request.method, request.url.path, body),
     )
 
 

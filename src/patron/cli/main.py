@@ -78,7 +78,7 @@ def guarded(call: Callable[[], T]) -> T:
 def db_upgrade() -> None:
     """Apply every pending migration to PATRON_DATABASE_URL."""
     settings = Settings()
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, fingerprint_secret=settings.fingerprint_key())
     out.print(f"database at revision {migrate.head_revision(settings.database_url)}")
 
 
@@ -450,3 +450,8 @@ def demo_command(
 
 def main() -> None:
     app()
+
+
+# `keys list` and `keys revoke` live in their own module, which registers them on `keys_app`
+# (imported last: it imports the helpers above).
+from patron.cli import keys as _keys  # noqa: E402, F401

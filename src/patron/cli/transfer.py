@@ -56,13 +56,14 @@ from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
 from patron.domain.audit import CLI
 from patron.domain.errors import FieldError, PatronError, ValidationFailed
+from patron.domain.fingerprints import Fingerprints
 from patron.domain.money import to_minor
 from patron.domain.programs import Program
 from patron.services import audit, enrolment, ledger, privacy, purchases, refunds
 from patron.services.ledger import Context
 from patron.services.ports import Clock, MemberFilter, UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
-from patron.services.transactions import fingerprint, run_in_transaction
+from patron.services.transactions import run_in_transaction
 
 Kind = Literal["members", "purchases", "refunds", "balances"]
 Format = Literal["csv", "jsonl"]
@@ -208,7 +209,9 @@ def _int(value: str) -> int | str:
 # --- preparing rows --------------------------------------------------------------------------
 
 
-def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -> Row:
+def prepare(
+    kind: Kind, number: int, doc: Any, program: Program, clock: Clock, fingerprint: Fingerprints
+) -> Row:
     """Validate one record; raises ValidationFailed with the reason."""
     if isinstance(doc, _Unreadable):
         raise ValidationFailed([FieldError("", doc.reason)])
@@ -221,9 +224,9 @@ def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -
         if kind == "members":
             return _member_row(number, MemberCreate.model_validate(doc))
         if kind == "purchases":
-            return _purchase_row(number, _with_payment(doc), program, clock)
+            return _purchase_row(number, _with_payment(doc), program, clock, fingerprint)
         if kind == "refunds":
-            return _refund_row(number, RefundRow.model_validate(doc), program)
+            return _refund_row(number, RefundRow.model_validate(doc), program, fingerprint)
         return _balance_row(number, BalanceIn.model_validate(doc), program)
     except PydanticError as exc:
         raise ValidationFailed(
@@ -271,7 +274,9 @@ def _member_row(number: int, body: MemberCreate) -> Row:
     return Row(number, body.external_id, apply)
 
 
-def _purchase_row(number: int, body: PurchaseIn, program: Program, clock: Clock) -> Row:
+def _purchase_row(
+    number: int, body: PurchaseIn, program: Program, clock: Clock, fingerprint: Fingerprints
+) -> Row:
     document = body.model_dump(mode="json", exclude_none=True)
     digest = fingerprint("purchase", "", document)
     purchase = body.to_domain(program.currency_exponent, clock.now())
@@ -284,7 +289,7 @@ def _purchase_row(number: int, body: PurchaseIn, program: Program, clock: Clock)
     return Row(number, body.external_id, apply, ref)
 
 
-def _refund_row(number: int, body: RefundRow, program: Program) -> Row:
+def _refund_row(number: int, body: RefundRow, program: Program, fingerprint: Fingerprints) -> Row:
     document = body.model_dump(mode="json", exclude_none=True, exclude={"purchase"})
     digest = fingerprint("refund", body.purchase, document)
     if body.amount is not None:
@@ -370,7 +375,7 @@ def run_import(
 
     for number, doc in records(kind, fmt, lines):
         try:
-            pending.append(prepare(kind, number, doc, program, clock))
+            pending.append(prepare(kind, number, doc, program, clock, uow_factory.fingerprint))
         except ValidationFailed as refused:
             _reject(outcome, number, _key_of(doc, number), refused)
         if len(pending) >= batch:

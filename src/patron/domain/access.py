@@ -9,6 +9,10 @@ answered 404, so it learns nothing about the program's existence).
 be forgotten) are personal-data permissions of their own: only ``admin`` and ``platform`` keys
 hold them, never a POS, partner or read key, even though those may look members up.
 
+``keys.manage`` (listing a program's keys and revoking them) belongs to ``admin`` and
+``platform`` keys, like ``keys.create``; ``programs.list`` (every program of the installation)
+to ``platform`` keys alone.
+
 A ``partner`` key (a coalition partner) posts, refunds and claims purchases and looks members up;
 it may not post activity events (``events.write``), which award fixed points whatever was bought.
 ``tests/api/test_roles.py`` holds the intended matrix for every route.
@@ -28,10 +32,12 @@ from patron.domain.keys import Role
 
 Permission = Literal[
     "programs.create",
+    "programs.list",
     "program.read",
     "config.read",
     "config.write",
     "keys.create",
+    "keys.manage",
     "members.read",
     "members.list",
     "members.write",
@@ -54,7 +60,7 @@ _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
 
 _MATRIX: dict[Role, frozenset[Permission]] = {
     "platform": _EVERYTHING,
-    "admin": _EVERYTHING - {"programs.create"},
+    "admin": _EVERYTHING - {"programs.create", "programs.list"},
     "pos": frozenset(
         {
             "program.read",

@@ -118,6 +118,11 @@ class MemberNotFound(NotFound):
     title = "Member not found"
 
 
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+    title = "API key not found"
+
+
 class Conflict(PatronError):
     code = "conflict"
     title = "Conflict"

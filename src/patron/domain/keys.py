@@ -33,6 +33,7 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None  # to the minute (``services.api_keys.TOUCH_EVERY``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from patron.domain.audit import Actor
 from patron.domain.errors import PatronError
+from patron.domain.fingerprints import Fingerprints
 from patron.domain.members import Member
 from patron.domain.programs import Program
 from patron.domain.rules import Event, Line, Payment, Purchase
@@ -39,7 +40,7 @@ from patron.services import enrolment, events, jobs, members, purchases, refunds
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import get_program
-from patron.services.transactions import fingerprint, run_in_transaction
+from patron.services.transactions import run_in_transaction
 
 _FIRST = (
     "Ada Grace Alan Maya Leo Zoe Noah Emma Liam Olivia Ava Mia Isla Lucas Amara Sofia "
@@ -121,6 +122,7 @@ class _Shopper:
 class _Plan:
     """Everything that happens on one simulated day, in time order."""
 
+    fingerprint: Fingerprints
     actions: list[tuple[datetime, Callable[[Context], None]]] = field(default_factory=list)
 
 
@@ -147,7 +149,7 @@ def populate(
     for day in range(DAYS):
         local_day = first_day + timedelta(days=day)
         opening = datetime(local_day.year, local_day.month, local_day.day, 9, tzinfo=zone)
-        plan = _Plan()
+        plan = _Plan(uow_factory.fingerprint)
         for shopper in by_day.get(day, []):
             _plan_enrolment(rng, plan, opening, shopper, shoppers, story)
         for shopper in shoppers:
@@ -293,7 +295,7 @@ def _plan_purchase(
                 ctx,
                 purchase,
                 ref,
-                fingerprint=fingerprint("purchase", "", document),
+                fingerprint=plan.fingerprint("purchase", "", document),
                 document=document,
             )
         except PatronError as refused:
@@ -344,7 +346,7 @@ def _plan_walk_in(
 
     def buy(ctx: Context) -> None:
         document = _document(purchase)
-        digest = fingerprint("purchase", "", document)
+        digest = plan.fingerprint("purchase", "", document)
         purchases.record(ctx, purchase, None, fingerprint=digest, document=document)
         story.anonymous += 1
 
@@ -372,7 +374,7 @@ def _plan_refund(
                 purchase_id,
                 external_id=key,
                 document=document,
-                fingerprint=fingerprint("refund", purchase_id, document),
+                fingerprint=plan.fingerprint("refund", purchase_id, document),
                 occurred_at=at,
             )
         except PatronError as refused:

@@ -3,7 +3,8 @@
 ``reevaluate`` runs inside the transaction that changed the metric (a purchase, a refund, an
 event, a claim) or in the tier job, with the member's balance rows already locked, so one
 member's tier is never computed twice at once. Every change of tier is kept in the history
-with its cause.
+with its cause and its reason: the one given with a staff override or a paid tier, otherwise
+the standing that explains it (``patron.domain.tier_reasons``).
 """
 
 from __future__ import annotations
@@ -16,23 +17,45 @@ from patron.domain.config import Tiers
 from patron.domain.config.tiers import Level
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.ids import new_id
+from patron.domain.tier_reasons import GRANTED, automatic
 from patron.domain.tiers import Grant, Standing, level_for, next_level, rank, standing
-from patron.services import outbox
+from patron.services import audit, outbox
 from patron.services.ledger import Context, member_for
 from patron.services.ports import HeldTier, TierChange
 from patron.services.tier_metric import metric, metric_between, previous_window, window
 
 
 def reevaluate(
-    ctx: Context, member_id: str, *, cause: str, reference: str | None = None
+    ctx: Context,
+    member_id: str,
+    *,
+    cause: str,
+    reference: str | None = None,
+    reason: str | None = None,
 ) -> HeldTier | None:
-    """Bring the member's tier up to date as of now; None when the program has no tiers."""
+    """Bring the member's tier up to date as of now; None when the program has no tiers.
+
+    ``reason`` is the one given with a grant made in this transaction; without it a change
+    explains itself from the member's standing.
+    """
     tiers = ctx.config.tiers
     if tiers is None:
         return None
     held = ctx.uow.tiers.held(member_id)
-    now_standing, best, _ = _standing(ctx, tiers, member_id, held)
-    return _hold(ctx, member_id, held, now_standing, best, cause=cause, reference=reference)
+    now_standing, best, current = _standing(ctx, tiers, member_id, held)
+    moved = held is None or held.code != now_standing.code
+    if moved and (reason is None or now_standing.cause not in GRANTED):  # words only for a change
+        ended = held.cause if held and held.cause in GRANTED else None
+        reason = automatic(
+            tiers,
+            now_standing,
+            metric=current,
+            exponent=ctx.program.currency_exponent,
+            ended=ended if ended and now_standing.cause != ended else None,
+        )
+    return _hold(
+        ctx, member_id, held, now_standing, best, cause=cause, reference=reference, reason=reason
+    )
 
 
 def _standing(
@@ -101,6 +124,7 @@ def _hold(
                 if now_standing.cause in ("override", "paid")
                 else cause,
                 "reference": reference,
+                "reason": reason,
             },
         )
         ctx.uow.tiers.add_change(
@@ -140,6 +164,7 @@ def grant(
         raise ValidationFailed(errors)
     ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, "points")])
     member_for(ctx, member_id, debit=False)
+    before = ctx.uow.tiers.held(member_id)
     ctx.uow.tiers.add_grant(
         ctx.program.id,
         member_id,
@@ -148,8 +173,26 @@ def grant(
         ctx.actor.label,
         ctx.clock.now(),
     )
-    held = reevaluate(ctx, member_id, cause="paid" if paid else "override")
+    kind = "paid" if paid else "override"
+    held = reevaluate(ctx, member_id, cause=kind, reason=reason.strip())
     assert held is not None
+    audit.record(
+        ctx.uow,
+        program_id=ctx.program.id,
+        actor=ctx.actor,
+        action="member.tier_granted",
+        target=("member", member_id),
+        at=ctx.clock.now(),
+        before={"tier": before.code, "cause": before.cause} if before else None,
+        after={
+            "code": code,
+            "until": until.isoformat() if until else None,
+            "paid": paid,
+            "reason": reason.strip(),
+            "tier": held.code,
+            "cause": held.cause,
+        },
+    )
     return held
 
 

@@ -24,14 +24,11 @@ carries) keeps its scope.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-import orjson
 
 from patron.domain.errors import IdempotencyConflict, IdempotencyInProgress, PatronError
 from patron.services.ports import Clock, RetryableError, UnitOfWork, UnitOfWorkFactory
@@ -60,12 +57,6 @@ class Outcome:
     status: int
     body: Any
     replayed: bool = False
-
-
-def fingerprint(method: str, path: str, body: Any) -> str:
-    """A digest of what the request asks for, independent of JSON formatting and key order."""
-    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
 
 def run_write(
@@ -99,6 +90,38 @@ def run_write(
 
     factory = _scoped(uow_factory, program_id)
     return with_retries(lambda: _in_uow(factory, attempt))
+
+
+def claim_for_steps(
+    uow: UnitOfWork, clock: Clock, idempotency: IdempotencyRequest
+) -> Outcome | None:
+    """Claim an idempotency key for a write that spans several transactions (a bulk grant runs
+    in batches) in the first of them; :func:`complete_steps` stores the answer in the last.
+
+    Returns the stored answer to replay, or None to go on: the key is new, or an earlier request
+    with the same fingerprint claimed it and has not finished (it crashed, or is still running).
+    Going on then resumes that same request, so this is only for writes whose every step is
+    idempotent on its own (a grant credits each member under a ledger key).
+
+    Raises: IdempotencyConflict (another request under this key).
+    """
+    stored = uow.idempotency.claim(
+        idempotency.scope, idempotency.key, idempotency.fingerprint, clock.now()
+    )
+    if stored is None:
+        return None
+    if stored.fingerprint != idempotency.fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request", key=idempotency.key
+        )
+    if stored.status is None:
+        return None
+    return Outcome(status=stored.status, body=stored.body, replayed=True)
+
+
+def complete_steps(uow: UnitOfWork, idempotency: IdempotencyRequest, outcome: Outcome) -> None:
+    """Store the answer of a write claimed by :func:`claim_for_steps`."""
+    uow.idempotency.complete(idempotency.scope, idempotency.key, outcome.status, outcome.body)
 
 
 def run_in_transaction(

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from patron.adapters.db.engine import sqlalchemy_url
+from patron.domain.fingerprints import DEVELOPMENT_SECRET
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -26,8 +27,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, fingerprint_secret: str | None = None) -> None:
+    """Upgrade to ``revision``. ``fingerprint_secret`` is the server's ``PATRON_FINGERPRINT_SECRET``
+    (the development one when not given): migration 0020 keys the stored fingerprints with it."""
+    config = alembic_config(url)
+    config.attributes["fingerprint_secret"] = fingerprint_secret or DEVELOPMENT_SECRET
+    command.upgrade(config, revision)
 
 
 def head_revision(url: str) -> str | None:

@@ -49,6 +49,13 @@ class SqlProgramRepository:
         rows = self._conn.execute(sa.select(t.programs).order_by(t.programs.c.slug))
         return [_program(row) for row in rows]
 
+    def page(self, *, after: str | None, limit: int) -> list[Program]:
+        c = t.programs.c
+        stmt = sa.select(t.programs)
+        if after is not None:
+            stmt = stmt.where(c.slug > after)
+        return [_program(row) for row in self._conn.execute(stmt.order_by(c.slug).limit(limit))]
+
     def slug_taken(self, slug: str) -> bool:
         stmt = sa.select(t.programs.c.id).where(t.programs.c.slug == slug)
         return self._conn.execute(stmt).first() is not None
@@ -127,16 +134,58 @@ class SqlApiKeyRepository:
         row = self._conn.execute(sa.select(t.api_keys).where(t.api_keys.c.prefix == prefix)).first()
         if row is None:
             return None
-        key = ApiKey(
-            id=row.id,
-            program_id=row.program_id,
-            name=row.name,
-            role=cast(Role, row.role),
-            prefix=row.prefix,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
+        return _api_key(row), row.key_digest
+
+    def get(self, key_id: str) -> ApiKey | None:
+        row = self._conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == key_id)).first()
+        return _api_key(row) if row else None
+
+    def of_program(self, program_id: str, *, after: str | None, limit: int) -> list[ApiKey]:
+        return self._page(t.api_keys.c.program_id == program_id, after, limit)
+
+    def every(self, *, after: str | None, limit: int) -> list[ApiKey]:
+        return self._page(sa.true(), after, limit)
+
+    def _page(self, where: sa.ColumnElement[bool], after: str | None, limit: int) -> list[ApiKey]:
+        c = t.api_keys.c
+        stmt = sa.select(t.api_keys).where(where)
+        if after is not None:
+            stmt = stmt.where(c.id > after)
+        return [_api_key(row) for row in self._conn.execute(stmt.order_by(c.id).limit(limit))]
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        c = t.api_keys.c
+        self._conn.execute(
+            t.api_keys.update().where(c.id == key_id, c.revoked_at.is_(None)).values(revoked_at=at)
         )
-        return key, row.key_digest
+
+    def touch(self, key_id: str, at: datetime, *, unless_since: datetime) -> bool:
+        c = t.api_keys.c
+        # The condition makes concurrent requests (several processes) write once: the second
+        # UPDATE finds the row already fresh.
+        done = self._conn.execute(
+            t.api_keys.update()
+            .where(
+                c.id == key_id,
+                sa.or_(c.last_used_at.is_(None), c.last_used_at < unless_since),
+            )
+            .values(last_used_at=at)
+            .returning(c.id)
+        )
+        return done.first() is not None
+
+
+def _api_key(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        program_id=row.program_id,
+        name=row.name,
+        role=cast(Role, row.role),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
 
 
 _MEMBER_FIELDS = (

@@ -61,6 +61,7 @@ api_keys = sa.Table(
     sa.Column("key_digest", sa.String(64), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("last_used_at", UtcDateTime, nullable=True),
     sa.CheckConstraint(
         "role IN ('platform', 'admin', 'pos', 'partner', 'read')", name="role_known"
     ),

@@ -42,6 +42,7 @@ from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.segments import SqlSegmentRepository
 from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.webhooks import SqlWebhookRepository
+from patron.domain.fingerprints import Fingerprints
 from patron.services.ports import BatchReads
 
 
@@ -150,11 +151,13 @@ class SqlUnitOfWorkFactory:
         engine: Engine,
         *,
         program_id: str | None = None,
+        fingerprint: Fingerprints | None = None,
         _write_lock: threading.Lock | None = None,
         _unit: type[SqlUnitOfWork] | None = None,
     ) -> None:
         self.engine = engine
         self.program_id = program_id
+        self.fingerprint = fingerprint or Fingerprints()
         self._unit = _unit or SqlUnitOfWork
         if _write_lock is None and is_sqlite(engine):
             _write_lock = threading.Lock()
@@ -171,7 +174,11 @@ class SqlUnitOfWorkFactory:
         if self.program_id is not None and self.program_id != program_id:
             raise ValueError("this unit-of-work factory is scoped to another program")
         return SqlUnitOfWorkFactory(
-            self.engine, program_id=program_id, _write_lock=self._write_lock, _unit=self._unit
+            self.engine,
+            program_id=program_id,
+            fingerprint=self.fingerprint,
+            _write_lock=self._write_lock,
+            _unit=self._unit,
         )
 
     def batched(self) -> SqlUnitOfWorkFactory:
@@ -182,6 +189,7 @@ class SqlUnitOfWorkFactory:
         return SqlUnitOfWorkFactory(
             self.engine,
             program_id=self.program_id,
+            fingerprint=self.fingerprint,
             _write_lock=self._write_lock,
             _unit=BatchedUnitOfWork,
         )

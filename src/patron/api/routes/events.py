@@ -24,7 +24,6 @@ from patron.services.balances import WalletView, wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
 from patron.services.purchases import MemberRef
-from patron.services.transactions import fingerprint
 
 router = APIRouter(prefix="/v1/programs/{program}/events", tags=["events"])
 
@@ -52,7 +51,7 @@ def record(
 ) -> Response:
     """Record an activity event and award its rules; resending the same external_id answers 200."""
     document = body.model_dump(mode="json")
-    digest = fingerprint("event", "", document)
+    digest = who.uow.fingerprint("event", "", document)
 
     def action(uow: UnitOfWork) -> _Answer:
         ctx = Context(uow, who.container.clock, who.actor, who.program)

@@ -1,10 +1,17 @@
-"""Bulk grants: an amount to a list of members or a segment, each credited once."""
+"""Bulk grants: an amount to a list of members or a segment, each credited once.
+
+A grant runs in several transactions (its record, then batches of members), so its
+``Idempotency-Key`` is claimed in the first and answered in the last
+(``transactions.claim_for_steps``): a replay answers the first answer without running anything,
+another body under the key is 409 before anything is written, and a request that stopped halfway
+is resumed by sending it again.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import (
     BaseModel,
@@ -19,13 +26,19 @@ from pydantic import (
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
 from patron.api.responses import GrantOut
-from patron.api.writes import REPLAYED
+from patron.api.writes import REPLAYED, idempotency_of, response_of
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.services import grants
 from patron.services.ledger import Context
 from patron.services.ports import BulkGrant, UnitOfWork
-from patron.services.transactions import fingerprint, run_in_transaction, run_read
+from patron.services.transactions import (
+    Outcome,
+    claim_for_steps,
+    complete_steps,
+    run_in_transaction,
+    run_read,
+)
 
 router = APIRouter(prefix="/v1/programs/{program}/grants", tags=["grants"])
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -60,14 +73,21 @@ def _render(grant: BulkGrant, money: bool, exponent: int) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, responses=REPLAYED, response_model=GrantOut)
-def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust"))) -> Response:
+def create(
+    body: GrantIn, request: Request, who: ProgramCaller = Depends(in_program("ledger.adjust"))
+) -> Response:
     """Start (or resume) a grant and run it to the end; resending the same external_id
     resumes it and answers 200."""
     document = body.model_dump(mode="json")
-    digest = fingerprint("grant", "", document)
+    digest = who.uow.fingerprint("grant", "", document)
+    idempotency = idempotency_of(request, who, document)
     box = who.container
 
-    def begin(uow: UnitOfWork) -> tuple[BulkGrant, bool, bool]:
+    def begin(uow: UnitOfWork) -> tuple[BulkGrant, bool, bool] | Outcome:
+        if idempotency is not None:
+            replay = claim_for_steps(uow, box.clock, idempotency)
+            if replay is not None:
+                return replay
         ctx = Context(uow, box.clock, who.actor, who.program)
         wallet = ctx.wallet(body.wallet)
         if wallet.is_money:
@@ -88,10 +108,15 @@ def create(body: GrantIn, who: ProgramCaller = Depends(in_program("ledger.adjust
         )
         return grant, existed, wallet.is_money
 
-    _, existed, money = run_in_transaction(who.uow, begin)
+    begun = run_in_transaction(who.uow, begin)
+    if isinstance(begun, Outcome):
+        return response_of(begun)
+    _, existed, money = begun
     done = grants.run(who.uow, box.clock, who.actor, who.program, body.external_id)
-    body_out = _render(done, money, who.program.currency_exponent)
-    return JsonResponse(body_out, status_code=200 if existed else 201)
+    outcome = Outcome(200 if existed else 201, _render(done, money, who.program.currency_exponent))
+    if idempotency is not None:
+        run_in_transaction(who.uow, lambda uow: complete_steps(uow, idempotency, outcome))
+    return response_of(outcome)
 
 
 @router.get("/{external_id}", response_model=GrantOut)

@@ -8,20 +8,24 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 
 from patron.api.deps import Caller, ProgramCaller, in_program, platform
+from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse
 from patron.api.schemas import (
     ApiKeyCreate,
+    ApiKeyInfo,
     ApiKeyOut,
+    ApiKeyPage,
     ConfigOut,
     ConfigValidation,
     ProgramCreate,
     ProgramOut,
+    ProgramPage,
 )
-from patron.api.writes import respond
+from patron.api.writes import answer, respond
 from patron.domain.config import config_errors
 from patron.services import api_keys, programs
 from patron.services.ports import UnitOfWork
-from patron.services.transactions import run_read
+from patron.services.transactions import run_in_transaction, run_read
 
 router = APIRouter(prefix="/v1/programs", tags=["programs"])
 
@@ -50,6 +54,18 @@ def create_program(
         status=201,
         body=body.model_dump(mode="json"),
     )
+
+
+@router.get("", response_model=ProgramPage)
+def list_programs(
+    who: Caller = Depends(platform("programs.list")),
+    limit: int = Depends(limit_param),
+    cursor: str | None = None,
+) -> Response:
+    """Every program of the installation, by slug (platform keys only)."""
+    after = decode_cursor(cursor)
+    found = run_read(who.uow, lambda uow: uow.programs.page(after=after, limit=limit + 1))
+    return JsonResponse(page(found, limit=limit, position=lambda p: p.slug, render=ProgramOut.of))
 
 
 @router.get("/{program}", response_model=ProgramOut)
@@ -84,11 +100,15 @@ def replace_config(
 
 @router.post("/{program}/config/validate", response_model=ConfigValidation)
 def validate_config(
+    request: Request,
     document: dict[str, Any] = Body(..., description="a configuration document to check"),
     who: ProgramCaller = Depends(in_program("config.read")),
 ) -> Response:
-    errors = [error.as_dict() for error in config_errors(document)]
-    return JsonResponse({"valid": not errors, "errors": errors})
+    def check(uow: UnitOfWork) -> dict[str, Any]:
+        errors = [error.as_dict() for error in config_errors(document)]
+        return {"valid": not errors, "errors": errors}
+
+    return answer(request, who, check, lambda checked: checked, body=document)
 
 
 @router.post("/{program}/api-keys", status_code=201, response_model=ApiKeyOut)
@@ -106,3 +126,34 @@ def create_api_key(
         )
 
     return respond(request, who, action, ApiKeyOut.of, status=201, body=body.model_dump())
+
+
+@router.get("/{program}/api-keys", response_model=ApiKeyPage)
+def list_api_keys(
+    who: ProgramCaller = Depends(in_program("keys.manage")),
+    limit: int = Depends(limit_param),
+    cursor: str | None = None,
+) -> Response:
+    """The program's keys, oldest first, revoked ones included: name, role, prefix, when it was
+    created, last used (to the minute) and revoked. Never the key itself."""
+    after = decode_cursor(cursor)
+
+    def read(uow: UnitOfWork) -> list[Any]:
+        return list(api_keys.list_keys(uow, who.program, after=after, limit=limit + 1))
+
+    found = run_read(who.uow, read)
+    return JsonResponse(page(found, limit=limit, position=lambda k: k.id, render=ApiKeyInfo.of))
+
+
+@router.delete("/{program}/api-keys/{key_id}", status_code=204, response_class=Response)
+def revoke_api_key(
+    key_id: str, who: ProgramCaller = Depends(in_program("keys.manage"))
+) -> Response:
+    """Revoke a key of the program: it answers 401 from the next request on (revoking it again
+    changes nothing)."""
+
+    def action(uow: UnitOfWork) -> None:
+        api_keys.revoke_key(uow, who.container.clock, who.actor, key_id, program=who.program)
+
+    run_in_transaction(who.uow, action)
+    return Response(status_code=204)

@@ -24,13 +24,13 @@ from patron.api.purchase_schemas import (
 from patron.api.rendering import JsonResponse
 from patron.api.responses import PurchaseDetail, PurchaseResult, RefundResult
 from patron.api.timestamps import Timestamp
-from patron.api.writes import REPLAYED, respond
+from patron.api.writes import REPLAYED, answer, respond
 from patron.domain.money import to_minor
 from patron.services import purchases, refunds
 from patron.services.balances import TierView, WalletView, tier_view, wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import HeldTier, UnitOfWork
-from patron.services.transactions import fingerprint, run_read
+from patron.services.transactions import run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
 
@@ -106,7 +106,7 @@ def record(
 ) -> Response:
     """Record a purchase and award it; resending the same external_id answers 200."""
     document = body.model_dump(mode="json", exclude_none=True)
-    digest = fingerprint("purchase", "", document)
+    digest = who.uow.fingerprint("purchase", "", document)
 
     def action(uow: UnitOfWork) -> _Answer:
         ctx = Context(uow, who.container.clock, who.actor, who.program)
@@ -131,11 +131,15 @@ def preview(
         ref = body.member.ref() if body.member else None
         return _answer(uow, who, purchases.preview(ctx, purchase, ref))
 
+    exponent = who.program.currency_exponent
     with member_reference(who, request, by_identifier=by_identifier(body.member)):
-        answer = run_read(who.uow, read)
-    return JsonResponse(
-        render_result(answer.result, who.program.currency_exponent, answer.balances, answer.tier)
-    )
+        return answer(
+            request,
+            who,
+            read,
+            lambda a: render_result(a.result, exponent, a.balances, a.tier),
+            body=body.model_dump(mode="json", exclude_none=True),
+        )
 
 
 @router.get("/{external_id}", response_model=PurchaseDetail)
@@ -166,7 +170,7 @@ def refund(
 ) -> Response:
     """Refund lines or an amount (or, with neither, everything that remains)."""
     document = body.model_dump(mode="json", exclude_none=True)
-    digest = fingerprint("refund", external_id, document)
+    digest = who.uow.fingerprint("refund", external_id, document)
     exponent = who.program.currency_exponent
 
     def action(uow: UnitOfWork) -> _Answer:
