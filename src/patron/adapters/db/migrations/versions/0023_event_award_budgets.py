@@ -1,7 +1,7 @@
 """event awards are summed per rule for budgets: index them by (program_id, rule_id)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-02 10:00:00
 
 A rule's ``budget`` (and a campaign's) counts what the rule awarded on purchases *and* on
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0018"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
