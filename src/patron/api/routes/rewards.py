@@ -238,7 +238,8 @@ def patch_reward(
 def _render_redemption(ctx: Context, redeemed: Redemption, reward: Reward | None) -> dict[str, Any]:
     exponent = ctx.program.currency_exponent
     money = _is_money(ctx, redeemed.wallet)
-    balances = wallet_views(ctx.uow, ctx.program, [redeemed.member_id])[redeemed.member_id]
+    views = wallet_views(ctx.uow, ctx.program, [redeemed.member_id], now=ctx.clock.now())
+    balances = views[redeemed.member_id]
     return {
         "id": redeemed.id,
         "reward": reward.code if reward else None,
