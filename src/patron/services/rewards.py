@@ -286,7 +286,13 @@ def spend(ctx: Context, member_id: str, wallet: str, amount: int) -> Redeemed:
     return Redeemed(redemption, None)
 
 
-def cancel(ctx: Context, redemption_id: str) -> Redemption:
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    redemption: Redemption
+    replayed: bool  # it was cancelled before: nothing changed
+
+
+def cancel(ctx: Context, redemption_id: str) -> Cancelled:
     """Cancel an unused redemption, or a direct spend: points (or credit) back with their
     original expiry, stock restored. Cancelling again answers the cancelled redemption.
 
@@ -300,7 +306,7 @@ def cancel(ctx: Context, redemption_id: str) -> Redemption:
     found = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
     assert found is not None
     if found.status == "cancelled":
-        return found
+        return Cancelled(found, replayed=True)
     direct = found.reward_id is None  # a direct spend is complete at once; nothing was issued
     if not ctx.uow.rewards.set_status(
         found.id,
@@ -322,7 +328,7 @@ def cancel(ctx: Context, redemption_id: str) -> Redemption:
     )
     cancelled = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
     assert cancelled is not None
-    return cancelled
+    return Cancelled(cancelled, replayed=False)
 
 
 def void_vouchers(ctx: Context, member_id: str, *, reason: str) -> list[Redemption]:
