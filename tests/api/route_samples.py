@@ -256,6 +256,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", P + "/members/{member}/adjustments"): lambda o, h: Call(
         {"member": o.member}, {"wallet": "points", "amount": 7, "reason": "goodwill"}
     ),
+    ("POST", P + "/members/{member}/transfers"): lambda o, h: Call(
+        {"member": o.member}, {"to": h.fresh_member(), "wallet": "points", "amount": 1}
+    ),
     ("GET", P + "/members/{member}/tier"): lambda o, h: Call({"member": o.member}),
     ("POST", P + "/members/{member}/tier"): lambda o, h: Call(
         {"member": o.member}, {"code": "rouge", "reason": "ambassador"}

@@ -35,6 +35,7 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", P + "/members"): ("member", "response:id"),
     ("PATCH", P + "/members/{member}"): ("member", "path:member"),
     ("POST", P + "/members/{member}/adjustments"): ("member", "path:member"),
+    ("POST", P + "/members/{member}/transfers"): ("member", "path:member"),
     ("POST", P + "/members/{member}/tier"): ("member", "path:member"),
     ("POST", P + "/members/{member}/erase"): ("member", "path:member"),
     ("POST", P + "/members/{member}/redemptions"): ("member", "path:member"),

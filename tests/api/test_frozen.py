@@ -11,11 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
-from patron.domain.audit import CLI
-from patron.domain.errors import MemberFrozen
-from patron.services import ledger, programs
-from patron.services.ledger import Context
-from patron.services.transactions import run_in_transaction
 from tests.conftest import table_counts
 from tests.factories import auth, enrol
 from tests.ledger_support import audit
@@ -114,7 +109,6 @@ def test_every_debit_of_a_frozen_member_is_refused_and_changes_nothing(
 def test_a_frozen_member_cannot_transfer_out_but_can_receive(
     client: TestClient, shop: dict[str, str], container: Container, frozen: dict[str, str]
 ) -> None:
-    """Transfers have no route yet; the use case refuses the frozen sender."""
     other = enrol(client, shop["pos"], program="shop")["id"]
     post(
         client,
@@ -124,17 +118,15 @@ def test_a_frozen_member_cannot_transfer_out_but_can_receive(
     )
 
     def move(sender: str, recipient: str) -> Any:
-        def action(uow: Any) -> Any:
-            program = programs.get_program(uow, "shop")
-            ctx = Context(uow, container.clock, CLI, program)
-            return ledger.transfer(ctx, sender, recipient, wallet="points", amount=10)
+        body = {"to": recipient, "wallet": "points", "amount": 10}
+        return post(client, shop["admin"], f"/members/{sender}/transfers", body)
 
-        return run_in_transaction(container.uow, action)
-
-    with pytest.raises(MemberFrozen):
-        move(frozen["member"], other)
+    before = table_counts(container)
+    refused = move(frozen["member"], other)
+    assert (refused.status_code, refused.json()["code"]) == (422, "member_frozen")
+    assert table_counts(container) == before
     held = points(client, shop["admin"], frozen["member"])
-    move(other, frozen["member"])
+    assert move(other, frozen["member"]).status_code == 201
     assert points(client, shop["admin"], frozen["member"]) == held + 10
 
 

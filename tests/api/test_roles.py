@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", P + "/members/{member}"): TILL,  # profile fields; `status` is admin's alone
     ("GET", P + "/members/{member}/activity"): EVERYONE,
     ("POST", P + "/members/{member}/adjustments"): ADMIN,
+    ("POST", P + "/members/{member}/transfers"): ADMIN,
     ("GET", P + "/members/{member}/tier"): EVERYONE,
     ("POST", P + "/members/{member}/tier"): ADMIN,
     ("GET", P + "/members/{member}/referrals"): EVERYONE,

@@ -9,6 +9,10 @@ that is rolled back, and everything they wrote must be the same: entries with th
 consumptions, lots, balances with their versions, outbox facts, the counts the job reported, and
 a clean audit. Generated ids differ between the two runs, so entries are compared by their
 member and wallet (one expire entry per wallet and run) and in the order their ids sort.
+
+The job only writes down what is already true: the balances every member is shown at ``now``
+(``wallet_views``: available, pending, what expires next) are the same before the job runs as
+after it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from patron.domain.audit import SYSTEM
 from patron.domain.errors import PatronError
 from patron.domain.programs import Program
 from patron.services import ledger
+from patron.services.balances import wallet_views
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ledger_jobs import expire_due, expire_due_planned, release_due
 from patron.services.programs import get_program
@@ -138,10 +143,17 @@ def _outcome(
         before_entries = set(conn.execute(sa.select(t.ledger_entries.c.id)).scalars())
         before_events = set(conn.execute(sa.select(t.outbox.c.id)).scalars())
         ctx = Context(uow, StoppedClock(now), SYSTEM, get_program(uow, program.id))
+        members = list(
+            conn.execute(
+                sa.select(t.members.c.id).where(t.members.c.program_id == program.id)
+            ).scalars()
+        )
+        shown_before = wallet_views(uow, ctx.program, members, now=now)
         counts = []
         while done := job(ctx, now, limit=limit):
             counts.append(done)
         rerun = job(ctx, now, limit=limit)
+        shown_after = wallet_views(uow, ctx.program, members, now=now)
         violations = uow.ledger.verify(program.id)
         entries = [
             row
@@ -185,6 +197,7 @@ def _outcome(
     return {
         "counts": counts,
         "rerun": rerun,
+        "shown": (shown_before, shown_after),
         "violations": violations,
         "entries": [{k: v for k, v in row._mapping.items() if k != "id"} for row in entries],
         "postings": postings,
@@ -216,6 +229,8 @@ def test_the_set_based_expiry_writes_what_the_python_plan_writes(
         assert _outcome(container, program, expire_due, now, limit) == reference
         assert reference["violations"] == []
         assert reference["rerun"] == 0
+        shown_before, shown_after = reference["shown"]
+        assert shown_before == shown_after
 
     check()
     assert audit(container) == []

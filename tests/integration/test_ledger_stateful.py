@@ -3,6 +3,9 @@
 Hypothesis draws sequences of earn, release, debit, cancel, clawback, expire, adjust, transfer,
 freeze and time passing. After every step the balances and every accept/reject decision must
 match a deliberately simple model (a list of lots per member), and ``audit`` must be clean.
+
+Lots past their date are gone whether or not the expiry job ran: a movement that takes from a
+member's lots (and the release job) first expires that member's lots past their date.
 """
 
 from __future__ import annotations
@@ -133,16 +136,30 @@ class LedgerModel:
             expires_at=add_months(now, 1),
         )
 
-    def can_debit(self, member: str, amount: int) -> type[PatronError] | None:
+    def can_debit(self, member: str, amount: int, now: datetime) -> type[PatronError] | None:
         m = self.members[member]
         if m.frozen:
             return MemberFrozen
-        if m.available < 0 or amount > m.available:
+        gone = sum(lot.remaining for lot in m.lots if not lot.pending and lot.expires_at <= now)
+        if m.available < 0 or amount > m.available - gone:
             return InsufficientBalance
         return None
 
-    def debit(self, member: str, entry: str, amount: int) -> list[tuple[int, ModelLot]]:
+    def lapse(self, m: ModelMember, now: datetime) -> None:
+        """What has expired by ``now`` is written down before anything takes from the lots."""
+        for lot in m.lots:
+            if lot.expires_at <= now and lot.remaining:
+                if lot.pending:
+                    m.pending -= lot.remaining
+                else:
+                    m.available -= lot.remaining
+                lot.remaining = 0
+
+    def debit(
+        self, member: str, entry: str, amount: int, now: datetime
+    ) -> list[tuple[int, ModelLot]]:
         m = self.members[member]
+        self.lapse(m, now)
         free = sorted((lot for lot in m.lots if not lot.pending), key=ModelLot.order)
         takes = self._take(m, free, amount)
         m.available -= amount
@@ -160,8 +177,9 @@ class LedgerModel:
         self._pay_deficit(m, restored)
         m.available += sum(n for n, _, _ in self.debits[debit_entry])
 
-    def clawback(self, member: str, earn_entry: str | None, amount: int) -> None:
+    def clawback(self, member: str, earn_entry: str | None, amount: int, now: datetime) -> None:
         m = self.members[member]
+        self.lapse(m, now)
         own = sorted((lot for lot in m.lots if lot.entry == earn_entry), key=ModelLot.order)
         others = sorted(
             (lot for lot in m.lots if not lot.pending and lot.entry != earn_entry),
@@ -174,6 +192,8 @@ class LedgerModel:
 
     def release(self, now: datetime) -> None:
         for m in self.members.values():
+            if any(lot.pending and lot.available_at <= now and lot.remaining for lot in m.lots):
+                self.lapse(m, now)
             due = [
                 lot for lot in m.lots if lot.pending and lot.available_at <= now and lot.remaining
             ]
@@ -186,13 +206,7 @@ class LedgerModel:
 
     def expire(self, now: datetime) -> None:
         for m in self.members.values():
-            for lot in m.lots:
-                if lot.expires_at <= now and lot.remaining:
-                    if lot.pending:
-                        m.pending -= lot.remaining
-                    else:
-                        m.available -= lot.remaining
-                    lot.remaining = 0
+            self.lapse(m, now)
 
 
 def machine_for(container: Container, clock: MutableClock) -> type[RuleBasedStateMachine]:
@@ -246,13 +260,13 @@ def machine_for(container: Container, clock: MutableClock) -> type[RuleBasedStat
 
         @rule(target=debits, member=members, amount=st.integers(1, 300))
         def debit(self, member: str, amount: int) -> Any:
-            error = self.model.can_debit(member, amount)
+            error = self.model.can_debit(member, amount, clock.now())
             posted = self.expect(
                 error, lambda c: ledger.debit(c, member, wallet="points", amount=amount)
             )
             if posted is None:
                 return multiple()
-            self.model.debit(member, posted.entry.id, amount)
+            self.model.debit(member, posted.entry.id, amount, clock.now())
             return (member, posted.entry.id)
 
         @rule(debit=consumes(debits))
@@ -272,11 +286,11 @@ def machine_for(container: Container, clock: MutableClock) -> type[RuleBasedStat
                     c, member, wallet="points", amount=amount, earned_by=source
                 )
             )
-            self.model.clawback(member, source, amount)
+            self.model.clawback(member, source, amount, clock.now())
 
         @rule(member=members, amount=st.integers(-600, 600).filter(bool))
         def adjust(self, member: str, amount: int) -> None:
-            error = self.model.can_debit(member, -amount) if amount < 0 else None
+            error = self.model.can_debit(member, -amount, clock.now()) if amount < 0 else None
             posted = self.expect(
                 error,
                 lambda c: ledger.adjust(c, member, wallet="points", amount=amount, reason="test"),
@@ -286,20 +300,20 @@ def machine_for(container: Container, clock: MutableClock) -> type[RuleBasedStat
             if amount > 0:
                 self.model.credit_now(member, posted.entry.id, amount, clock.now())
             else:
-                self.model.debit(member, posted.entry.id, -amount)
+                self.model.debit(member, posted.entry.id, -amount, clock.now())
 
         @rule(sender=members, recipient=members, amount=st.integers(1, 400))
         def transfer(self, sender: str, recipient: str, amount: int) -> None:
             if sender == recipient:
                 return
-            error = self.model.can_debit(sender, amount)
+            error = self.model.can_debit(sender, amount, clock.now())
             posted = self.expect(
                 error,
                 lambda c: ledger.transfer(c, sender, recipient, wallet="points", amount=amount),
             )
             if posted is None:
                 return
-            takes = self.model.debit(sender, posted.entries[0].id, amount)
+            takes = self.model.debit(sender, posted.entries[0].id, amount, clock.now())
             m = self.model.members[recipient]
             received = []
             for n, lot in takes:

@@ -71,6 +71,20 @@ class EntryPage(BaseModel):
     next_cursor: str | None
 
 
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    """The receiving member's id, in the same program."""
+    wallet: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    amount: StrictInt | StrictStr | StrictFloat
+    """Positive: points as an integer, money as a decimal (string or number)."""
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+        | None
+    ) = None
+
+
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from patron.api.ledger_schemas import EntryOut
 from patron.api.schemas import MemberPage, Page
 
 Amount = int | str
@@ -137,9 +138,17 @@ class VoucherRef(BaseModel):
     expires_at: datetime | None
 
 
+class TransferOut(BaseModel):
+    entry: EntryOut
+    """The sender's entry (the receiver has its own, with the same time and reason)."""
+    balances: dict[str, WalletOut]
+    """The sender's balances after the transfer."""
+
+
 class RedemptionOut(BaseModel):
     id: str
-    reward: str
+    reward: str | None
+    """None for a direct spend of a wallet."""
     cost: CostOut
     voucher: VoucherRef | None
     status: str

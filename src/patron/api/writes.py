@@ -44,6 +44,7 @@ CREATED: Mapping[str, str] = {"members": "enrolled", "purchases": "recorded", "e
 
 VERBS: Mapping[str, str] = {
     "adjustments": "adjusted",
+    "transfers": "transferred",
     "redemptions": "redeemed",
     "tier": "tier_granted",
     "refunds": "refunded",

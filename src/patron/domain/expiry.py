@@ -8,15 +8,22 @@
 - ``none``: nothing expires.
 
 Adding months clamps the day (31 January + 1 month = 28/29 February).
+
+What has expired is gone at once, whether or not the expiry job has written it down yet
+(``lapsed``: the lots a movement must not take; ``outlook``: what a balance shows). The job only
+writes down what these say; see docs/ledger.md, "Expiry".
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from patron.domain.config.wallets import AfterEarn, Inactivity, Wallet
+from patron.domain.ledger import Balance, Lot
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -63,10 +70,102 @@ def inactivity_deadline(
 
 
 def inactivity_cutoff(wallet: Wallet, now: datetime, timezone: str) -> datetime | None:
-    """Members whose last activity is at or before this moment have expired by ``now``."""
+    """``months`` before ``now``, in the program's time zone: roughly the last activity of a
+    wallet whose deadline is ``now``. Only roughly, because adding months clamps the day (31
+    January and 28 February both have their deadline on 28 March): use ``idle_bounds`` to find
+    wallets, ``inactivity_deadline`` to decide."""
     policy = wallet.expiry
     if not isinstance(policy, Inactivity):
         return None
     zone = ZoneInfo(timezone)
     local = add_months(now.astimezone(zone).replace(tzinfo=None), -policy.months)
     return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+_CLAMP_SLACK = timedelta(days=5)
+"""How much later than ``inactivity_cutoff`` the last activity of a wallet due by then can be:
+the clamped day (up to 3 days), one day of wall-clock time, and a change of daylight saving."""
+
+
+def idle_bounds(
+    wallet: Wallet, start: datetime | None, end: datetime, timezone: str
+) -> tuple[datetime | None, datetime] | None:
+    """Bounds of the last activity of every wallet whose inactivity deadline falls in
+    ``[start, end)`` (``start`` None: at or before ``end``): wide enough to find them all in
+    a scan, to be narrowed by ``inactivity_deadline``. None for another policy."""
+    last = inactivity_cutoff(wallet, end, timezone)
+    if last is None:
+        return None
+    first = inactivity_cutoff(wallet, start, timezone) if start is not None else None
+    return (first - _CLAMP_SLACK if first else None), last + _CLAMP_SLACK
+
+
+def lapsed_by_inactivity(
+    wallet: Wallet | None, balance: Balance, at: datetime, timezone: str
+) -> datetime | None:
+    """The inactivity deadline of the wallet when it has passed by ``at``, else None."""
+    if wallet is None or balance.last_activity_at is None:
+        return None
+    deadline = inactivity_deadline(wallet, balance.last_activity_at, timezone)
+    return deadline if deadline is not None and deadline <= at else None
+
+
+def lapsed(
+    wallet: Wallet | None, balance: Balance, lots: Sequence[Lot], now: datetime, timezone: str
+) -> tuple[list[Lot], datetime | None]:
+    """The open ``lots`` that have expired by ``now`` (every one once the wallet's inactivity
+    deadline has passed; else those whose date has come), and the moment their expiry is dated
+    at: the deadline, or the latest date among them, as the expiry job dates its entries."""
+    deadline = lapsed_by_inactivity(wallet, balance, now, timezone)
+    if deadline is not None:
+        return [lot for lot in lots if lot.remaining > 0], deadline
+    gone = [
+        lot
+        for lot in lots
+        if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= now
+    ]
+    return gone, max((lot.expires_at for lot in gone if lot.expires_at), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """A wallet as the member sees it at a moment: what is left after everything that has
+    expired by then, and what expires next (amount, when), soonest first."""
+
+    available: int
+    pending: int
+    expiring: list[tuple[int, datetime]]
+
+
+def outlook(
+    wallet: Wallet | None,
+    balance: Balance,
+    dated: Iterable[tuple[datetime, bool, int]],
+    now: datetime,
+    timezone: str,
+) -> Outlook:
+    """``balance`` less what has expired by ``now``. ``dated``: the remaining amounts of the
+    wallet's open lots with an expiry date, as (expires at, pending, amount), in any order; an
+    inactivity wallet has none and expires whole at its deadline."""
+    available, pending = balance.available, balance.pending
+    if wallet is not None and isinstance(wallet.expiry, Inactivity):
+        deadline = (
+            inactivity_deadline(wallet, balance.last_activity_at, timezone)
+            if balance.last_activity_at is not None
+            else None
+        )
+        left = max(available, 0) + pending
+        if deadline is None or not left:
+            return Outlook(available, pending, [])
+        if deadline <= now:  # every lot has gone; a deficit is still owed
+            return Outlook(min(available, 0), 0, [])
+        return Outlook(available, pending, [(left, deadline)])
+    upcoming: dict[datetime, int] = {}
+    for expires_at, is_pending, amount in dated:
+        if expires_at > now:
+            upcoming[expires_at] = upcoming.get(expires_at, 0) + amount
+        elif is_pending:
+            pending -= amount
+        else:
+            available -= amount
+    return Outlook(available, pending, [(upcoming[at], at) for at in sorted(upcoming)])

@@ -1,4 +1,10 @@
-"""Reading balances and activity: what the Member shape and the activity list show."""
+"""Reading balances and activity: what the Member shape and the activity list show.
+
+A balance shows what is left at the moment of reading: lots past their expiry date, and a
+wallet past its inactivity deadline, are gone at once even if the expiry job has not written
+them down yet (``domain.expiry.outlook``); the cached row is read as it is, and the lots with a
+date come from the one read that lists what expires next.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from patron.domain.config import Tiers
-from patron.domain.ledger import Entry
+from patron.domain.expiry import outlook
+from patron.domain.ledger import Balance, Entry
 from patron.domain.members import Member
 from patron.domain.programs import Program
 from patron.services.ports import HeldTier, UnitOfWork
@@ -27,33 +34,33 @@ class WalletView:
 
 
 def wallet_views(
-    uow: UnitOfWork, program: Program, member_ids: Sequence[str]
+    uow: UnitOfWork, program: Program, member_ids: Sequence[str], *, now: datetime
 ) -> dict[str, dict[str, WalletView]]:
-    """Every wallet of the configuration for each member, zero where nothing was posted yet."""
+    """Every wallet of the configuration for each member as of ``now``, zero where nothing was
+    posted yet."""
     config = load_config(uow, program)
     keys = [(member_id, code) for member_id in member_ids for code in config.wallets]
     # A write that locked these balances (an earn answering with them) holds them already.
     stored = uow.ledger.held(keys)
     if len(stored) < len(keys):
         stored = {(b.member_id, b.wallet): b for b in uow.ledger.balances(program.id, member_ids)}
-    expiring: dict[tuple[str, str], list[tuple[int, datetime]]] = {}
-    for member_id, code, expires_at, amount in uow.ledger.expiring(
+    dated: dict[tuple[str, str], list[tuple[datetime, bool, int]]] = {}
+    for member_id, code, expires_at, pending, amount in uow.ledger.expiring(
         member_ids, list(config.wallets)
     ):
-        shown = expiring.setdefault((member_id, code), [])
-        if len(shown) < EXPIRING_SHOWN:
-            shown.append((amount, expires_at))
+        dated.setdefault((member_id, code), []).append((expires_at, pending, amount))
     views: dict[str, dict[str, WalletView]] = {}
     for member_id in member_ids:
         views[member_id] = {}
         for code, wallet in config.wallets.items():
-            balance = stored.get((member_id, code))
+            balance = stored.get((member_id, code)) or Balance(member_id, code)
+            seen = outlook(wallet, balance, dated.get((member_id, code), ()), now, program.timezone)
             views[member_id][code] = WalletView(
                 kind=wallet.kind,
-                available=balance.available if balance else 0,
-                pending=balance.pending if balance else 0,
-                lifetime_earned=balance.lifetime_earned if balance else 0,
-                expiring=expiring.get((member_id, code), []),
+                available=seen.available,
+                pending=seen.pending,
+                lifetime_earned=balance.lifetime_earned,
+                expiring=seen.expiring[:EXPIRING_SHOWN],
             )
     return views
 
@@ -82,9 +89,11 @@ class MemberView:
     tier: TierView | None = None
 
 
-def member_views(uow: UnitOfWork, program: Program, found: Sequence[Member]) -> list[MemberView]:
+def member_views(
+    uow: UnitOfWork, program: Program, found: Sequence[Member], *, now: datetime
+) -> list[MemberView]:
     ids = [m.id for m in found]
-    views = wallet_views(uow, program, ids)
+    views = wallet_views(uow, program, ids, now=now)
     tiers = load_config(uow, program).tiers
     held = uow.tiers.held_many(ids) if tiers else {}
     return [

@@ -21,6 +21,7 @@ from patron.services import audit, events, ledger_jobs, outbox, rewards, tiers, 
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookSender
 from patron.services.programs import get_program
+from patron.services.reminders import expiring_between
 from patron.services.transactions import run_in_transaction
 
 JOBS = (
@@ -215,7 +216,8 @@ def _birthdays(
 
 def reminders(ctx: Context, now: datetime) -> int:
     """``points.expiring`` facts for points expiring in each wallet's ``reminder_days``, once
-    per member, wallet, expiry day and reminder (the fact's subject names all four)."""
+    per member, wallet, expiry day and reminder (the fact's subject names all four): an idle
+    wallet's deadline that activity moved to another day is announced again for that day."""
     zone = ZoneInfo(ctx.program.timezone)
     today = now.astimezone(zone).date()
     sent = 0
@@ -223,12 +225,7 @@ def reminders(ctx: Context, now: datetime) -> int:
         for days in wallet.reminder_days:
             day = today + timedelta(days=days)
             start = datetime(day.year, day.month, day.day, tzinfo=zone)
-            lots = ctx.uow.ledger.expiring_between(
-                ctx.program.id, code, start, start + timedelta(days=1)
-            )
-            totals: dict[str, int] = {}
-            for member_id, _, amount in lots:
-                totals[member_id] = totals.get(member_id, 0) + amount
+            totals = expiring_between(ctx, code, wallet, start, start + timedelta(days=1))
             for member_id, amount in totals.items():
                 subject = f"{member_id}:{code}:{day.isoformat()}:{days}"
                 if ctx.uow.outbox.exists(ctx.program.id, "points.expiring", subject):

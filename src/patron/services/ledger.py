@@ -6,17 +6,22 @@ the member's status, let the pure domain plan the change, save it. A business ke
 program in the database too, so a retry or a duplicate can never post twice.
 
 Amounts are integers: points, or minor units of the program currency for money wallets.
+
+What has expired is gone even before the expiry job writes it down (docs/ledger.md, "Expiry"):
+before a movement takes from lots, ``settle`` writes down in the same transaction what of the
+wallet has expired; a credit does so only when an idle wallet has passed its inactivity deadline
+(a new activity must not revive it), so an earn reads nothing more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from patron.domain import ledger
-from patron.domain.audit import Actor
+from patron.domain.audit import SYSTEM, Actor
 from patron.domain.config import ProgramConfig, Wallet
 from patron.domain.errors import (
     AlreadyCancelled,
@@ -29,9 +34,9 @@ from patron.domain.errors import (
     NotCancellable,
     ValidationFailed,
 )
-from patron.domain.expiry import lot_expiry
+from patron.domain.expiry import lapsed, lapsed_by_inactivity, lot_expiry
 from patron.domain.ids import new_id
-from patron.domain.ledger import Balance, Change, Entry, Header
+from patron.domain.ledger import Balance, Change, Entry, Header, Lot
 from patron.domain.members import Member
 from patron.domain.programs import Program
 from patron.services import outbox
@@ -158,6 +163,34 @@ def _save(ctx: Context, change: Change, locked: dict[BalanceKey, Balance]) -> Po
     return Posted(tuple(change.entries), after)
 
 
+def settle(
+    ctx: Context, member_id: str, wallet: str, *, at: datetime | None = None, taking: bool = True
+) -> tuple[Balance, list[Lot]]:
+    """Write down what of the member's locked wallet has expired by ``at`` (now by default) and
+    the expiry job has not written yet: one ``expire`` entry, dated and worded as the job's.
+    A movement that takes from lots (``taking``) always looks; a credit only when the wallet's
+    inactivity deadline has passed, and then reads the lots. Returns the balance after it and
+    the wallet's open lots left (none read: empty).
+    """
+    key = (member_id, wallet)
+    balance = ctx.uow.ledger.held([key])[key]
+    policy = ctx.config.wallets.get(wallet)
+    timezone = ctx.program.timezone
+    moment = at or ctx.clock.now()
+    idle = lapsed_by_inactivity(policy, balance, moment, timezone)
+    if not taking and idle is None:
+        return balance, []
+    lots = ctx.uow.ledger.open_lots(member_id, wallet)
+    gone, dated = lapsed(policy, balance, lots, moment, timezone)
+    if not gone:
+        return balance, lots
+    reason = "inactivity" if idle else None
+    header = replace(ctx.header("expire", dated or moment, reason=reason), actor=SYSTEM.label)
+    _save(ctx, ledger.expire(balance, header, lots=gone), {key: balance})
+    taken = {lot.id for lot in gone}
+    return ctx.uow.ledger.held([key])[key], [lot for lot in lots if lot.id not in taken]
+
+
 def earn(
     ctx: Context,
     member_id: str,
@@ -199,6 +232,7 @@ def earn(
         member_for(ctx, member_id, debit=False)
     now = ctx.clock.now()
     moment = occurred_at or now
+    balance, _ = settle(ctx, member_id, wallet, at=moment, taking=False)
     available_at = moment + timedelta(days=policy.pending_days if hold else 0)
     header = ctx.header(
         entry_type,
@@ -209,7 +243,7 @@ def earn(
         explanation=tuple(explanation),
     )
     change = ledger.credit(
-        locked[(member_id, wallet)],
+        balance,
         header,
         lots=[(new_id(), amount, moment, lot_expiry(policy, moment, ctx.program.timezone))],
         available_at=available_at,
@@ -251,11 +285,12 @@ def debit(
         member_for(ctx, member_id, debit=True)
     else:
         can_move(member, debit=True)
+    balance, lots = settle(ctx, member_id, wallet)
     header = ctx.header(entry_type, ctx.clock.now(), key=key, reference=reference, reason=reason)
     change = ledger.debit(
-        locked[(member_id, wallet)],
+        balance,
         header,
-        lots=ctx.uow.ledger.open_lots(member_id, wallet),
+        lots=lots,
         amount=amount,
         destination=destination,
     )
@@ -282,11 +317,12 @@ def cancel_debit(ctx: Context, entry_id: str, *, reason: str | None = None) -> P
     # give back in redemption order, so the new lots sort exactly like the ones consumed
     taken = sorted(consumed, key=lambda c: ledger.fefo_key(lots[c.lot_id]))
     now = ctx.clock.now()
+    balance, _ = settle(ctx, *key, taking=False)
     header = ctx.header(
         "redemption_cancel", now, reverses=entry_id, reference=original.reference, reason=reason
     )
     change = ledger.credit(
-        locked[key],
+        balance,
         header,
         lots=[
             (new_id(), c.amount, lots[c.lot_id].earned_at, lots[c.lot_id].expires_at) for c in taken
@@ -324,13 +360,13 @@ def clawback(
         return earlier
     if ctx.uow.members.get(ctx.program.id, member_id) is None:
         raise MemberNotFound(f"no member {member_id!r} in this program", member=member_id)
-    own = ctx.uow.ledger.lots_of_entry(earned_by) if earned_by else []
+    balance, lots = settle(ctx, member_id, wallet)
     header = ctx.header("refund", occurred_at or ctx.clock.now(), key=key, reference=reference)
     change = ledger.clawback(
-        locked[(member_id, wallet)],
+        balance,
         header,
-        own_lots=[lot for lot in own if lot.remaining > 0 and lot.member_id == member_id],
-        other_lots=ctx.uow.ledger.open_lots(member_id, wallet),
+        own_lots=[lot for lot in lots if earned_by and lot.entry_id == earned_by],
+        other_lots=lots,
         amount=amount,
     )
     return _save(ctx, change, locked)
@@ -402,11 +438,13 @@ def transfer(
     member_for(ctx, sender_id, debit=True)
     member_for(ctx, recipient_id, debit=False)
     now = ctx.clock.now()
+    sender, lots = settle(ctx, sender_id, wallet)
+    recipient, _ = settle(ctx, recipient_id, wallet, taking=False)
     out_header = ctx.header("transfer", now, key=key, reference=recipient_id, reason=reason)
     sent = ledger.debit(
-        locked[keys[0]],
+        sender,
         out_header,
-        lots=ctx.uow.ledger.open_lots(sender_id, wallet),
+        lots=lots,
         amount=amount,
         destination=ledger.TRANSFERS,
     )
@@ -415,7 +453,7 @@ def transfer(
         "transfer", now, key=f"{key}:in" if key else None, reference=sender_id, reason=reason
     )
     received = ledger.credit(
-        locked[keys[1]],
+        recipient,
         in_header,
         lots=[
             (new_id(), c.amount, moved[c.lot_id].earned_at, moved[c.lot_id].expires_at)
@@ -455,11 +493,8 @@ def close(
     now = ctx.clock.now()
     change = Change()
     for wallet in wallets:
-        planned = ledger.close(
-            locked[(member_id, wallet)],
-            ctx.header(entry_type, now, reason=reason),
-            lots=ctx.uow.ledger.open_lots(member_id, wallet),
-        )
+        balance, lots = settle(ctx, member_id, wallet)  # what had expired is expired, not erased
+        planned = ledger.close(balance, ctx.header(entry_type, now, reason=reason), lots=lots)
         change.entries += planned.entries
         change.updated_lots += planned.updated_lots
         change.consumptions += planned.consumptions

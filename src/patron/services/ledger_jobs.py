@@ -16,17 +16,25 @@ its postings, one version-checked balance and one fact per wallet, exactly as ``
 would; then one statement per batch consumes and empties the lots (``expire_lots``: no parameter
 per lot), and the number of lots it touched must equal the number summed. The plan lot by lot in
 Python stays as ``expire_due_planned``: the reference the tests compare the statements with.
+
+What has expired is gone before the job writes it down (``domain.expiry.lapsed``): balances
+show it gone, and every movement writes it down first (``services.ledger.settle``). So the job
+decides exactly as they do. An idle wallet expires at its inactivity deadline,
+``inactivity_deadline``: the scan finds candidates by a bound on their last activity, and the
+deadline decides. The release job does not release what has expired: it expires it, as a
+debit would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from patron.domain import ledger
+from patron.domain.audit import SYSTEM
 from patron.domain.config.wallets import AfterEarn, Inactivity
-from patron.domain.expiry import inactivity_cutoff
+from patron.domain.expiry import idle_bounds, inactivity_deadline, lapsed, lapsed_by_inactivity
 from patron.domain.ledger import Balance, Change, Posting
 from patron.services.ledger import Context, _save
 from patron.services.ports import BalanceKey
@@ -42,11 +50,21 @@ def release_due(ctx: Context, now: datetime, *, limit: int = BATCH) -> int:
     locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys)
     changes = []
     for key, lots in ctx.uow.ledger.open_lots_of(keys).items():
+        balance = locked[key]
+        policy = ctx.config.wallets.get(key[1])
+        gone, dated = lapsed(policy, balance, lots, now, ctx.program.timezone)
+        if gone:  # expired before it was released: it expires, as a debit would write it down
+            idle = lapsed_by_inactivity(policy, balance, now, ctx.program.timezone)
+            header = ctx.header("expire", dated or now, reason="inactivity" if idle else None)
+            expired = ledger.expire(balance, replace(header, actor=SYSTEM.label), lots=gone)
+            changes.append(expired)
+            balance = expired.balances[0]
+            left = {lot.id for lot in lots} - {lot.id for lot in gone}
+            lots = [lot for lot in lots if lot.id in left]
         due = [lot for lot in lots if lot.pending and lot.available_at <= now]
-        if not due:
-            continue  # another run released them after our scan
-        header = ctx.header("release", max(lot.available_at for lot in due))
-        changes.append(ledger.release(locked[key], header, lots=due))
+        if due:
+            header = ctx.header("release", max(lot.available_at for lot in due))
+            changes.append(ledger.release(balance, header, lots=due))
     return _save_all(ctx, changes, locked)
 
 
@@ -69,8 +87,9 @@ class _Due:
     keys: list[BalanceKey]
     until: datetime | None
     """Lots expiring by then; None takes every open lot (inactivity)."""
-    at: datetime | None
-    """The entries' ``occurred_at``; None dates each at the latest expiry of its lots."""
+    at: Mapping[BalanceKey, datetime] | None
+    """Each wallet's entry's ``occurred_at`` (its inactivity deadline); None dates each at the
+    latest expiry of its lots."""
     reason: str | None = None
 
 
@@ -93,18 +112,37 @@ def _expire(ctx: Context, now: datetime, limit: int, expirer: Expirer) -> int:
 
 def _expire_inactive(ctx: Context, wallet: str, now: datetime, limit: int, expirer: Expirer) -> int:
     policy = ctx.config.wallets[wallet]
-    cutoff = inactivity_cutoff(policy, now, ctx.program.timezone)
-    if cutoff is None:
+    timezone = ctx.program.timezone
+    bounds = idle_bounds(policy, None, now, timezone)
+    if bounds is None:
         return 0
-    keys = ctx.uow.ledger.inactive_since(ctx.program.id, wallet, cutoff, limit)
+    # The scan's bound lets through wallets a few days short of their deadline: page past them.
+    keys: list[BalanceKey] = []
+    after: str | None = None
+    while len(keys) < limit:
+        found = ctx.uow.ledger.idle_wallets(
+            ctx.program.id, wallet, bounds, after=after, limit=limit
+        )
+        keys += [
+            (idle.member_id, wallet)
+            for idle in found
+            if idle.last_activity_at is not None
+            and (deadline := inactivity_deadline(policy, idle.last_activity_at, timezone))
+            and deadline <= now
+        ]
+        if len(found) < limit:
+            break
+        after = found[-1].member_id
     if not keys:
         return 0
-    locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys)
-    idle = [
-        key for key in keys if (seen := locked[key].last_activity_at) is not None and seen <= cutoff
-    ]  # activity may have arrived after our scan
-    due = _Due(locked, idle, until=None, at=now, reason="inactivity")
-    return expirer(ctx, due) if idle else 0
+    locked = ctx.uow.ledger.lock_balances(ctx.program.id, keys[:limit])
+    deadlines = {
+        key: deadline
+        for key in sorted(locked)
+        if (deadline := lapsed_by_inactivity(policy, locked[key], now, timezone))
+    }  # activity may have arrived after our scan
+    due = _Due(locked, list(deadlines), until=None, at=deadlines, reason="inactivity")
+    return expirer(ctx, due) if deadlines else 0
 
 
 def _expire_in_sql(ctx: Context, due: _Due) -> int:
@@ -126,7 +164,8 @@ def _expire_in_sql(ctx: Context, due: _Due) -> int:
             )
             if part
         ]
-        header = ctx.header("expire", due.at or total.latest or ctx.clock.now(), reason=due.reason)
+        at = due.at[key] if due.at else total.latest
+        header = ctx.header("expire", at or ctx.clock.now(), reason=due.reason)
         change.entries.append(header.entry(balance, postings, "posted"))
         change.balances.append(
             replace(
@@ -159,20 +198,24 @@ def _expire_planned(ctx: Context, due: _Due) -> int:
         if not taken and until is not None:
             continue
         latest = max((lot.expires_at for lot in taken if lot.expires_at), default=None)
-        header = ctx.header("expire", due.at or latest or ctx.clock.now(), reason=due.reason)
+        at = due.at[key] if due.at else latest
+        header = ctx.header("expire", at or ctx.clock.now(), reason=due.reason)
         changes.append(ledger.expire(due.locked[key], header, lots=taken))
     return _save_all(ctx, changes, due.locked)
 
 
 def _save_all(ctx: Context, changes: list[Change], locked: dict[BalanceKey, Balance]) -> int:
-    """Write the changes of a batch's wallets as one change; how many wallets changed."""
+    """Write the changes of a batch's wallets as one change; how many wallets changed. Plans
+    chained on one wallet (each from the balance the one before left) write its last balance."""
     merged = Change()
+    balances: dict[BalanceKey, Balance] = {}
     for change in changes:
         merged.entries += change.entries
         merged.new_lots += change.new_lots
         merged.updated_lots += change.updated_lots
         merged.consumptions += change.consumptions
-        merged.balances += change.balances
+        balances.update({(b.member_id, b.wallet): b for b in change.balances})
+    merged.balances = list(balances.values())
     if changes:
         _save(ctx, merged, locked)
-    return len(changes)
+    return len(balances)

@@ -197,14 +197,25 @@ class LedgerRepository(Protocol):
 
     def due_for_release(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
     def due_for_expiry(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]: ...
-    def inactive_since(
-        self, program_id: str, wallet: str, cutoff: datetime, limit: int
-    ) -> list[BalanceKey]: ...
+    def idle_wallets(
+        self,
+        program_id: str,
+        wallet: str,
+        bounds: tuple[datetime | None, datetime],
+        *,
+        after: str | None = None,
+        limit: int,
+    ) -> list[Balance]:
+        """Balances of ``wallet`` holding something, last active within ``bounds`` (first, or
+        None for no lower bound; last, inclusive), by member id after ``after``."""
+        ...
+
     def balances(self, program_id: str, member_ids: Sequence[str]) -> list[Balance]: ...
     def expiring(
         self, member_ids: Sequence[str], wallets: Sequence[str]
-    ) -> list[tuple[str, str, datetime, int]]:
-        """(member id, wallet, expires_at, amount) of dated available lots, soonest first."""
+    ) -> list[tuple[str, str, datetime, bool, int]]:
+        """(member id, wallet, expires_at, pending, amount) of open lots with an expiry date,
+        whether or not it has passed, in no order."""
         ...
 
     def activity(
@@ -425,6 +436,10 @@ class RewardRepository(Protocol):
     def add_redemption(self, redemption: Redemption) -> None: ...
     def redemption(self, program_id: str, redemption_id: str) -> Redemption | None: ...
     def voucher(self, program_id: str, code: str) -> Redemption | None: ...
+    def live_vouchers(self, program_id: str, member_id: str, now: datetime) -> list[Redemption]:
+        """The member's vouchers still to be used: issued, and not expired by ``now``."""
+        ...
+
     def set_status(
         self,
         redemption_id: str,

@@ -8,12 +8,13 @@ member's profile. Nothing is read through another member, so nothing of anyone e
 
 **Erase** is one transaction: claim the member row (status ``erased``; a second erasure finds
 it claimed and changes nothing), close every balance with one ``erase`` entry per wallet
-(``services.ledger.close``), blank the profile and identifiers, delete the consent records and
-the remembered idempotent responses that carried the profile, redact the copies kept in stored
-documents (``domain.privacy.redact``), and leave a tombstone of keyed digests so an import cannot
-bring the person back. The audit record and the ``member.erased`` fact name the member by id
-only. The books stay whole: entries, postings, lots, purchases and referrals keep their rows
-and amounts, and ``patron audit`` stays clean.
+(``services.ledger.close``), void the vouchers still to be used (``rewards.void_vouchers``: the
+points stay spent, the stock returns), blank the profile and identifiers, delete the consent
+records and the remembered idempotent responses that carried the profile, redact the copies
+kept in stored documents (``domain.privacy.redact``), and leave a tombstone of keyed digests so
+an import cannot bring the person back. The audit record and the ``member.erased`` fact name the
+member by id only. The books stay whole: entries, postings, lots, purchases and referrals keep
+their rows and amounts, and ``patron audit`` stays clean.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from patron.domain.ledger import Entry
 from patron.domain.members import Member
 from patron.domain.money import from_minor
 from patron.domain.programs import Program
-from patron.services import audit, outbox
+from patron.services import audit, outbox, rewards
 from patron.services.ledger import Context, close
 from patron.services.members import NewMember, get_member
 from patron.services.ports import UnitOfWork
@@ -250,6 +251,7 @@ def erase(ctx: Context, member_id: str) -> Erasure:
         erased_at = tombstone.erased_at if tombstone else member.updated_at
         return Erasure(get_member(uow, program, member.id), erased_at, (), already=True)
     posted = close(ctx, member.id, entry_type="erase", reason="member erased")
+    voided = rewards.void_vouchers(ctx, member.id, reason="member erased")
     secret = uow.privacy.secret(program.id, now, create=True)
     assert secret is not None
     uow.privacy.add_tombstone(program.id, member.id, now, ctx.actor.label, _digests(secret, member))
@@ -263,7 +265,7 @@ def erase(ctx: Context, member_id: str) -> Erasure:
         target=("member", member.id),
         at=now,
         before={"status": member.status},
-        after={"status": "erased", "closed": closed},
+        after={"status": "erased", "closed": closed, "vouchers_voided": len(voided)},
     )
     outbox.record(
         uow,

@@ -5,6 +5,12 @@ negative balance, window, stock, tier, per-member limit, balance), take one unit
 single conditional UPDATE (so concurrent redemptions can never oversell), debit the wallet
 soonest-expiring lots first, and issue a voucher. Using a voucher is one conditional UPDATE from
 ``issued`` to ``used``: of many simultaneous uses exactly one succeeds.
+
+Cancelling gives the points back as new lots with their original expiry: an unused voucher's
+redemption (``issued`` → ``cancelled``, stock returned), or a direct spend of a wallet
+(``completed`` → ``cancelled``: a checkout that failed gives the store credit back). The status
+changes by one conditional UPDATE under the member's balance lock, and the ledger refuses a
+second cancellation of an entry, so the points come back once however many cancels race.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from patron.domain.ledger import REDEEMED
 from patron.domain.money import to_minor
 from patron.domain.rewards import REWARD_KINDS, Reward, new_voucher_code, normalize_voucher, refusal
 from patron.services import audit, ledger, members, outbox
+from patron.services.balances import wallet_views
 from patron.services.ledger import Context
 from patron.services.ports import Redemption
 
@@ -143,8 +150,8 @@ def catalogue(ctx: Context, member_id: str | None) -> list[Offer]:
         return [Offer(r, None) for r in rewards]
     member = members.get_member(ctx.uow, ctx.program, member_id)
     counts = ctx.uow.rewards.redeemed_by(member.id, [r.id for r in rewards])
-    balances = {b.wallet: b for b in ctx.uow.ledger.balances(ctx.program.id, [member.id])}
     now = ctx.clock.now()
+    balances = wallet_views(ctx.uow, ctx.program, [member.id], now=now)[member.id]
     offers = []
     for reward in rewards:
         balance = balances.get(reward.cost_wallet)
@@ -174,9 +181,9 @@ def redeem(ctx: Context, member_id: str, code: str) -> Redeemed:
     RewardUnavailable (with the reason).
     """
     reward = get(ctx, code)
-    locked = ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, reward.cost_wallet)])
+    ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, reward.cost_wallet)])
     member = ledger.member_for(ctx, member_id, debit=True)
-    available = locked[(member_id, reward.cost_wallet)].available
+    available = ledger.settle(ctx, member_id, reward.cost_wallet)[0].available
     reason = refusal(
         _gated(ctx, reward),
         now=ctx.clock.now(),
@@ -279,19 +286,33 @@ def spend(ctx: Context, member_id: str, wallet: str, amount: int) -> Redeemed:
     return Redeemed(redemption, None)
 
 
-def cancel(ctx: Context, redemption_id: str) -> Redemption:
-    """Cancel an unused redemption: points back with their original expiry, stock restored.
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    redemption: Redemption
+    replayed: bool  # it was cancelled before: nothing changed
 
-    Raises: RedemptionNotFound, NotCancellable (used, expired, credit), AlreadyCancelled.
+
+def cancel(ctx: Context, redemption_id: str) -> Cancelled:
+    """Cancel an unused redemption, or a direct spend: points (or credit) back with their
+    original expiry, stock restored. Cancelling again answers the cancelled redemption.
+
+    Raises: RedemptionNotFound, NotCancellable (used, expired, a credit reward), MemberInactive.
     """
     found = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
     if found is None:
         raise RedemptionNotFound(f"no redemption {redemption_id!r} in this program")
     ctx.uow.ledger.lock_balances(ctx.program.id, [(found.member_id, found.wallet)])
+    # Read again under the lock: a cancel that committed while we waited for it is seen.
+    found = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
+    assert found is not None
     if found.status == "cancelled":
-        return found
+        return Cancelled(found, replayed=True)
+    direct = found.reward_id is None  # a direct spend is complete at once; nothing was issued
     if not ctx.uow.rewards.set_status(
-        found.id, from_status="issued", to_status="cancelled", at=ctx.clock.now()
+        found.id,
+        from_status="completed" if direct else "issued",
+        to_status="cancelled",
+        at=ctx.clock.now(),
     ):
         raise NotCancellable(
             f"a {found.status} redemption cannot be cancelled", redemption_status=found.status
@@ -307,7 +328,29 @@ def cancel(ctx: Context, redemption_id: str) -> Redemption:
     )
     cancelled = ctx.uow.rewards.redemption(ctx.program.id, redemption_id)
     assert cancelled is not None
-    return cancelled
+    return Cancelled(cancelled, replayed=False)
+
+
+def void_vouchers(ctx: Context, member_id: str, *, reason: str) -> list[Redemption]:
+    """Cancel the member's vouchers still to be used (on erasure): each is refused from then on
+    and its unit of stock returns; the points stay spent. Returns those voided."""
+    now = ctx.clock.now()
+    voided = []
+    for found in ctx.uow.rewards.live_vouchers(ctx.program.id, member_id, now):
+        if not ctx.uow.rewards.set_status(
+            found.id, from_status="issued", to_status="cancelled", at=now
+        ):
+            continue  # used at this very moment: it stays used
+        if found.reward_id:
+            ctx.uow.rewards.return_stock(found.reward_id)
+        outbox.emit(
+            ctx,
+            "redemption.cancelled",
+            member_id,
+            {"redemption_id": found.id, "member_id": member_id, "reason": reason},
+        )
+        voided.append(found)
+    return voided
 
 
 def voucher(ctx: Context, code: str) -> Redemption:

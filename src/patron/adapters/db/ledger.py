@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection, Row
 
 from patron.adapters.db import tables as t
 from patron.adapters.db.ledger_audit import verify_ledger
+from patron.adapters.db.ledger_lapse import LapseQueries
+from patron.adapters.db.ledger_lapse import balance_of as _balance
 from patron.domain.errors import MemberNotFound
 from patron.domain.ledger import Balance, Change, Consumption, Entry, Lot
 from patron.services.ports import BalanceKey, ExpiryTotal, RetryableError, Violation
@@ -209,7 +211,7 @@ _EMPTY_CONSUMED = (
 )
 
 
-class SqlLedgerRepository:
+class SqlLedgerRepository(LapseQueries):
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._postgres = dialect == "postgresql"
@@ -442,22 +444,6 @@ class SqlLedgerRepository:
         )
         return [(r.member_id, r.wallet) for r in self._conn.execute(stmt)]
 
-    def inactive_since(
-        self, program_id: str, wallet: str, cutoff: datetime, limit: int
-    ) -> list[BalanceKey]:
-        stmt = (
-            sa.select(_b.member_id, _b.wallet)
-            .where(
-                _b.program_id == program_id,
-                _b.wallet == wallet,
-                _b.last_activity_at <= cutoff,
-                sa.or_(_b.available > 0, _b.pending > 0),
-            )
-            .order_by(_b.member_id)
-            .limit(limit)
-        )
-        return [(r.member_id, r.wallet) for r in self._conn.execute(stmt)]
-
     def balances(self, program_id: str, member_ids: Sequence[str]) -> list[Balance]:
         if not member_ids:
             return []
@@ -467,24 +453,6 @@ class SqlLedgerRepository:
             )
         )
         return [_balance(row) for row in rows]
-
-    def expiring(
-        self, member_ids: Sequence[str], wallets: Sequence[str]
-    ) -> list[tuple[str, str, datetime, int]]:
-        if not member_ids or not wallets:
-            return []
-        stmt = (
-            sa.select(_l.member_id, _l.wallet, _l.expires_at, sa.func.sum(_l.remaining))
-            .where(
-                _l.member_id.in_(list(member_ids)),
-                _l.wallet.in_(list(wallets)),
-                _l.remaining > 0,
-                _l.expires_at.is_not(None),
-            )
-            .group_by(_l.member_id, _l.wallet, _l.expires_at)
-            .order_by(_l.member_id, _l.wallet, _l.expires_at)
-        )
-        return [(r[0], r[1], r[2], int(r[3])) for r in self._conn.execute(stmt)]
 
     def activity(
         self, program_id: str, member_id: str, *, before: str | None, limit: int
@@ -531,18 +499,6 @@ class SqlLedgerRepository:
 
     def verify(self, program_id: str | None) -> list[Violation]:
         return verify_ledger(self._conn, program_id)
-
-
-def _balance(row: Row[Any]) -> Balance:
-    return Balance(
-        member_id=row.member_id,
-        wallet=row.wallet,
-        available=row.available,
-        pending=row.pending,
-        lifetime_earned=row.lifetime_earned,
-        last_activity_at=row.last_activity_at,
-        version=row.version,
-    )
 
 
 def _entry_row(e: Entry) -> dict[str, Any]:

@@ -96,6 +96,20 @@ class SqlRewardRepository:
     def voucher(self, program_id: str, code: str) -> Redemption | None:
         return self._redemption(sa.and_(_d.program_id == program_id, _d.voucher_code == code))
 
+    def live_vouchers(self, program_id: str, member_id: str, now: datetime) -> list[Redemption]:
+        rows = self._conn.execute(
+            sa.select(*(_d[n] for n in _REDEMPTION))
+            .where(
+                _d.program_id == program_id,
+                _d.member_id == member_id,
+                _d.status == "issued",
+                _d.voucher_code.is_not(None),
+                sa.or_(_d.voucher_expires_at.is_(None), _d.voucher_expires_at > now),
+            )
+            .order_by(_d.id)
+        )
+        return [Redemption(**row._asdict()) for row in rows]
+
     def set_status(
         self,
         redemption_id: str,

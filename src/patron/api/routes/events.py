@@ -64,7 +64,7 @@ def record(
         moment = body.occurred_at or ctx.clock.now()
         event = Event(body.external_id, body.type, moment, body.attributes)
         done = events.record(ctx, member, event, fingerprint=digest)
-        views = wallet_views(uow, who.program, [member.id])[member.id]
+        views = wallet_views(uow, who.program, [member.id], now=ctx.clock.now())[member.id]
         return _Answer(done.event.result, done.replayed, views)
 
     exponent = who.program.currency_exponent

@@ -34,7 +34,7 @@ def enrol(
 
     def action(uow: UnitOfWork) -> MemberView:
         member = enrolment.enrol(uow, who.container.clock, who.actor, who.program, cmd)
-        return member_views(uow, who.program, [member])[0]
+        return member_views(uow, who.program, [member], now=who.container.clock.now())[0]
 
     with member_reference(
         who, request, by_identifier=body.referred_by is not None, miss=unknown_referral_code
@@ -81,6 +81,7 @@ def find(
             uow,
             who.program,
             members.find_members(uow, who.program, where, after=after, limit=limit + 1),
+            now=who.container.clock.now(),
         ),
     )
     return JsonResponse(
@@ -92,7 +93,12 @@ def find(
 def get(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     found = run_read(
         who.uow,
-        lambda uow: member_views(uow, who.program, [members.get_member(uow, who.program, member)]),
+        lambda uow: member_views(
+            uow,
+            who.program,
+            [members.get_member(uow, who.program, member)],
+            now=who.container.clock.now(),
+        ),
     )
     return JsonResponse(who.render_member(found[0]))
 
@@ -114,7 +120,7 @@ def update(
         updated = members.update_member(
             uow, who.container.clock, who.actor, who.program, member, changes
         )
-        return member_views(uow, who.program, [updated])[0]
+        return member_views(uow, who.program, [updated], now=who.container.clock.now())[0]
 
     return respond(
         request,
@@ -133,7 +139,7 @@ def export(member: str, who: ProgramCaller = Depends(in_program("members.export"
     def read(uow: UnitOfWork) -> tuple[MemberView, dict[str, Any]]:
         found = members.get_member(uow, who.program, member)
         now = who.container.clock.now()
-        return member_views(uow, who.program, [found])[0], privacy.export(
+        return member_views(uow, who.program, [found], now=now)[0], privacy.export(
             uow, who.program, found.id, now
         )
 
@@ -168,7 +174,8 @@ def erase(
         closed = [
             EntryView(e, e.wallet in wallets and wallets[e.wallet].is_money) for e in done.entries
         ]
-        return _Erased(done, member_views(uow, who.program, [done.member])[0], closed)
+        views = member_views(uow, who.program, [done.member], now=who.container.clock.now())
+        return _Erased(done, views[0], closed)
 
     def render(result: _Erased) -> dict[str, Any]:
         exponent = who.program.currency_exponent

@@ -64,7 +64,7 @@ def _balances(
 ) -> dict[str, WalletView] | None:
     if member_id is None:
         return None
-    return wallet_views(uow, who.program, [member_id])[member_id]
+    return wallet_views(uow, who.program, [member_id], now=who.container.clock.now())[member_id]
 
 
 def _answer(

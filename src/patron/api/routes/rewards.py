@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -238,7 +239,8 @@ def patch_reward(
 def _render_redemption(ctx: Context, redeemed: Redemption, reward: Reward | None) -> dict[str, Any]:
     exponent = ctx.program.currency_exponent
     money = _is_money(ctx, redeemed.wallet)
-    balances = wallet_views(ctx.uow, ctx.program, [redeemed.member_id])[redeemed.member_id]
+    views = wallet_views(ctx.uow, ctx.program, [redeemed.member_id], now=ctx.clock.now())
+    balances = views[redeemed.member_id]
     return {
         "id": redeemed.id,
         "reward": reward.code if reward else None,
@@ -289,13 +291,20 @@ def cancel(
 ) -> Response:
     """Cancel an unused redemption: points back with their original expiry, stock restored."""
 
-    def action(uow: UnitOfWork) -> dict[str, Any]:
+    def action(uow: UnitOfWork) -> _Cancelled:
         ctx = _ctx(uow, who)
         done = rewards.cancel(ctx, redemption_id)
-        reward = uow.rewards.by_id(done.reward_id) if done.reward_id else None
-        return _render_redemption(ctx, done, reward)
+        found = done.redemption
+        reward = uow.rewards.by_id(found.reward_id) if found.reward_id else None
+        return _Cancelled(_render_redemption(ctx, found, reward), done.replayed)
 
-    return respond(request, who, action, lambda r: r, status=200, body={})
+    return respond(request, who, action, lambda r: r.body, status=200, body={})
+
+
+@dataclass(frozen=True, slots=True)
+class _Cancelled:
+    body: dict[str, Any]
+    replayed: bool  # cancelled before: the same answer, nothing written or recorded
 
 
 def _render_voucher(ctx: Context, found: Redemption) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def members_of(
     def read(uow: UnitOfWork) -> list[MemberView]:
         ctx = Context(uow, who.container.clock, who.actor, who.program)
         found = segments.members_of(ctx, code, after=after, limit=limit + 1)
-        return member_views(uow, who.program, found)
+        return member_views(uow, who.program, found, now=ctx.clock.now())
 
     views = run_read(who.uow, read)
     return JsonResponse(
