@@ -7,7 +7,7 @@ time zone, configuration) and answers with field paths.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from patron.api.ledger_schemas import render_balances
+from patron.api.rendering import Timestamp, rfc3339_or_none
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
 from patron.domain.members import attributes_problem
@@ -68,7 +69,7 @@ class ProgramOut(BaseModel):
     timezone: str
     country: str | None
     config_version: int
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, program: Program) -> dict[str, Any]:
@@ -96,7 +97,7 @@ class ApiKeyOut(BaseModel):
     role: str
     prefix: str
     key: str = Field(description="the whole key; shown only in this response")
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, issued: IssuedKey) -> dict[str, Any]:
@@ -179,7 +180,7 @@ class MemberPatch(Strict):
 
 class ConsentOut(BaseModel):
     granted: StrictBool
-    recorded_at: datetime
+    recorded_at: Timestamp
     source: str
 
 
@@ -194,15 +195,15 @@ class MemberOut(BaseModel):
     status: str
     card_number: str
     referral_code: str
-    enrolled_at: datetime
+    enrolled_at: Timestamp
     tier: dict[str, Any] | None
     balances: dict[str, Any]
     attributes: dict[str, Any]
     consents: dict[str, bool]
     consent_records: dict[str, ConsentOut]
     referred_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, view: MemberView, exponent: int) -> dict[str, Any]:
@@ -223,8 +224,8 @@ class MemberOut(BaseModel):
                 {
                     "code": view.tier.code,
                     "name": view.tier.name,
-                    "since": view.tier.since,
-                    "until": view.tier.until,
+                    "since": rfc3339_or_none(view.tier.since),
+                    "until": rfc3339_or_none(view.tier.until),
                 }
                 if view.tier
                 else None
@@ -244,7 +245,7 @@ class MemberOut(BaseModel):
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: Timestamp
     actor: dict[str, str]
     action: str
     target: dict[str, str]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from patron.domain.rules import (
     evaluate_purchase,
     period_key,
 )
+from patron.domain.timestamps import rfc3339
 from patron.services import campaigns, ledger, members, referrals, segments, tiers
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import BatchReads, StoredAward, StoredPurchase, UnitOfWork
@@ -316,8 +317,7 @@ def get(uow: UnitOfWork, program: Program, external_id: str) -> StoredPurchase:
     return found
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+_iso = rfc3339
 
 
 def _minor(amount: Any, ctx: Context) -> int:
