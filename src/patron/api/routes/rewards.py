@@ -31,7 +31,7 @@ from patron.domain.money import from_minor, to_minor
 from patron.domain.rewards import Reward, display_voucher
 from patron.services import rewards
 from patron.services.balances import wallet_views
-from patron.services.ledger import Context
+from patron.services.ledger import MAX_AMOUNT, Context
 from patron.services.ports import Redemption, UnitOfWork
 from patron.services.transactions import run_read
 
@@ -110,6 +110,8 @@ def _amount(ctx: Context, wallet: str, value: Any, path: str) -> int:
         raise ValidationFailed([FieldError(path, "points are whole numbers")])
     if minor <= 0:
         raise ValidationFailed([FieldError(path, "must be more than zero")])
+    if minor > MAX_AMOUNT:  # what the ledger can move at once
+        raise ValidationFailed([FieldError(path, f"must be at most {MAX_AMOUNT} (minor units)")])
     return minor
 
 
