@@ -16,8 +16,10 @@ from typing import Any, TypeVar, cast
 import orjson
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from patron.adapters.db import migrate
+from patron.adapters.db.engine import make_engine
 from patron.bootstrap import Container, build
 from patron.cli import transfer
 from patron.cli.worker import JobLoop
@@ -56,6 +58,43 @@ EXIT_CODES: tuple[tuple[type[e.PatronError], int], ...] = (
     (e.BusinessRuleViolation, 6),
     (StorageBusy, 7),
 )
+
+
+EXIT_NOT_READY = 8
+"""The database does not answer, or its schema is not migrated (``patron db upgrade``)."""
+NO_SCHEMA_NEEDED = frozenset({"db"})
+
+
+@app.callback()
+def _database_ready(ctx: typer.Context) -> None:
+    """Before any command that reads or writes the tables: is the schema there and current?
+
+    Without this, a command on a database that was never migrated (or is behind) failed deep in
+    SQLAlchemy with pages of traceback. Now it says what to do in one line on stderr and exits
+    with EXIT_NOT_READY. A SQLite database that migrates itself on start (the default) is
+    migrated by the command as before; ``patron db ...`` and ``--help`` need no schema.
+    """
+    if ctx.invoked_subcommand in NO_SCHEMA_NEEDED or "--help" in sys.argv[1:]:
+        return
+    settings = Settings()
+    if settings.wants_auto_upgrade():
+        return
+    problem = _schema_problem(settings.database_url)
+    if problem is not None:
+        err.print(f"[red]error[/red]: {problem}", highlight=False)
+        raise typer.Exit(EXIT_NOT_READY)
+
+
+def _schema_problem(url: str) -> str | None:
+    engine = make_engine(url, pool_size=1)
+    try:
+        state = migrate.schema_state(engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot reach the database: {reason}"
+    finally:
+        engine.dispose()
+    return None if state.ready else state.message
 
 
 def fail(error: e.PatronError) -> typer.Exit:
