@@ -1,4 +1,4 @@
-"""Use cases of API keys: issue one, and authenticate a presented key."""
+"""Use cases of API keys: issue one, revoke one, and authenticate a presented key."""
 
 from __future__ import annotations
 
@@ -62,6 +62,21 @@ def issue_key(
         after={"name": key.name, "role": key.role, "prefix": key.prefix},
     )
     return IssuedKey(key, generated.secret)
+
+
+def revoke(uow: UnitOfWork, clock: Clock, actor: Actor, key: ApiKey) -> None:
+    """Revoke ``key``: it answers 401 from then on."""
+    now = clock.now()
+    uow.api_keys.revoke(key.id, now)
+    audit.record(
+        uow,
+        program_id=key.program_id,
+        actor=actor,
+        action="api_key.revoked",
+        target=("api_key", key.id),
+        at=now,
+        after={"name": key.name, "role": key.role, "prefix": key.prefix},
+    )
 
 
 def authenticate(uow: UnitOfWork, secret: str) -> ApiKey:

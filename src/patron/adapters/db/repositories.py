@@ -127,16 +127,32 @@ class SqlApiKeyRepository:
         row = self._conn.execute(sa.select(t.api_keys).where(t.api_keys.c.prefix == prefix)).first()
         if row is None:
             return None
-        key = ApiKey(
-            id=row.id,
-            program_id=row.program_id,
-            name=row.name,
-            role=cast(Role, row.role),
-            prefix=row.prefix,
-            created_at=row.created_at,
-            revoked_at=row.revoked_at,
+        return _api_key(row), row.key_digest
+
+    def live_named(self, program_id: str, name: str) -> list[ApiKey]:
+        k = t.api_keys.c
+        stmt = sa.select(t.api_keys).where(
+            k.program_id == program_id, k.name == name, k.revoked_at.is_(None)
         )
-        return key, row.key_digest
+        return [_api_key(row) for row in self._conn.execute(stmt.order_by(k.created_at))]
+
+    def revoke(self, key_id: str, at: datetime) -> None:
+        k = t.api_keys.c
+        self._conn.execute(
+            t.api_keys.update().where(k.id == key_id, k.revoked_at.is_(None)).values(revoked_at=at)
+        )
+
+
+def _api_key(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        program_id=row.program_id,
+        name=row.name,
+        role=cast(Role, row.role),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 _MEMBER_FIELDS = (
