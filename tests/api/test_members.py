@@ -132,7 +132,7 @@ def test_a_taken_identifier_is_a_conflict(
         ({"tier": "rouge"}, "tier"),
         ({"status": "frozen"}, "status"),
         ({"first_name": 12}, "first_name"),
-        ({"consents": {"email_marketing": "yes"}}, "consents.email_marketing.bool"),
+        ({"consents": {"email_marketing": "yes"}}, "consents.email_marketing"),
         ({"enrolled_at": "2026-03-01T10:00:00"}, "enrolled_at"),
         ({"enrolled_at": "2030-03-01T10:00:00Z"}, "enrolled_at"),
         ({"referred_by": "NOSUCH01"}, "referred_by"),

@@ -69,7 +69,8 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     assert {a["rule_id"]: a["amount"] for a in first["awards"]}["base"] == 400  # not yet VIB
     state = tier(client, shop["read"], member)
     assert state["current"]["code"] == "vib"
-    assert state["current"]["until"] == "2028-01-01T00:00:00+01:00"  # kept to the end of 2027
+    # kept to the end of 2027 in Paris: midnight on 1 January 2028 there
+    assert state["current"]["until"] == "2027-12-31T23:00:00Z"
     assert state["next"]["code"] == "rouge"
     assert state["progress"] == "400.00"
     assert state["remaining"] == "600.00"

@@ -26,6 +26,7 @@ from patron.adapters.webhooks import HttpWebhookSender
 from patron.bootstrap import Container
 from patron.cli.worker import JobLoop
 from patron.domain import webhooks as rules
+from patron.domain.timestamps import rfc3339
 from patron.services import jobs, outbox, webhooks
 from tests import webhook_crash as crash
 from tests.factories import MutableClock, auth, enrol
@@ -122,7 +123,7 @@ def test_a_failed_delivery_is_retried_with_backoff_and_the_same_id(
     assert deliver(local) == 1
     [entry] = log(client, shop, endpoint["id"])
     assert (entry["status"], entry["attempts"], entry["response_code"]) == ("pending", 1, 500)
-    assert entry["next_attempt_at"] == (clock.now() + rules.RETRY_DELAYS[0]).isoformat()
+    assert entry["next_attempt_at"] == rfc3339(clock.now() + rules.RETRY_DELAYS[0])
     assert deliver(local) == 0  # not due yet: the same `now` sends nothing again
 
     clock.advance(seconds=5)

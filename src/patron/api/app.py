@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from patron import __version__
-from patron.api import inputs, problems
+from patron.api import home, inputs, openapi_docs, problems
 from patron.api.guards import BodyLimit
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
@@ -60,6 +60,8 @@ def create_app(container: Container | None = None) -> FastAPI:
         description=DESCRIPTION,
         default_response_class=JsonResponse,
         lifespan=lifespan,
+        docs_url=None,  # served by home.install from the package's own files
+        redoc_url=None,
         dependencies=[Depends(inputs.storable_input)],
     )
     if container is not None:
@@ -67,6 +69,8 @@ def create_app(container: Container | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=lambda: app.state.container.settings.max_body_bytes)
     problems.document(app)
+    openapi_docs.document(app)
+    home.install(app)
     app.include_router(health.router)
     app.include_router(programs.router)
     app.include_router(members.router)

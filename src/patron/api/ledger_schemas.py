@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr, StringConstraints
 
+from patron.api.rendering import Timestamp, rfc3339
 from patron.domain.money import from_minor
 from patron.services.balances import EntryView, WalletView
 
@@ -23,8 +23,7 @@ def render_balances(wallets: dict[str, WalletView], exponent: int) -> dict[str, 
             "pending": amount(w.pending, w.kind),
             "lifetime_earned": amount(w.lifetime_earned, w.kind),
             "expiring": [
-                {"amount": amount(n, w.kind), "expires_at": at.isoformat().replace("+00:00", "Z")}
-                for n, at in w.expiring
+                {"amount": amount(n, w.kind), "expires_at": rfc3339(at)} for n, at in w.expiring
             ],
         }
         for code, w in wallets.items()
@@ -37,8 +36,8 @@ class EntryOut(BaseModel):
     wallet: str
     amount: int | str
     status: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: Timestamp
+    recorded_at: Timestamp
     reference: str | None
     reverses: str | None
     reason: str | None

@@ -1,4 +1,5 @@
 """Cursor pagination: ``{"items": [...], "next_cursor": "..."|null}`` with ``?limit=&cursor=``.
+An empty ``cursor=`` is the same as none: the first page.
 
 A cursor is an opaque, URL-safe token holding the sort key of the last item returned; the next
 page starts strictly after it, so inserts between pages never repeat or skip an item.
@@ -32,7 +33,9 @@ def encode_cursor(position: str | int) -> str:
 
 
 def decode_cursor(cursor: str | None) -> Any:
-    if cursor is None:
+    """The position a cursor holds; ``None`` (the first page) when it is absent or empty, as a
+    client that echoes an empty ``next_cursor`` into ``?cursor=`` sends it."""
+    if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

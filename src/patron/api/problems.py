@@ -19,8 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from patron.adapters.ratelimit import RateLimited
+from patron.api.field_paths import field_errors
 from patron.api.rendering import dumps
 from patron.domain import errors as e
 from patron.services.ports import RetryableError
@@ -177,31 +179,28 @@ def request_validation_problem(error: RequestValidationError) -> Response:
         return problem(
             400, "malformed_json", "Malformed JSON", "the request body is not valid JSON"
         )
-    fields = [
-        {
-            "path": _path(item.get("loc", ())),
-            "message": str(item.get("msg", "")),
-            "type": str(item.get("type", "invalid")),
-        }
-        for item in items
-    ]
+    fields = field_errors(items, getattr(error, "body", None))
     detail = "; ".join(f"{f['path']}: {f['message']}" for f in fields[:5])
     return problem(422, "validation_error", "Invalid input", detail, errors=fields)
 
 
-def _path(loc: Any) -> str:
-    parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        where, parts = parts[0], parts[1:]
-        if not parts:
-            return str(where)
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "body"
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers at the request's path. (Starlette's 405 names
+    only the methods of the first route that matched the path, and FastAPI has one route per
+    method.) Each method is tried against the routes' own matching, as the router would."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHOD_ORDER
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in routes
+            if not isinstance(route, Mount)  # static files: GET on anything below them
+        )
+    ]
 
 
 def install(app: FastAPI) -> None:
@@ -221,14 +220,17 @@ def install(app: FastAPI) -> None:
         return request_validation_problem(exc)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers) if exc.headers else {}
         if exc.status_code == 404 and detail == "Not Found":
             detail = "no such route"
-        return problem(
-            exc.status_code, code, title, detail, headers=dict(exc.headers) if exc.headers else None
-        )
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return problem(exc.status_code, code, title, detail, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -24,14 +25,25 @@ from patron.domain.rules import Line, Payment, Purchase
 from patron.services.balances import TierView, WalletView
 from patron.services.purchases import MEMBER_REFS, MemberRef
 
+MAX_MONEY = 10**12
+"""Every amount of money a request carries is below this (in the currency's major unit), and so
+is a purchase's total: a larger one is a typing error, and its minor units and the points it earns
+must still fit the ledger's 64-bit integers."""
+MONEY_TEXT = re.compile(r"\s*\d+(\.\d+)?\s*")
+"""A money string: digits with an optional decimal part (no sign, exponent, or NaN)."""
 
-def _no_bool(value: object) -> object:
+
+def _money_shape(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("must be a decimal amount")
+    if isinstance(value, str) and not MONEY_TEXT.fullmatch(value):
+        raise ValueError('must be a decimal amount such as "19.99"')
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False)]
+Money = Annotated[
+    Decimal, BeforeValidator(_money_shape), Field(ge=0, lt=MAX_MONEY, allow_inf_nan=False)
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -115,6 +127,9 @@ class PurchaseIn(_Strict):
             for i, p in enumerate(self.payments)
         )
         tax, shipping = money(self.tax, "tax"), money(self.shipping, "shipping")
+        gross = sum((line.quantity * line.unit_price for line in self.lines), Decimal(0))
+        if gross + self.tax + self.shipping >= MAX_MONEY:
+            errors.append(FieldError("lines", f"the purchase's total must be below {MAX_MONEY}"))
         if errors:
             raise ValidationFailed(errors)
         return Purchase(

@@ -8,12 +8,12 @@ field. ``tests/api/test_schemathesis.py`` checks each answer against its model.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.ledger_schemas import EntryOut
+from patron.api.rendering import Timestamp
 from patron.api.schemas import MemberPage, Page
 
 Amount = int | str
@@ -22,7 +22,7 @@ Amount = int | str
 
 class ExpiringOut(BaseModel):
     amount: Amount
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class WalletOut(BaseModel):
@@ -37,7 +37,7 @@ class AwardOut(BaseModel):
     wallet: str
     amount: Amount
     status: str
-    available_at: datetime | None
+    available_at: Timestamp | None
     explanation: dict[str, Any]
 
 
@@ -91,14 +91,14 @@ class GrantOut(BaseModel):
     status: str
     members: int
     granted: int
-    finished_at: datetime | None
+    finished_at: Timestamp | None
 
 
 class CampaignOut(BaseModel):
     code: str
     name: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     audience: dict[str, Any]
     rules: list[dict[str, Any]]
     budget: int | None
@@ -121,8 +121,8 @@ class RewardOut(BaseModel):
     stock: int | None
     per_member_limit: int | None
     tiers: list[str] | None
-    available_from: datetime | None
-    available_until: datetime | None
+    available_from: Timestamp | None
+    available_until: Timestamp | None
     voucher_valid_days: int | None
     active: bool
     eligible: bool | None = Field(None, description="with `?member=`: may the member redeem it")
@@ -135,7 +135,7 @@ class RewardPage(Page):
 
 class VoucherRef(BaseModel):
     code: str
-    expires_at: datetime | None
+    expires_at: Timestamp | None
 
 
 class TransferOut(BaseModel):
@@ -167,8 +167,8 @@ class VoucherOut(BaseModel):
     status: str
     reward: VoucherReward
     member_id: str
-    expires_at: datetime | None
-    used_at: datetime | None
+    expires_at: Timestamp | None
+    used_at: Timestamp | None
 
 
 class ReferralOut(BaseModel):
@@ -177,8 +177,8 @@ class ReferralOut(BaseModel):
     status: str
     reason: str | None
     purchase: str | None
-    created_at: datetime
-    completed_at: datetime | None
+    created_at: Timestamp
+    completed_at: Timestamp | None
 
 
 class ReferralPage(Page):
@@ -200,7 +200,7 @@ class TierProgressOut(BaseModel):
     metric: str | None
     progress: Amount | None
     remaining: Amount | None
-    period_end: datetime | None
+    period_end: Timestamp | None
     to_keep_current: Amount | None
     history: list[dict[str, Any]]
 
@@ -211,8 +211,8 @@ class WebhookOut(BaseModel):
     events: list[str]
     status: str
     description: str | None
-    created_at: datetime
-    previous_secret_valid_until: datetime | None
+    created_at: Timestamp
+    previous_secret_valid_until: Timestamp | None
 
 
 class WebhookWithSecret(WebhookOut):
@@ -225,7 +225,7 @@ class WebhookPage(Page):
 
 class AttemptOut(BaseModel):
     attempt: int
-    at: datetime
+    at: Timestamp
     response_code: int | None
     error: str | None
     duration_ms: int
@@ -239,10 +239,10 @@ class DeliveryOut(BaseModel):
     attempts: int
     response_code: int | None
     error: str | None
-    created_at: datetime
-    last_attempt_at: datetime | None
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
+    created_at: Timestamp
+    last_attempt_at: Timestamp | None
+    next_attempt_at: Timestamp | None
+    delivered_at: Timestamp | None
     log: list[AttemptOut]
 
 
@@ -255,8 +255,8 @@ class AnalyticsSummary(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    start: datetime = Field(alias="from")
-    end: datetime = Field(alias="to")
+    start: Timestamp = Field(alias="from")
+    end: Timestamp = Field(alias="to")
     currency: str
     members: dict[str, Any]
     wallets: dict[str, dict[str, Any]]

@@ -7,7 +7,7 @@ time zone, configuration) and answers with field paths.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,7 +21,8 @@ from pydantic import (
 )
 
 from patron.api.ledger_schemas import render_balances
-from patron.api.timestamps import Timestamp
+from patron.api.rendering import Timestamp, rfc3339_or_none
+from patron.api.timestamps import Timestamp as TimestampIn
 from patron.domain.audit import AuditRecord
 from patron.domain.keys import ApiKey
 from patron.domain.members import attributes_problem
@@ -69,7 +70,7 @@ class ProgramOut(BaseModel):
     timezone: str
     country: str | None
     config_version: int
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, program: Program) -> dict[str, Any]:
@@ -102,7 +103,7 @@ class ApiKeyOut(BaseModel):
     role: str
     prefix: str
     key: str = Field(description="the whole key; shown only in this response")
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, issued: IssuedKey) -> dict[str, Any]:
@@ -124,11 +125,11 @@ class ApiKeyInfo(BaseModel):
     name: str
     role: str
     prefix: str = Field(description="the key's first characters, to recognise it")
-    created_at: datetime
-    last_used_at: datetime | None = Field(
+    created_at: Timestamp
+    last_used_at: Timestamp | None = Field(
         description="when the key last authenticated a request, to the minute"
     )
-    revoked_at: datetime | None
+    revoked_at: Timestamp | None
 
     @classmethod
     def of(cls, key: ApiKey) -> dict[str, Any]:
@@ -175,7 +176,7 @@ class MemberCreate(Strict):
     referred_by: Annotated[str, StringConstraints(max_length=32)] | None = Field(
         None, description="the referrer's referral code"
     )
-    enrolled_at: Timestamp | None = None
+    enrolled_at: TimestampIn | None = None
 
     def to_command(self) -> NewMember:
         return NewMember(
@@ -208,7 +209,7 @@ class MemberPatch(Strict):
 
 class ConsentOut(BaseModel):
     granted: StrictBool
-    recorded_at: datetime
+    recorded_at: Timestamp
     source: str
 
 
@@ -223,15 +224,15 @@ class MemberOut(BaseModel):
     status: str
     card_number: str
     referral_code: str
-    enrolled_at: datetime
+    enrolled_at: Timestamp
     tier: dict[str, Any] | None
     balances: dict[str, Any]
     attributes: dict[str, Any]
     consents: dict[str, bool]
     consent_records: dict[str, ConsentOut]
     referred_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, view: MemberView, exponent: int) -> dict[str, Any]:
@@ -252,8 +253,8 @@ class MemberOut(BaseModel):
                 {
                     "code": view.tier.code,
                     "name": view.tier.name,
-                    "since": view.tier.since,
-                    "until": view.tier.until,
+                    "since": rfc3339_or_none(view.tier.since),
+                    "until": rfc3339_or_none(view.tier.until),
                 }
                 if view.tier
                 else None
@@ -273,7 +274,7 @@ class MemberOut(BaseModel):
 
 class AuditOut(BaseModel):
     id: int
-    at: datetime
+    at: Timestamp
     actor: dict[str, str]
     action: str
     target: dict[str, str]

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from patron.adapters.db import migrate
 from patron.bootstrap import Container, build
-from patron.cli import transfer
+from patron.cli import readiness, serving, transfer
 from patron.cli.worker import JobLoop
 from patron.config import Settings
 from patron.domain import errors as e
@@ -56,6 +56,29 @@ EXIT_CODES: tuple[tuple[type[e.PatronError], int], ...] = (
     (e.BusinessRuleViolation, 6),
     (StorageBusy, 7),
 )
+
+
+EXIT_NOT_READY = readiness.EXIT_NOT_READY
+
+
+@app.callback()
+def _database_ready(ctx: typer.Context) -> None:
+    """Before any command that reads or writes the tables: is the schema there and current?
+
+    Without this, a command on a database that was never migrated (or is behind) failed deep in
+    SQLAlchemy with pages of traceback. Now it says what to do in one line on stderr and exits
+    with EXIT_NOT_READY. A SQLite database that migrates itself on start (the default) is
+    migrated by the command as before; ``patron db ...`` and ``--help`` need no schema.
+    """
+    if ctx.invoked_subcommand in readiness.NO_SCHEMA_NEEDED or "--help" in sys.argv[1:]:
+        return
+    settings = Settings()
+    if settings.wants_auto_upgrade():
+        return
+    problem = readiness.schema_problem(settings.database_url)
+    if problem is not None:
+        err.print(f"[red]error[/red]: {problem}", highlight=False)
+        raise typer.Exit(EXIT_NOT_READY)
 
 
 def fail(error: e.PatronError) -> typer.Exit:
@@ -166,8 +189,12 @@ def serve(
     host: str | None = typer.Option(None, help="address to listen on (PATRON_HOST)"),
     port: int | None = typer.Option(None, help="port (PATRON_PORT)"),
     with_demo: bool = typer.Option(False, "--demo", help="set up the demo program first"),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="worker processes (jobs run once, in this process)"
+    ),
 ) -> None:
-    """Serve the API (docs at /docs)."""
+    """Serve the API (docs at /docs). With --workers N, N processes answer requests and the
+    scheduled jobs run in one loop in this supervising process (see cli/serving.py)."""
     import uvicorn
 
     from patron.api.app import create_app
@@ -178,12 +205,15 @@ def serve(
     if with_demo:
         started = time.monotonic()
         made = _make_demo(container, 2000, 7)
-        _announce_demo(made, bind_host, bind_port, time.monotonic() - started)
+        serving.announce_demo(out, made, bind_host, bind_port, time.monotonic() - started)
     loop = JobLoop(container, settings.jobs_interval_seconds) if settings.run_jobs else None
     if loop is not None:
         loop.start()
     try:
-        uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
+        if workers > 1:
+            serving.run_workers(bind_host, bind_port, workers)
+        else:
+            uvicorn.run(create_app(container), host=bind_host, port=bind_port, log_level="info")
     finally:
         if loop is not None:
             loop.stop()
@@ -215,6 +245,7 @@ def worker(
 def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    key_file = serving.demo_key_file(container.settings.database_url)
     with Progress(
         TextColumn("simulating a year of the demo program"),
         BarColumn(),
@@ -224,7 +255,7 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
         transient=True,
     ) as bar:
         task = bar.add_task("days", total=demo_data.DAYS)
-        return guarded(
+        made = guarded(
             lambda: demo.ensure_demo(
                 container.uow,
                 container.clock,
@@ -232,29 +263,12 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
                 members=members,
                 seed=seed,
                 progress=lambda done, _total: bar.update(task, completed=done),
+                remembered_key=serving.read_demo_key(key_file),
             )
         )
-
-
-def _announce_demo(made: demo.Demo, host: str, port: int, seconds: float | None) -> None:
-    base = f"http://{host}:{port}"
-    state = "created" if made.created else "already there"
-    took = f" in {seconds:.0f}s" if seconds is not None and made.created else ""
-    out.print(f"[bold]Patron[/bold] demo program '{made.program.slug}' ({state}{took})")
-    if made.story is not None:
-        s = made.story
-        out.print(
-            f"  {demo_data.DAYS // 30} simulated months: {s.members} members "
-            f"({s.referred} referred), {s.purchases} purchases (and {s.anonymous} by "
-            f"non-members), {s.refunds} refunds, "
-            f"{s.redemptions} redemptions ({s.vouchers_used} vouchers used), {s.reviews} reviews"
-        )
-    out.print(f"  API docs:     {base}/docs")
-    out.print(
-        f"  Try it:       curl -H 'Authorization: Bearer {made.key.secret}' "
-        f"{base}/v1/programs/{made.program.slug}/members"
-    )
-    out.print(f"  Admin key:    {made.key.secret}")
+    if not made.key_reused:
+        serving.write_demo_key(key_file, made.key.secret)
+    return made
 
 
 def _format_of(path: Path, given: str | None) -> transfer.Format:
@@ -445,7 +459,7 @@ def demo_command(
     container = build(settings)
     started = time.monotonic()
     made = _make_demo(container, members, seed)
-    _announce_demo(made, settings.host, settings.port, time.monotonic() - started)
+    serving.announce_demo(out, made, settings.host, settings.port, time.monotonic() - started)
 
 
 def main() -> None:

@@ -5,8 +5,13 @@ webhook delivery alone each ``webhook_interval`` seconds in between, so a fact r
 endpoints within seconds and a failed attempt is retried on time.
 
 A failing run is logged and retried at the next tick; nothing is lost, because every job is
-idempotent and resumes from the database. On PostgreSQL several loops may run at once: each
-batch locks the rows it changes, so two workers never apply the same change.
+idempotent and resumes from the database. Before each full run the loop checks the database: when
+it does not answer, or its schema is not migrated to this Patron's latest revision, the loop logs
+one line saying so (and what to run), skips its work, and logs again only when that changes, so
+an unmigrated database gives one clear warning instead of a traceback every few seconds.
+
+On PostgreSQL several loops may run at once: each batch locks the rows it changes, so two workers
+never apply the same change.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import logging
 import threading
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from patron.adapters.db import migrate
 from patron.bootstrap import Container
 from patron.services import jobs
 
@@ -32,8 +40,26 @@ class JobLoop:
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._paused: str | None = None  # why the loop does nothing, when it does nothing
+
+    def ready(self) -> bool:
+        """Whether the database answers with the schema this Patron needs; logs a change."""
+        try:
+            state = migrate.schema_state(self._container.engine)
+            reason = None if state.ready else state.message
+        except SQLAlchemyError as exc:
+            reason = f"the database does not answer ({type(exc).__name__})"
+        if reason != self._paused:
+            if reason is not None:
+                log.warning("scheduled jobs paused: %s", reason)
+            else:
+                log.info("scheduled jobs resumed: the database is ready")
+            self._paused = reason
+        return reason is None
 
     def tick(self) -> jobs.Report | None:
+        if not self.ready():
+            return None
         try:
             report = jobs.run_due(
                 self._container.uow,
@@ -50,6 +76,8 @@ class JobLoop:
         return report
 
     def deliver(self) -> int:
+        if self._paused is not None:  # known not ready since the last full run
+            return 0
         try:
             return jobs.run_webhooks(
                 self._container.uow, self._container.webhooks, self._container.clock.now()

@@ -12,6 +12,7 @@ from typing import Any
 
 from patron.domain.config import ProgramConfig
 from patron.domain.programs import Program
+from patron.domain.timestamps import rfc3339
 from patron.services.ports import UnitOfWork
 
 ACTIVE_DAYS = 90
@@ -59,8 +60,8 @@ def summary(
         }
     total_sales = sales.member_sales + sales.anonymous_sales
     return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
+        "from": rfc3339(start),
+        "to": rfc3339(end),
         "currency": program.currency,
         "members": {
             "total": counts.total,

@@ -79,6 +79,21 @@ def issue_key(
     return IssuedKey(key, generated.secret)
 
 
+def revoke(uow: UnitOfWork, clock: Clock, actor: Actor, key: ApiKey) -> None:
+    """Revoke ``key``: it answers 401 from then on."""
+    now = clock.now()
+    uow.api_keys.revoke(key.id, now)
+    audit.record(
+        uow,
+        program_id=key.program_id,
+        actor=actor,
+        action="api_key.revoked",
+        target=("api_key", key.id),
+        at=now,
+        after={"name": key.name, "role": key.role, "prefix": key.prefix},
+    )
+
+
 def authenticate(uow: UnitOfWork, secret: str) -> ApiKey:
     """The live key matching ``secret``.
 

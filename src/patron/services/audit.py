@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from patron.domain.audit import Actor, AuditRecord
+from patron.domain.timestamps import rfc3339
 from patron.services.ports import AuditFilter, UnitOfWork
 
 
@@ -51,8 +52,11 @@ def list_audit(
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` as JSON data: dates as ISO 8601 strings, decimals as strings."""
-    if isinstance(value, datetime | date):
+    """``value`` as JSON data: moments as RFC 3339 UTC (``domain.timestamps``), dates as
+    ``YYYY-MM-DD``, decimals as strings."""
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

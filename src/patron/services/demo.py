@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from patron.domain.audit import Actor
+from patron.domain.errors import Unauthenticated
 from patron.domain.programs import Program
 from patron.services import api_keys, audit, jobs, programs, rewards
 from patron.services.demo_data import DAYS, Story, populate
@@ -131,12 +132,17 @@ def _demo_rewards(ctx: Context) -> None:
         rewards.create(ctx, {**common, "cost_wallet": "points", **fields})
 
 
+DEMO_KEY_NAME = "demo admin"
+
+
 @dataclass(frozen=True, slots=True)
 class Demo:
     program: Program
     created: bool
     key: api_keys.IssuedKey
     story: Story | None
+    key_reused: bool = False
+    """The remembered key was still a live admin key of the demo: no key was made."""
 
 
 def ensure_demo(
@@ -147,9 +153,15 @@ def ensure_demo(
     members: int = 2000,
     seed: int = 7,
     progress: Callable[[int, int], None] | None = None,
+    remembered_key: str | None = None,
 ) -> Demo:
-    """Create the demo program with a simulated year of history if it is missing, and issue a
-    fresh admin key for it. An existing demo program is left as it is."""
+    """Create the demo program with a simulated year of history if it is missing (an existing
+    demo program is left as it is), and hand out its admin key.
+
+    The key is ``remembered_key`` (what an earlier start printed and kept) while that is still a
+    live admin key of the demo program, so restarting does not pile up keys. Otherwise every live
+    key named ``DEMO_KEY_NAME`` of the program is revoked before a new one is issued: only the
+    newest demo key works."""
     now = clock.now()
     began = StoppedClock(now - timedelta(days=DAYS + 1))
 
@@ -193,10 +205,25 @@ def ensure_demo(
                 after=told,
             ),
         )
-    key = run_in_transaction(
-        uow_factory,
-        lambda uow: api_keys.issue_key(
-            uow, clock, actor, program=program, name="demo admin", role="admin"
-        ),
+    key, reused = run_in_transaction(
+        uow_factory, lambda uow: _admin_key(uow, clock, actor, program, remembered_key)
     )
-    return Demo(program=program, created=created, key=key, story=story)
+    return Demo(program=program, created=created, key=key, story=story, key_reused=reused)
+
+
+def _admin_key(
+    uow: UnitOfWork, clock: Clock, actor: Actor, program: Program, remembered: str | None
+) -> tuple[api_keys.IssuedKey, bool]:
+    if remembered:
+        try:
+            found = api_keys.authenticate(uow, remembered)
+        except Unauthenticated:
+            found = None
+        if found is not None and found.program_id == program.id and found.role == "admin":
+            return api_keys.IssuedKey(found, remembered), True
+    for old in uow.api_keys.live_named(program.id, DEMO_KEY_NAME):
+        api_keys.revoke(uow, clock, actor, old)
+    issued = api_keys.issue_key(
+        uow, clock, actor, program=program, name=DEMO_KEY_NAME, role="admin"
+    )
+    return issued, False

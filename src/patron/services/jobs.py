@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
+from patron.domain.timestamps import rfc3339
 from patron.services import audit, events, ledger_jobs, outbox, rewards, tiers, webhooks
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookSender
@@ -117,7 +118,7 @@ def _audit_run(
             action="jobs.ran",
             target=("program", program_id) if program_id else ("platform", PLATFORM),
             at=now,
-            after={"now": now.isoformat(), **counts},
+            after={"now": rfc3339(now), **counts},
         ),
     )
 

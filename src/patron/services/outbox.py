@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from patron.domain.ids import new_id
 from patron.domain.ledger import Entry
+from patron.domain.timestamps import rfc3339
 from patron.services.ports import OutboxEvent, UnitOfWork
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def entries(ctx: Context, posted: list[Entry]) -> None:
                     "amount": entry.amount,
                     "status": entry.status,
                     "reference": entry.reference,
-                    "occurred_at": entry.occurred_at.isoformat(),
+                    "occurred_at": rfc3339(entry.occurred_at),
                 },
                 occurred_at=at,
             )

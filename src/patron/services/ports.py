@@ -90,6 +90,10 @@ class ApiKeyRepository(Protocol):
         True when it wrote."""
         ...
 
+    def live_named(self, program_id: str, name: str) -> list[ApiKey]:
+        """The program's keys of that name that are not revoked."""
+        ...
+
 
 class MemberRepository(Protocol):
     def add(self, member: Member) -> None: ...

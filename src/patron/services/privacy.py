@@ -29,6 +29,7 @@ from patron.domain.ledger import Entry
 from patron.domain.members import Member
 from patron.domain.money import from_minor
 from patron.domain.programs import Program
+from patron.domain.timestamps import rfc3339
 from patron.services import audit, outbox, rewards
 from patron.services.ledger import Context, close
 from patron.services.members import NewMember, get_member
@@ -227,7 +228,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return rfc3339(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool | int | float | str) or value is None:
@@ -273,7 +274,7 @@ def erase(ctx: Context, member_id: str) -> Erasure:
         now,
         "member.erased",
         member.id,
-        {"member_id": member.id, "erased_at": now.isoformat(), "closed": closed},
+        {"member_id": member.id, "erased_at": rfc3339(now), "closed": closed},
     )
     return Erasure(get_member(uow, program, member.id), now, posted.entries, already=False)
 

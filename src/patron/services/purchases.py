@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from patron.domain.rules import (
     Purchase,
     evaluate_purchase,
 )
+from patron.domain.timestamps import rfc3339
 from patron.services import earning, ledger, members, referrals, tiers
 from patron.services.ledger import Context
 from patron.services.ports import BatchReads, HeldTier, StoredAward, StoredPurchase, UnitOfWork
@@ -262,8 +263,7 @@ def get(uow: UnitOfWork, program: Program, external_id: str) -> StoredPurchase:
     return found
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+_iso = rfc3339
 
 
 def _minor(amount: Any, ctx: Context) -> int:

@@ -37,6 +37,7 @@ from patron.domain.ids import new_id
 from patron.domain.ledger import REDEEMED
 from patron.domain.money import to_minor
 from patron.domain.rewards import REWARD_KINDS, Reward, new_voucher_code, normalize_voucher, refusal
+from patron.domain.timestamps import rfc3339_or_none
 from patron.services import audit, ledger, members, outbox
 from patron.services.balances import wallet_views
 from patron.services.ledger import Context
@@ -239,9 +240,7 @@ def redeem(ctx: Context, member_id: str, code: str) -> Redeemed:
             "redemption_id": redemption_id,
             "reward": reward.code,
             "cost": {"wallet": reward.cost_wallet, "amount": reward.cost_amount},
-            "voucher_expires_at": redemption.voucher_expires_at.isoformat()
-            if redemption.voucher_expires_at
-            else None,
+            "voucher_expires_at": rfc3339_or_none(redemption.voucher_expires_at),
         },
     )
     return Redeemed(redemption, reward)
@@ -375,7 +374,9 @@ def use(ctx: Context, code: str, reference: str | None) -> Redemption:
     """
     found = voucher(ctx, code)
     if found.status == "used":
-        raise VoucherAlreadyUsed("this voucher was already used", used_at=str(found.used_at))
+        raise VoucherAlreadyUsed(
+            "this voucher was already used", used_at=rfc3339_or_none(found.used_at)
+        )
     if found.status == "expired":
         raise VoucherExpired("this voucher has expired")
     if found.status == "cancelled":

@@ -19,6 +19,7 @@ from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.tier_reasons import GRANTED, automatic
 from patron.domain.tiers import Grant, Standing, level_for, next_level, rank, standing
+from patron.domain.timestamps import rfc3339_or_none
 from patron.services import audit, outbox
 from patron.services.ledger import Context, member_for
 from patron.services.ports import HeldTier, TierChange
@@ -119,7 +120,7 @@ def _hold(
                 "member_id": member_id,
                 "from": held.code if held else None,
                 "to": tier.code,
-                "until": tier.until.isoformat() if tier.until else None,
+                "until": rfc3339_or_none(tier.until),
                 "cause": now_standing.cause
                 if now_standing.cause in ("override", "paid")
                 else cause,

@@ -32,6 +32,7 @@ import orjson
 from patron.domain import webhooks as rules
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.ids import new_id
+from patron.domain.timestamps import rfc3339, rfc3339_or_none
 from patron.services import audit
 from patron.services.ledger import Context
 from patron.services.ports import (
@@ -135,7 +136,7 @@ def rotate(
     )
     ctx.uow.webhooks.update_endpoint(updated)
     until = updated.previous_secret_until
-    after = {"previous_secret_valid_until": until.isoformat() if until else None}
+    after = {"previous_secret_valid_until": rfc3339_or_none(until)}
     _audit(ctx, "webhook.secret_rotated", updated, None, after)
     return updated
 
@@ -177,7 +178,7 @@ def message(event: OutboxEvent) -> bytes:
     return orjson.dumps(
         {
             "type": event.type,
-            "timestamp": event.occurred_at.isoformat(),
+            "timestamp": rfc3339(event.occurred_at),
             "data": {**event.payload, "program_id": event.program_id},
         },
         option=orjson.OPT_SORT_KEYS,

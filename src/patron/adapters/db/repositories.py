@@ -174,6 +174,13 @@ class SqlApiKeyRepository:
         )
         return done.first() is not None
 
+    def live_named(self, program_id: str, name: str) -> list[ApiKey]:
+        k = t.api_keys.c
+        stmt = sa.select(t.api_keys).where(
+            k.program_id == program_id, k.name == name, k.revoked_at.is_(None)
+        )
+        return [_api_key(row) for row in self._conn.execute(stmt.order_by(k.created_at))]
+
 
 def _api_key(row: Row[Any]) -> ApiKey:
     return ApiKey(

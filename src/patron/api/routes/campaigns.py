@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339
 from patron.api.responses import CampaignOut
 from patron.api.writes import respond
 from patron.services import campaigns
@@ -53,8 +53,8 @@ def _render(ctx: Context, c: Campaign) -> dict[str, Any]:
     return {
         "code": c.code,
         "name": c.name,
-        "start": c.start.isoformat(),
-        "end": c.end.isoformat(),
+        "start": rfc3339(c.start),
+        "end": rfc3339(c.end),
         "audience": c.audience,
         "rules": c.rules,
         "budget": c.budget,

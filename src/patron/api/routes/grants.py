@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339_or_none
 from patron.api.responses import GrantOut
 from patron.api.writes import REPLAYED, idempotency_of, response_of
 from patron.domain.errors import FieldError, NotFound, ValidationFailed
@@ -68,7 +68,7 @@ def _render(grant: BulkGrant, money: bool, exponent: int) -> dict[str, Any]:
         "status": grant.status,
         "members": len(grant.members),
         "granted": grant.granted,
-        "finished_at": grant.finished_at.isoformat() if grant.finished_at else None,
+        "finished_at": rfc3339_or_none(grant.finished_at),
     }
 
 

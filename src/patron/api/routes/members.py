@@ -12,7 +12,7 @@ from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference, throttle, unknown_referral_code
 from patron.api.ledger_schemas import EntryOut
 from patron.api.pagination import decode_cursor, limit_param, page
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339
 from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
 from patron.api.writes import respond
 from patron.domain.access import require
@@ -181,7 +181,7 @@ def erase(
         exponent = who.program.currency_exponent
         return {
             "member": who.render_member(result.view),
-            "erased_at": result.done.erased_at.isoformat().replace("+00:00", "Z"),
+            "erased_at": rfc3339(result.done.erased_at),
             "already_erased": result.done.already,
             "entries": [EntryOut.of(entry, exponent) for entry in result.closed],
         }

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339, rfc3339_or_none
 from patron.api.responses import ReferralPage
 from patron.services import members
 from patron.services.ports import UnitOfWork
@@ -30,8 +30,8 @@ def referrals(member: str, who: ProgramCaller = Depends(in_program("members.read
                 "status": r.status,
                 "reason": r.reason,
                 "purchase": r.purchase,
-                "created_at": r.created_at.isoformat(),
-                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+                "created_at": rfc3339(r.created_at),
+                "completed_at": rfc3339_or_none(r.completed_at),
             }
             for r in uow.referrals.of_referrer(member)
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -25,7 +24,7 @@ from pydantic import (
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import throttle
 from patron.api.ledger_schemas import render_balances
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339_or_none
 from patron.api.responses import RedemptionOut, RewardOut, RewardPage, VoucherOut
 from patron.api.writes import respond
 from patron.domain.errors import FieldError, ValidationFailed
@@ -33,7 +32,7 @@ from patron.domain.money import from_minor, to_minor
 from patron.domain.rewards import Reward, display_voucher
 from patron.services import rewards
 from patron.services.balances import wallet_views
-from patron.services.ledger import Context
+from patron.services.ledger import MAX_AMOUNT, Context
 from patron.services.ports import Redemption, UnitOfWork
 from patron.services.transactions import run_read
 
@@ -112,6 +111,8 @@ def _amount(ctx: Context, wallet: str, value: Any, path: str) -> int:
         raise ValidationFailed([FieldError(path, "points are whole numbers")])
     if minor <= 0:
         raise ValidationFailed([FieldError(path, "must be more than zero")])
+    if minor > MAX_AMOUNT:  # what the ledger can move at once
+        raise ValidationFailed([FieldError(path, f"must be at most {MAX_AMOUNT} (minor units)")])
     return minor
 
 
@@ -132,9 +133,6 @@ def _value(kind: str, value: Any) -> str | None:
 
 
 def render_reward(r: Reward, ctx_exponent: int, money: bool, reason: Any = ...) -> dict[str, Any]:
-    def when(moment: datetime | None) -> str | None:
-        return moment.isoformat() if moment else None
-
     out: dict[str, Any] = {
         "code": r.code,
         "name": r.name,
@@ -148,8 +146,8 @@ def render_reward(r: Reward, ctx_exponent: int, money: bool, reason: Any = ...) 
         "stock": r.stock,
         "per_member_limit": r.per_member_limit,
         "tiers": r.tiers,
-        "available_from": when(r.available_from),
-        "available_until": when(r.available_until),
+        "available_from": rfc3339_or_none(r.available_from),
+        "available_until": rfc3339_or_none(r.available_until),
         "voucher_valid_days": r.voucher_valid_days,
         "active": r.active,
     }
@@ -250,9 +248,7 @@ def _render_redemption(ctx: Context, redeemed: Redemption, reward: Reward | None
         },
         "voucher": {
             "code": display_voucher(redeemed.voucher_code),
-            "expires_at": redeemed.voucher_expires_at.isoformat()
-            if redeemed.voucher_expires_at
-            else None,
+            "expires_at": rfc3339_or_none(redeemed.voucher_expires_at),
         }
         if redeemed.voucher_code
         else None,
@@ -322,8 +318,8 @@ def _render_voucher(ctx: Context, found: Redemption) -> dict[str, Any]:
         if reward
         else None,
         "member_id": found.member_id,
-        "expires_at": found.voucher_expires_at.isoformat() if found.voucher_expires_at else None,
-        "used_at": found.used_at.isoformat() if found.used_at else None,
+        "expires_at": rfc3339_or_none(found.voucher_expires_at),
+        "used_at": rfc3339_or_none(found.used_at),
     }
 
 

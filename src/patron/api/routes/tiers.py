@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from patron.api.deps import ProgramCaller, in_program
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339, rfc3339_or_none
 from patron.api.responses import TierProgressOut
 from patron.api.writes import respond
 from patron.services import members, tiers
@@ -49,19 +49,19 @@ def _render(p: tiers.Progress, exponent: int) -> dict[str, Any]:
     return {
         "current": {
             **(level(p.current.code) or {}),
-            "since": held.since.isoformat() if held else None,
-            "until": held.until.isoformat() if held and held.until else None,
+            "since": rfc3339(held.since) if held else None,
+            "until": rfc3339(held.until) if held and held.until else None,
             "cause": held.cause if held else "base",
         },
         "next": level(p.next.code) if p.next else None,
         "metric": p.tiers.metric,
         "progress": amount(p.metric),
         "remaining": amount(p.remaining),
-        "period_end": p.period_end.isoformat() if p.period_end else None,
+        "period_end": rfc3339_or_none(p.period_end),
         "to_keep_current": amount(p.keep_needs),
         "history": [
             {
-                "at": h.at.isoformat(),
+                "at": rfc3339(h.at),
                 "from": h.from_code,
                 "to": h.to_code,
                 "cause": h.cause,

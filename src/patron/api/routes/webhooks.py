@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.pagination import decode_cursor, limit_param, page
-from patron.api.rendering import JsonResponse
+from patron.api.rendering import JsonResponse, rfc3339, rfc3339_or_none
 from patron.api.responses import (
     DeliveryOut,
     DeliveryPage,
@@ -67,18 +67,12 @@ def _endpoint(e: WebhookEndpoint, *, secret: bool = False) -> dict[str, Any]:
         "events": e.events,
         "status": e.status,
         "description": e.description,
-        "created_at": e.created_at.isoformat(),
-        "previous_secret_valid_until": e.previous_secret_until.isoformat()
-        if e.previous_secret_until
-        else None,
+        "created_at": rfc3339(e.created_at),
+        "previous_secret_valid_until": rfc3339_or_none(e.previous_secret_until),
     }
     if secret:
         out["secret"] = e.secret
     return out
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _delivery(d: WebhookDelivery, log: list[WebhookAttempt]) -> dict[str, Any]:
@@ -90,14 +84,14 @@ def _delivery(d: WebhookDelivery, log: list[WebhookAttempt]) -> dict[str, Any]:
         "attempts": d.attempts,
         "response_code": d.last_status_code,
         "error": d.last_error,
-        "created_at": _iso(d.created_at),
-        "last_attempt_at": _iso(d.last_attempt_at),
-        "next_attempt_at": _iso(d.next_attempt_at) if d.status == "pending" else None,
-        "delivered_at": _iso(d.delivered_at),
+        "created_at": rfc3339_or_none(d.created_at),
+        "last_attempt_at": rfc3339_or_none(d.last_attempt_at),
+        "next_attempt_at": rfc3339_or_none(d.next_attempt_at) if d.status == "pending" else None,
+        "delivered_at": rfc3339_or_none(d.delivered_at),
         "log": [
             {
                 "attempt": a.number,
-                "at": a.at.isoformat(),
+                "at": rfc3339(a.at),
                 "response_code": a.status_code,
                 "error": a.error,
                 "duration_ms": a.duration_ms,
