@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from patron.api.timestamps import Timestamp
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.domain.rules import Line, Payment, Purchase
+from patron.domain.timestamps import rfc3339_or_none
 from patron.services.balances import TierView, WalletView
 from patron.services.purchases import MEMBER_REFS, MemberRef
 
@@ -148,15 +149,11 @@ def render_tier(tier: TierView | None) -> dict[str, Any] | None:
     """A tier as the Member shape shows it: ``{code, name, since, until}``."""
     if tier is None:
         return None
-
-    def iso(moment: datetime | None) -> str | None:
-        return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
     return {
         "code": tier.code,
         "name": tier.name,
-        "since": iso(tier.since),
-        "until": iso(tier.until),
+        "since": rfc3339_or_none(tier.since),
+        "until": rfc3339_or_none(tier.until),
     }
 
 

@@ -187,7 +187,7 @@ def grant(
         before={"tier": before.code, "cause": before.cause} if before else None,
         after={
             "code": code,
-            "until": until.isoformat() if until else None,
+            "until": rfc3339_or_none(until),
             "paid": paid,
             "reason": reason.strip(),
             "tier": held.code,
