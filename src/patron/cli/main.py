@@ -25,6 +25,7 @@ from patron.config import Settings
 from patron.domain import errors as e
 from patron.domain.audit import CLI
 from patron.domain.keys import PROGRAM_ROLES, Role
+from patron.domain.programs import Program
 from patron.services import api_keys, demo, demo_data, jobs, programs
 from patron.services.ports import UnitOfWork, Violation
 from patron.services.transactions import StorageBusy, run_in_transaction, run_read
@@ -72,6 +73,11 @@ def guarded(call: Callable[[], T]) -> T:
         return call()
     except e.PatronError as error:
         raise fail(error) from error
+
+
+def _program(container: Container, ref: str) -> Program:
+    """The program named by slug or id (a platform read); what follows runs in its scope."""
+    return guarded(lambda: run_read(container.uow, lambda uow: programs.get_program(uow, ref)))
 
 
 @db_app.command("upgrade")
@@ -145,12 +151,14 @@ def audit(
     Prints each violation and exits 1 when there is any; exits 0 when the books are clean.
     """
     container = build()
+    # One program's books are read in its scope; the whole database's unscoped, so that a row
+    # linked across programs (which no scoped read could see) is caught too.
+    program_id = _program(container, program).id if program else None
 
     def check(uow: UnitOfWork) -> list[Violation]:
-        program_id = programs.get_program(uow, program).id if program else None
         return uow.ledger.verify(program_id)
 
-    violations = guarded(lambda: run_read(container.uow, check))
+    violations = guarded(lambda: run_read(container.uow, check, program_id=program_id))
     scope = f"program {program}" if program else "all programs"
     if not violations:
         out.print(f"ledger audit of {scope}: clean")
@@ -212,7 +220,9 @@ def worker(
         out.print("patron worker: stopped")
 
 
-def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
+def _make_demo(
+    container: Container, members: int, seed: int, days: int = demo_data.DAYS
+) -> demo.Demo:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
@@ -223,7 +233,7 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("days", total=demo_data.DAYS)
+        task = bar.add_task("days", total=days)
         return guarded(
             lambda: demo.ensure_demo(
                 container.uow,
@@ -231,6 +241,7 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
                 CLI,
                 members=members,
                 seed=seed,
+                days=days,
                 progress=lambda done, _total: bar.update(task, completed=done),
             )
         )
@@ -362,12 +373,12 @@ def export_command(
         err.print(f"--format: csv or jsonl, not {fmt!r}")
         raise typer.Exit(2)
     container = build()
-    found = guarded(lambda: run_read(container.uow, lambda uow: programs.get_program(uow, program)))
+    found = _program(container, program)
     handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     count = 0
     try:
-        with container.engine.connect() as conn:
-            rows = readers[kind](conn, found.id)
+        with container.uow.scoped(found.id)(write=False) as uow:
+            rows = readers[kind](uow.connection, found.id)
             count = transfer.write_export(rows, cast(transfer.Format, fmt), handle)
     finally:
         if output:
@@ -392,12 +403,13 @@ def report_command(
     container = build()
     bounds = [_moment(name, value) for name, value in (("--from", since), ("--to", until))]
 
+    found = _program(container, program)
+
     def read(uow: UnitOfWork) -> dict[str, Any]:
-        found = programs.get_program(uow, program)
         begin, end = window(bounds[0], bounds[1], container.clock.now())
         return analytics.summary(uow, found, load_config(uow, found), begin, end)
 
-    figures = guarded(lambda: run_read(container.uow, read))
+    figures = guarded(lambda: run_read(container.uow, read, program_id=found.id))
     if as_json:
         sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -437,6 +449,7 @@ def _moment(option: str, value: str | None) -> datetime | None:
 def demo_command(
     members: int = typer.Option(2000, min=10, max=200_000, help="members to simulate"),
     seed: int = typer.Option(7, help="random seed (the same seed tells the same story)"),
+    days: int = typer.Option(demo_data.DAYS, min=1, max=demo_data.DAYS, hidden=True),
 ) -> None:
     """Create the demo program (a beauty retailer with a simulated year of members, purchases,
     refunds, redemptions, referrals and scheduled jobs) unless it exists, and say how to reach
@@ -444,7 +457,7 @@ def demo_command(
     settings = Settings()
     container = build(settings)
     started = time.monotonic()
-    made = _make_demo(container, members, seed)
+    made = _make_demo(container, members, seed, days)
     _announce_demo(made, settings.host, settings.port, time.monotonic() - started)
 
 

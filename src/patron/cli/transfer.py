@@ -40,8 +40,9 @@ CSV layouts (JSON Lines take the API's request bodies instead, see ``docs/import
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, Literal
@@ -54,17 +55,18 @@ from patron.api.inputs import unstorable
 from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
-from patron.domain.audit import CLI
-from patron.domain.errors import FieldError, PatronError, ValidationFailed
+from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.money import to_minor
 from patron.domain.programs import Program
-from patron.services import audit, enrolment, ledger, privacy, purchases, refunds
+from patron.services import enrolment, ledger, privacy, purchases, refunds
+from patron.services.imports import Batches, Kind, Outcome, Refused, Row, reason
 from patron.services.ledger import Context
-from patron.services.ports import Clock, MemberFilter, UnitOfWork, UnitOfWorkFactory
+from patron.services.ports import Clock, MemberFilter, UnitOfWorkFactory
 from patron.services.programs import get_program
-from patron.services.transactions import fingerprint, run_in_transaction
+from patron.services.transactions import fingerprint, run_read
 
-Kind = Literal["members", "purchases", "refunds", "balances"]
+__all__ = ["KINDS", "Counted", "Format", "Outcome", "Row", "report_writer", "run_import"]
+
 Format = Literal["csv", "jsonl"]
 KINDS: tuple[Kind, ...] = ("members", "purchases", "refunds", "balances")
 
@@ -81,23 +83,6 @@ class BalanceIn(BaseModel):
 
 class RefundRow(RefundIn):
     purchase: StrictStr = Field(min_length=1, max_length=200)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    number: int  # the first line of the record in the file (1 = the first data line)
-    key: str
-    apply: Callable[[Context], bool]  # True: applied now; False: already there
-    member: purchases.MemberRef | None = None  # a purchase's member, read ahead per batch
-
-
-@dataclass
-class Outcome:
-    imported: int = 0
-    existing: int = 0
-    rejected: int = 0
-    rejections: list[tuple[int, str, str]] = field(default_factory=list)
-    report: Any = None  # a csv writer: rejections stream there instead of into the list
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -123,8 +108,8 @@ def records(kind: Kind, fmt: Format, lines: Iterable[str]) -> Iterator[tuple[int
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
-                    yield number, orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
+                    yield number, _json(line)
+                except ValueError as exc:
                     yield number, _Unreadable(f"not JSON: {exc}")
         return
     reader = csv.DictReader(lines)
@@ -146,10 +131,38 @@ class _Unreadable:
     reason: str
 
 
+def _json(line: str) -> Any:
+    """One JSON Lines record, read as exactly as the API reads a body: an integer keeps every
+    digit (so one beyond 64 bits is refused by ``unstorable``, as the API refuses it, instead of
+    being rounded to a float), and ``NaN``, ``Infinity`` or a number beyond a float's range are
+    not JSON."""
+    return json.loads(line, parse_constant=_not_a_number, parse_float=_finite)
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+_JSON_COLUMNS = ("attributes", "consents")
+"""Member columns that ``patron export members --format csv`` writes as JSON text."""
+
+
 def _member_doc(row: dict[str, str]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for column, value in row.items():
-        if column.startswith("attr_"):
+        if column in _JSON_COLUMNS:
+            try:
+                doc[column] = _json(value)
+            except ValueError:
+                doc[column] = value  # the model says what is wrong with it
+        elif column.startswith("attr_"):
             doc.setdefault("attributes", {})[column[5:]] = value
         elif column.startswith("consent_"):
             doc.setdefault("consents", {})[column[8:]] = value.strip().lower() in (
@@ -208,6 +221,11 @@ def _int(value: str) -> int | str:
 # --- preparing rows --------------------------------------------------------------------------
 
 
+EXPORT_ONLY = ("id", "status", "card_number", "referral_code", "tier", "balances")
+"""Fields of ``patron export members`` that enrolment does not take: a member import ignores
+them, so an export imports as it is."""
+
+
 def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -> Row:
     """Validate one record; raises ValidationFailed with the reason."""
     if isinstance(doc, _Unreadable):
@@ -219,6 +237,7 @@ def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -
         raise ValidationFailed(unfit)
     try:
         if kind == "members":
+            doc = {k: v for k, v in doc.items() if k not in EXPORT_ONLY}
             return _member_row(number, MemberCreate.model_validate(doc))
         if kind == "purchases":
             return _purchase_row(number, _with_payment(doc), program, clock)
@@ -228,10 +247,23 @@ def prepare(kind: Kind, number: int, doc: Any, program: Program, clock: Clock) -
     except PydanticError as exc:
         raise ValidationFailed(
             [
-                FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"]), e["type"])
+                FieldError(field_path(e["loc"]), str(e["msg"]), e["type"])
                 for e in exc.errors(include_url=False)
             ]
         ) from None
+
+
+def field_path(loc: Iterable[Any]) -> str:
+    """A field's path as the API's problem documents write it (``lines[0].quantity``,
+    ``consents.sms_marketing``), leaving out the names pydantic gives its own validators
+    (``function-after[...]``), which no input has."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "[" not in str(part):
+            out += ("." if out else "") + str(part)
+    return out
 
 
 def _with_payment(doc: dict[str, Any]) -> PurchaseIn:
@@ -268,7 +300,7 @@ def _member_row(number: int, body: MemberCreate) -> Row:
         enrolment.enrol(ctx.uow, ctx.clock, ctx.actor, ctx.program, cmd)
         return True
 
-    return Row(number, body.external_id, apply)
+    return Row(number, body.external_id, apply, enrols=cmd)
 
 
 def _purchase_row(number: int, body: PurchaseIn, program: Program, clock: Clock) -> Row:
@@ -354,96 +386,31 @@ def run_import(
     outcome: Outcome | None = None,
     batched: bool = True,
 ) -> Outcome:
-    """Import ``lines`` into the program. ``batched`` off runs each batch on a plain unit of
-    work instead (the reference the batched one is tested against)."""
-    with uow_factory(write=False) as uow:
-        program = get_program(uow, program_ref)
+    """Import ``lines`` into the program, in its scope (``patron.services.imports``).
+    ``batched`` off runs each batch on a plain unit of work instead (the reference the batched
+    one is tested against). Rejections are reported in row order."""
+    program = run_read(uow_factory, lambda uow: get_program(uow, program_ref))
     outcome = outcome or Outcome()
+    batches = Batches(uow_factory, clock, program, kind, outcome, batched=batched)
     pending: list[Row] = []
+    refused: list[Refused] = []
 
     def flush() -> None:
-        if pending:
-            _apply(uow_factory, clock, program, kind, pending, outcome, batched=batched)
-            pending.clear()
+        batches.apply(pending, refused)
+        pending.clear()
+        refused.clear()
         if on_batch is not None:
             on_batch(outcome)
 
     for number, doc in records(kind, fmt, lines):
         try:
             pending.append(prepare(kind, number, doc, program, clock))
-        except ValidationFailed as refused:
-            _reject(outcome, number, _key_of(doc, number), refused)
-        if len(pending) >= batch:
+        except ValidationFailed as error:
+            refused.append(Refused(number, _key_of(doc, number), reason(error)))
+        if len(pending) >= batch or len(refused) >= batch:
             flush()
     flush()
     return outcome
-
-
-def _apply(
-    uow_factory: UnitOfWorkFactory,
-    clock: Clock,
-    program: Program,
-    kind: Kind,
-    rows: list[Row],
-    outcome: Outcome,
-    *,
-    batched: bool,
-) -> None:
-    def together(uow: UnitOfWork) -> list[bool]:
-        ctx = Context(uow, clock, CLI, get_program(uow, program.id))
-        if kind == "purchases":
-            refs = [row.member for row in rows if row.member is not None]
-            uow.prefetch(purchases.batch_reads(ctx, [row.key for row in rows], refs))
-        done = [row.apply(ctx) for row in rows]
-        _audit_batch(ctx, kind, rows, done)
-        return done
-
-    try:
-        done = run_in_transaction(uow_factory.batched() if batched else uow_factory, together)
-    except PatronError:
-        done = None
-    if done is not None:
-        outcome.imported += sum(done)
-        outcome.existing += len(done) - sum(done)
-        return
-    for row in rows:  # one row was refused: find which, applying the others one by one
-
-        def alone(uow: UnitOfWork, row: Row = row) -> bool:
-            ctx = Context(uow, clock, CLI, get_program(uow, program.id))
-            applied = row.apply(ctx)
-            _audit_batch(ctx, kind, [row], [applied])
-            return applied
-
-        try:
-            applied = run_in_transaction(uow_factory, alone)
-        except PatronError as refused:
-            _reject(outcome, row.number, row.key, refused)
-            continue
-        outcome.imported += 1 if applied else 0
-        outcome.existing += 0 if applied else 1
-
-
-def _audit_batch(ctx: Context, kind: Kind, rows: list[Row], applied: list[bool]) -> None:
-    """One audit record per committed batch that changed anything, in its transaction: the
-    kind, the counts and the file lines it covers (enrolments also record each member)."""
-    imported = sum(applied)
-    if not imported:
-        return
-    audit.record(
-        ctx.uow,
-        program_id=ctx.program.id,
-        actor=ctx.actor,
-        action=f"import.{kind}",
-        target=("program", ctx.program.id),
-        at=ctx.clock.now(),
-        after={
-            "imported": imported,
-            "existing": len(applied) - imported,
-            "first_line": rows[0].number,
-            "last_line": rows[-1].number,
-            "keys": [row.key for row, done in zip(rows, applied, strict=True) if done][:20],
-        },
-    )
 
 
 def _key_of(doc: Any, number: int) -> str:
@@ -452,19 +419,6 @@ def _key_of(doc: Any, number: int) -> str:
             if isinstance(doc.get(name), str):
                 return str(doc[name])
     return f"row {number}"
-
-
-def _reject(outcome: Outcome, number: int, key: str, error: PatronError) -> None:
-    outcome.rejected += 1
-    errors = getattr(error, "errors", None)
-    if errors:
-        reason = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
-    else:
-        reason = str(error)
-    if outcome.report is not None:
-        outcome.report.writerow([number, key, reason])
-    else:
-        outcome.rejections.append((number, key, reason))
 
 
 def report_writer(handle: IO[str]) -> Any:

@@ -146,12 +146,14 @@ def ensure_demo(
     *,
     members: int = 2000,
     seed: int = 7,
+    days: int = DAYS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Demo:
-    """Create the demo program with a simulated year of history if it is missing, and issue a
-    fresh admin key for it. An existing demo program is left as it is."""
+    """Create the demo program with ``days`` of simulated history (fourteen and a half months
+    unless a test asks for fewer) if it is missing, and issue a fresh admin key for it. An
+    existing demo program is left as it is."""
     now = clock.now()
-    began = StoppedClock(now - timedelta(days=DAYS + 1))
+    began = StoppedClock(now - timedelta(days=days + 1))
 
     def create(uow: UnitOfWork) -> tuple[Program, bool]:
         existing = uow.programs.get(DEMO_SLUG)
@@ -174,15 +176,17 @@ def ensure_demo(
         return made.program, True
 
     program, created = run_in_transaction(uow_factory, create)
+    # Creating the program is platform work; everything after it is the program's own.
+    scoped = uow_factory.scoped(program.id)
     story = None
     if created:
         story = populate(
-            uow_factory, actor, program, end=now, count=members, seed=seed, progress=progress
+            scoped, actor, program, end=now, count=members, seed=seed, days=days, progress=progress
         )
-        jobs.run_due(uow_factory, now, program=program.id)
+        jobs.run_due(scoped, now, program=program.id)
         told = asdict(story)
         run_in_transaction(
-            uow_factory,
+            scoped,
             lambda uow: audit.record(
                 uow,
                 program_id=program.id,
@@ -194,7 +198,7 @@ def ensure_demo(
             ),
         )
     key = run_in_transaction(
-        uow_factory,
+        scoped,
         lambda uow: api_keys.issue_key(
             uow, clock, actor, program=program, name="demo admin", role="admin"
         ),
