@@ -13,9 +13,17 @@ cases, unchanged, on repositories that differ in two ways:
 - **Batch reads.** :meth:`BatchedUnitOfWork.prefetch` reads, in a few statements, what the
   batch's use cases will ask for one by one: the members by external id, their balances (locked,
   in sorted order as every use case locks them), purchases by business key, purchase counts, award
-  moments of limited rules, tier window totals, held tiers, grants, referrals, and the program's
-  active campaigns. Each of those reads is then answered from memory, kept current by the queued
-  writes themselves (a queued purchase counts in its member's totals at once).
+  moments of limited rules, tier window totals, held tiers, grants, referrals, the program's
+  active campaigns, and who holds the identifiers (external id, email, phone) enrolments check.
+  Each of those reads is then answered from memory, kept current by the queued writes themselves
+  (a queued purchase counts in its member's totals at once).
+- **New members.** A member enrolled by the batch (``members.add`` is queued too) is known to
+  have nothing in the database: its balance rows are created in memory (and queued), and its
+  purchase count, award moments, tier totals, held tier, grants and referral are empty until a
+  queued write says otherwise. A write that is not queued ends that knowledge for what it may
+  have changed. A generated card number or referral code that the memory does not hold is
+  taken to be free: the unique constraints refuse the rare duplicate at commit, and the importer
+  then applies the rows again in smaller batches, where the use case draws new codes.
 
 Correctness does not depend on the batch reads being complete, only on these rules:
 
@@ -50,6 +58,7 @@ from patron.adapters.db import tables as t
 from patron.adapters.db.campaigns import SqlCampaignRepository
 from patron.adapters.db.ledger import WRITE_BALANCE, SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
+from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
 from patron.adapters.db.repositories import SqlAuditRepository, SqlMemberRepository
@@ -57,7 +66,7 @@ from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.uow import SqlUnitOfWork
 from patron.domain.audit import AuditRecord
 from patron.domain.ledger import Balance, Change
-from patron.domain.members import Member
+from patron.domain.members import Consent, Member
 from patron.domain.tiers import Grant
 from patron.services.ports import (
     BalanceKey,
@@ -70,6 +79,8 @@ from patron.services.ports import (
     Referral,
     RetryableError,
     StoredAward,
+    StoredEvent,
+    StoredEventAward,
     StoredPurchase,
     TierChange,
 )
@@ -113,7 +124,7 @@ class _Group:
 # What each memorised read was read from: a write to one of these tables that was not queued
 # (and so did not keep the memory current) makes the batch forget those reads.
 _READ_FROM: dict[str, tuple[str, ...]] = {
-    "members": ("members", "members_by_id"),
+    "members": ("members", "members_by_id", "identifiers"),
     "member_consents": ("members", "members_by_id"),
     "member_tiers": ("held", "members", "members_by_id"),
     "purchases": ("purchases", "counts", "totals"),
@@ -145,6 +156,23 @@ class _Memory:
     grants: dict[str, list[Grant]] = field(default_factory=dict)
     referrals: dict[str, Referral | None] = field(default_factory=dict)
     campaigns: dict[str, list[Campaign]] = field(default_factory=dict)
+    # (program, column, value) -> the member holding that identifier; None: free
+    identifiers: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    # a member this batch enrolled -> the reads (of _EMPTY) with nothing yet to find for it
+    fresh: dict[str, set[str]] = field(default_factory=dict)
+
+
+# What a member enrolled by this batch has in each memorised read before any write of its own.
+_EMPTY: dict[str, Callable[[], Any]] = {
+    "counts": lambda: 0,
+    "moments": list,
+    "totals": lambda: PurchaseTotals(0, 0, None),
+    "held": lambda: None,
+    "grants": list,
+    "referrals": lambda: None,
+}
+_IDENTIFIERS = ("external_id", "email_key", "phone", "card_number", "referral_code")
+_GENERATED = ("card_number", "referral_code")
 
 
 class _Queue:
@@ -157,6 +185,7 @@ class _Queue:
         self.holds: dict[str, tuple[str, HeldTier]] = {}  # member -> (program, tier held now)
         self.balances: dict[BalanceKey, tuple[int, Balance]] = {}  # (version when locked, now)
         self.memory = _Memory()
+        self.new_members: set[str] = set()  # enrolled by this batch: no balance rows yet
         self._deferring = 0
         self.refill: Callable[[], None] | None = None  # reads the batch ahead again
         self._forgotten = False
@@ -188,6 +217,8 @@ class _Queue:
         else:
             for kind in kinds:
                 getattr(self.memory, kind).clear()
+            for empty in self.memory.fresh.values():
+                empty.difference_update(kinds)
         self._forgotten = True
 
     def fresh(self) -> None:
@@ -211,8 +242,16 @@ class _Queue:
         if key not in known:
             known = _known(self.recall(), kind, owner)
             if key not in known:
-                known[key] = load()
+                member = owner if owner is not None else key
+                empty = self.memory.fresh.get(member) if isinstance(member, str) else None
+                known[key] = _EMPTY[kind]() if empty and kind in empty else load()
         return cast(T, known[key])
+
+    def touched(self, member_id: str, *kinds: str) -> None:
+        """A queued write of ``member_id`` changed what these reads would find for it."""
+        empty = self.memory.fresh.get(member_id)
+        if empty:
+            empty.difference_update(kinds)
 
     def close(self) -> None:
         self.real.close()
@@ -297,6 +336,27 @@ class _Queue:
                 raise RetryableError("a balance moved while a batch held it")
 
 
+_NEW_BALANCE = {"available": 0, "pending": 0, "deficit": 0, "lifetime_earned": 0, "version": 0}
+
+
+def _taken(
+    known: dict[tuple[str, str, str], str | None], program_id: str, candidate: Member
+) -> list[str] | None:
+    """The identifiers of ``candidate`` someone holds, or None when memory cannot say."""
+    taken = []
+    for column in _IDENTIFIERS:
+        value = getattr(candidate, column)
+        if value is None:
+            continue
+        key = (program_id, column, value)
+        if key in known:
+            if known[key] is not None:
+                taken.append("email" if column == "email_key" else column)
+        elif column not in _GENERATED:
+            return None
+    return sorted(taken)
+
+
 def _known(memory: _Memory, kind: str, owner: str | None) -> dict[Any, Any]:
     answers: dict[Any, Any] = getattr(memory, kind)
     return answers if owner is None else answers.setdefault(owner, {})
@@ -309,6 +369,23 @@ class _Ledger(SqlLedgerRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
         super().__init__(cast(Connection, queue), dialect)
         self._queue = queue
+
+    def lock_balances(
+        self, program_id: str, keys: Sequence[BalanceKey]
+    ) -> dict[BalanceKey, Balance]:
+        # A member enrolled by this batch has no balance rows: made here, inserted at commit.
+        new = sorted({k for k in keys if k[0] in self._queue.new_members and k not in self._held})
+        if new:
+            with self._queue.deferring():
+                self._conn.execute(
+                    t.balances.insert(),
+                    [
+                        {"member_id": m, "wallet": w, "program_id": program_id} | _NEW_BALANCE
+                        for m, w in new
+                    ],
+                )
+            self._held.update({(m, w): Balance(m, w) for m, w in new})
+        return super().lock_balances(program_id, keys)
 
     def save(self, program_id: str, change: Change) -> None:
         with self._queue.deferring():
@@ -337,6 +414,7 @@ class _Purchases(SqlPurchaseRepository):
         member = purchase.member_id
         if member is None:
             return
+        self._queue.touched(member, "counts", "totals")
         if member in memory.counts:
             memory.counts[member] += 1
         standing = purchase.eligible_left > 0 or purchase.eligible_amount == 0
@@ -357,9 +435,17 @@ class _Purchases(SqlPurchaseRepository):
             super().add_awards(awards)
         moments = self._queue.memory.moments
         for award in awards:
+            self._queue.touched(award.member_id, "moments")
             for rules, known in moments.get(award.member_id, {}).items():
                 if award.rule_id in rules:
                     known.append((award.rule_id, award.occurred_at))
+
+    def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None:
+        with self._queue.deferring():
+            super().add_event(event, awards)
+        if awards:  # which awards count as a member's moments is the repository's to say
+            self._queue.memory.moments.pop(event.member_id, None)
+            self._queue.touched(event.member_id, "moments")
 
     def count_for_member(self, member_id: str) -> int:
         load = partial(super().count_for_member, member_id)
@@ -401,6 +487,43 @@ class _Members(SqlMemberRepository):
         member = self._queue.remembered("members_by_id", (program_id, member_id), load)
         return None if member is None else replace(member, consents=dict(member.consents))
 
+    def add(self, member: Member) -> None:
+        with self._queue.deferring():
+            super().add(member)
+        queue, program = self._queue, member.program_id
+        memory = queue.memory
+        kept = replace(member, consents=dict(member.consents))
+        if member.external_id is not None:
+            memory.members[(program, member.external_id)] = kept
+        memory.members_by_id[(program, member.id)] = kept
+        for column in _IDENTIFIERS:
+            if (value := getattr(member, column)) is not None:
+                memory.identifiers[(program, column, value)] = member.id
+        memory.fresh[member.id] = set(_EMPTY)
+        queue.new_members.add(member.id)
+
+    def add_consents(self, member: Member, consents: Sequence[Consent]) -> None:
+        with self._queue.deferring():
+            super().add_consents(member, consents)
+        memory, key = self._queue.memory, (member.program_id, member.id)
+        known = memory.members_by_id.get(key)
+        if known is not None:
+            known.consents.update({c.channel: c for c in consents})
+            if known.external_id is not None:
+                memory.members[(member.program_id, known.external_id)] = known
+
+    def taken_identifiers(
+        self, program_id: str, candidate: Member, *, exclude_id: str | None
+    ) -> list[str]:
+        """From memory for an enrolment whose identifiers the batch read ahead; a generated
+        code the memory does not hold counts as free (see the module docstring)."""
+        if exclude_id is None:
+            for memory in (self._queue.memory, self._queue.recall()):
+                answer = _taken(memory.identifiers, program_id, candidate)
+                if answer is not None:
+                    return answer
+        return super().taken_identifiers(program_id, candidate, exclude_id=exclude_id)
+
 
 class _Tiers(SqlTierRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
@@ -416,10 +539,18 @@ class _Tiers(SqlTierRepository):
         self._queue.holds[tier.member_id] = (program_id, tier)
         memory = self._queue.memory
         memory.held[tier.member_id] = tier
-        for known in (memory.members, memory.members_by_id):
-            for key, member in known.items():
-                if member is not None and member.id == tier.member_id:
-                    known[key] = replace(member, tier_code=tier.code)
+        by_id = memory.members_by_id.get((program_id, tier.member_id))
+        if by_id is not None:
+            memory.members_by_id[(program_id, tier.member_id)] = replace(by_id, tier_code=tier.code)
+        key = (program_id, by_id.external_id) if by_id and by_id.external_id else None
+        if key is not None and key in memory.members:
+            found = memory.members[key]
+            if found is not None:
+                memory.members[key] = replace(found, tier_code=tier.code)
+            return
+        for key, member in memory.members.items():  # known by external id only
+            if member is not None and member.id == tier.member_id:
+                memory.members[key] = replace(member, tier_code=tier.code)
 
     def add_change(self, change: TierChange) -> None:
         with self._queue.deferring():
@@ -464,6 +595,18 @@ class _Outbox(SqlOutboxRepository):
             super().add_many(events)
 
 
+class _Privacy(SqlPrivacyRepository):
+    def __init__(self, queue: _Queue, dialect: str) -> None:
+        super().__init__(cast(Connection, queue), dialect)
+        self._secrets: dict[str, str | None] = {}
+
+    def secret(self, program_id: str, at: datetime, *, create: bool) -> str | None:
+        """The program's erasure secret, read once a batch (every imported member asks)."""
+        if create or program_id not in self._secrets:
+            self._secrets[program_id] = super().secret(program_id, at, create=create)
+        return self._secrets[program_id]
+
+
 class _Audit(SqlAuditRepository):
     def __init__(self, queue: _Queue) -> None:
         super().__init__(cast(Connection, queue))
@@ -501,6 +644,7 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         self.campaigns = _Campaigns(queue)
         self.outbox = _Outbox(queue)
         self.audit = _Audit(queue)
+        self.privacy = _Privacy(queue, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:
@@ -525,6 +669,9 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         stored = self.purchases.get_many(program, reads.purchase_keys)
         for key in reads.purchase_keys:
             memory.purchases[(program, key)] = stored.get(key)
+        held_by = self.members.holders(program, reads.identifiers)
+        for column, value in reads.identifiers:
+            memory.identifiers[(program, column, value)] = held_by.get((column, value))
         if not ids:
             queue.fresh()
             return
