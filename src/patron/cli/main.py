@@ -357,15 +357,22 @@ def import_command(
 
 @app.command("export")
 def export_command(
-    kind: str = typer.Argument(..., help="members, purchases or ledger"),
+    kind: str = typer.Argument(..., help="members, purchases, ledger or balances"),
     program: str = typer.Option(..., "--program", help="slug of the program"),
     fmt: str = typer.Option("jsonl", "--format", help="csv or jsonl"),
     output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
 ) -> None:
-    """Export a program's members, purchases or ledger entries, streaming."""
+    """Export a program's members (with consents and balances), purchases, ledger entries, or
+    balances as opening balances `patron import balances` takes, streaming."""
     from patron.adapters.db import exports
+    from patron.services.programs import load_config
 
-    readers = {"members": exports.members, "purchases": exports.purchases, "ledger": exports.ledger}
+    readers = {
+        "members": exports.members,
+        "purchases": exports.purchases,
+        "ledger": exports.ledger,
+        "balances": exports.balances,
+    }
     if kind not in readers:
         err.print(f"export: the kind is one of {', '.join(readers)}, not {kind!r}")
         raise typer.Exit(2)
@@ -379,6 +386,8 @@ def export_command(
     try:
         with container.uow.scoped(found.id)(write=False) as uow:
             rows = readers[kind](uow.connection, found.id)
+            if kind == "balances":
+                rows = transfer.opening_balances(rows, found, load_config(uow, found))
             count = transfer.write_export(rows, cast(transfer.Format, fmt), handle)
     finally:
         if output:

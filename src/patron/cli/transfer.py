@@ -56,7 +56,8 @@ from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
 from patron.domain.errors import FieldError, ValidationFailed
-from patron.domain.money import to_minor
+from patron.domain.config import ProgramConfig
+from patron.domain.money import from_minor, to_minor
 from patron.domain.programs import Program
 from patron.services import enrolment, ledger, privacy, purchases, refunds
 from patron.services.imports import Batches, Kind, Outcome, Refused, Row, reason
@@ -434,6 +435,22 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def opening_balances(
+    rows: Iterator[dict[str, Any]], program: Program, config: ProgramConfig
+) -> Iterator[dict[str, Any]]:
+    """Balances as ``patron import balances`` takes them: points as a whole number, money in
+    the currency (``7.50``)."""
+    for row in rows:
+        wallet = config.wallets.get(row["wallet"])
+        money = wallet is not None and wallet.kind == "money"
+        amount = int(row["amount"])
+        yield {
+            "member_external_id": row["member_external_id"],
+            "wallet": row["wallet"],
+            "amount": from_minor(amount, program.currency_exponent) if money else str(amount),
+        }
 
 
 def write_export(rows: Iterator[dict[str, Any]], fmt: Format, out: IO[str]) -> int:
