@@ -204,20 +204,27 @@ def worker(
     ),
 ) -> None:
     """Run the scheduled jobs in a loop until interrupted (for deployments with separate
-    workers; set PATRON_RUN_JOBS=false on the API servers)."""
+    workers; set PATRON_RUN_JOBS=false on the API servers). SIGTERM or Ctrl-C stops it after
+    the batch in progress, and it exits 0."""
     import logging
+    import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
     container = build(settings)
     loop = JobLoop(container, interval or settings.jobs_interval_seconds)
+    # A service manager stops a worker with SIGTERM: finish the batch at hand, then leave.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: loop.request_stop())
     out.print(
         f"patron worker: running due jobs every {interval or settings.jobs_interval_seconds}s"
     )
     try:
         loop.run()
     except KeyboardInterrupt:
-        out.print("patron worker: stopped")
+        pass
+    finally:
+        container.close()
+    out.print("patron worker: stopped")
 
 
 def _make_demo(

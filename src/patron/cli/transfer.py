@@ -55,8 +55,8 @@ from patron.api.inputs import unstorable
 from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
-from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.config import ProgramConfig
+from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.money import from_minor, to_minor
 from patron.domain.programs import Program
 from patron.services import enrolment, ledger, privacy, purchases, refunds
