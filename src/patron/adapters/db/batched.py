@@ -21,9 +21,8 @@ cases, unchanged, on repositories that differ in two ways:
   have nothing in the database: its balance rows are created in memory (and queued), and its
   purchase count, award moments, tier totals, held tier, grants and referral are empty until a
   queued write says otherwise. A write that is not queued ends that knowledge for what it may
-  have changed. A generated card number or referral code that the memory does not hold is
-  taken to be free: the unique constraints refuse the rare duplicate at commit, and the importer
-  then applies the rows again in smaller batches, where the use case draws new codes.
+  have changed. How identifiers are checked from memory is in
+  ``patron.adapters.db.batched_members``.
 
 Correctness does not depend on the batch reads being complete, only on these rules:
 
@@ -34,7 +33,7 @@ Correctness does not depend on the batch reads being complete, only on these rul
   read that misses reads the whole batch ahead again;
 - ``commit`` writes the queue first, so nothing queued is ever lost, and a refusal by the
   database (a unique key, a foreign key, a moved balance) fails the whole transaction, which the
-  caller then replays row by row on a plain unit of work.
+  importer then applies again in halves (``patron.services.imports``).
 
 So an unusual use case (a refund, a redemption, a budgeted rule, a referral reward) is exactly as
 correct as on a plain unit of work, merely slower. ``tests/integration/test_batched_uow.py``
@@ -55,25 +54,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Result
 
 from patron.adapters.db import tables as t
+from patron.adapters.db.batched_members import BatchedMembers, BatchedPrivacy
 from patron.adapters.db.campaigns import SqlCampaignRepository
 from patron.adapters.db.ledger import WRITE_BALANCE, SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
-from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
-from patron.adapters.db.repositories import SqlAuditRepository, SqlMemberRepository
+from patron.adapters.db.repositories import SqlAuditRepository
 from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.uow import SqlUnitOfWork
 from patron.domain.audit import AuditRecord
 from patron.domain.ledger import Balance, Change
-from patron.domain.members import Consent, Member
+from patron.domain.members import Member
 from patron.domain.tiers import Grant
 from patron.services.ports import (
     BalanceKey,
     BatchReads,
     Campaign,
     HeldTier,
-    MemberFilter,
     OutboxEvent,
     PurchaseTotals,
     Referral,
@@ -171,8 +169,6 @@ _EMPTY: dict[str, Callable[[], Any]] = {
     "grants": list,
     "referrals": lambda: None,
 }
-_IDENTIFIERS = ("external_id", "email_key", "phone", "card_number", "referral_code")
-_GENERATED = ("card_number", "referral_code")
 
 
 class _Queue:
@@ -246,6 +242,11 @@ class _Queue:
                 empty = self.memory.fresh.get(member) if isinstance(member, str) else None
                 known[key] = _EMPTY[kind]() if empty and kind in empty else load()
         return cast(T, known[key])
+
+    def enrolled(self, member_id: str) -> None:
+        """``member_id`` was enrolled by this batch: nothing of it is in the database yet."""
+        self.memory.fresh[member_id] = set(_EMPTY)
+        self.new_members.add(member_id)
 
     def touched(self, member_id: str, *kinds: str) -> None:
         """A queued write of ``member_id`` changed what these reads would find for it."""
@@ -337,24 +338,6 @@ class _Queue:
 
 
 _NEW_BALANCE = {"available": 0, "pending": 0, "deficit": 0, "lifetime_earned": 0, "version": 0}
-
-
-def _taken(
-    known: dict[tuple[str, str, str], str | None], program_id: str, candidate: Member
-) -> list[str] | None:
-    """The identifiers of ``candidate`` someone holds, or None when memory cannot say."""
-    taken = []
-    for column in _IDENTIFIERS:
-        value = getattr(candidate, column)
-        if value is None:
-            continue
-        key = (program_id, column, value)
-        if key in known:
-            if known[key] is not None:
-                taken.append("email" if column == "email_key" else column)
-        elif column not in _GENERATED:
-            return None
-    return sorted(taken)
 
 
 def _known(memory: _Memory, kind: str, owner: str | None) -> dict[Any, Any]:
@@ -462,69 +445,6 @@ class _Purchases(SqlPurchaseRepository):
         return self._queue.remembered("totals", (since, until), load, owner=member_id)
 
 
-class _Members(SqlMemberRepository):
-    def __init__(self, queue: _Queue) -> None:
-        super().__init__(cast(Connection, queue))
-        self._queue = queue
-
-    def find(
-        self, program_id: str, where: MemberFilter, *, after: str | None, limit: int
-    ) -> Sequence[Member]:
-        ref = where.external_id
-        if ref is None or after is not None or limit < 1 or where != MemberFilter(external_id=ref):
-            return super().find(program_id, where, after=after, limit=limit)
-
-        def load() -> Member | None:
-            found = super(_Members, self).find(program_id, where, after=None, limit=1)
-            return found[0] if found else None
-
-        member = self._queue.remembered("members", (program_id, ref), load)
-        # A copy: a use case that changes a member it found must not change what we remember.
-        return [] if member is None else [replace(member, consents=dict(member.consents))]
-
-    def get(self, program_id: str, member_id: str) -> Member | None:
-        load = partial(super().get, program_id, member_id)
-        member = self._queue.remembered("members_by_id", (program_id, member_id), load)
-        return None if member is None else replace(member, consents=dict(member.consents))
-
-    def add(self, member: Member) -> None:
-        with self._queue.deferring():
-            super().add(member)
-        queue, program = self._queue, member.program_id
-        memory = queue.memory
-        kept = replace(member, consents=dict(member.consents))
-        if member.external_id is not None:
-            memory.members[(program, member.external_id)] = kept
-        memory.members_by_id[(program, member.id)] = kept
-        for column in _IDENTIFIERS:
-            if (value := getattr(member, column)) is not None:
-                memory.identifiers[(program, column, value)] = member.id
-        memory.fresh[member.id] = set(_EMPTY)
-        queue.new_members.add(member.id)
-
-    def add_consents(self, member: Member, consents: Sequence[Consent]) -> None:
-        with self._queue.deferring():
-            super().add_consents(member, consents)
-        memory, key = self._queue.memory, (member.program_id, member.id)
-        known = memory.members_by_id.get(key)
-        if known is not None:
-            known.consents.update({c.channel: c for c in consents})
-            if known.external_id is not None:
-                memory.members[(member.program_id, known.external_id)] = known
-
-    def taken_identifiers(
-        self, program_id: str, candidate: Member, *, exclude_id: str | None
-    ) -> list[str]:
-        """From memory for an enrolment whose identifiers the batch read ahead; a generated
-        code the memory does not hold counts as free (see the module docstring)."""
-        if exclude_id is None:
-            for memory in (self._queue.memory, self._queue.recall()):
-                answer = _taken(memory.identifiers, program_id, candidate)
-                if answer is not None:
-                    return answer
-        return super().taken_identifiers(program_id, candidate, exclude_id=exclude_id)
-
-
 class _Tiers(SqlTierRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
         super().__init__(cast(Connection, queue), dialect)
@@ -595,18 +515,6 @@ class _Outbox(SqlOutboxRepository):
             super().add_many(events)
 
 
-class _Privacy(SqlPrivacyRepository):
-    def __init__(self, queue: _Queue, dialect: str) -> None:
-        super().__init__(cast(Connection, queue), dialect)
-        self._secrets: dict[str, str | None] = {}
-
-    def secret(self, program_id: str, at: datetime, *, create: bool) -> str | None:
-        """The program's erasure secret, read once a batch (every imported member asks)."""
-        if create or program_id not in self._secrets:
-            self._secrets[program_id] = super().secret(program_id, at, create=create)
-        return self._secrets[program_id]
-
-
 class _Audit(SqlAuditRepository):
     def __init__(self, queue: _Queue) -> None:
         super().__init__(cast(Connection, queue))
@@ -638,13 +546,13 @@ class BatchedUnitOfWork(SqlUnitOfWork):
                 repo._conn = plain
         self.ledger = _Ledger(queue, dialect)
         self.purchases = _Purchases(queue)
-        self.members = _Members(queue)
+        self.members = BatchedMembers(queue)
         self.tiers = _Tiers(queue, dialect)
         self.referrals = _Referrals(queue)
         self.campaigns = _Campaigns(queue)
         self.outbox = _Outbox(queue)
         self.audit = _Audit(queue)
-        self.privacy = _Privacy(queue, dialect)
+        self.privacy = BatchedPrivacy(queue, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:
