@@ -1,5 +1,6 @@
 """``patron import`` and ``patron export``: members, purchases, refunds and opening balances in,
-members, purchases and the ledger out, as CSV or JSON Lines.
+members (with consents and balances), purchases, the ledger and opening balances out, as CSV or
+JSON Lines. Both work in the program's scope.
 
 Import:
 
@@ -8,10 +9,10 @@ Import:
   the same use cases (enrolment, purchase recording with its awards, refunds with their
   clawbacks), so an imported purchase earns exactly what it would have earned over HTTP.
 - **Batches.** Rows are applied ``--batch`` at a time in one transaction, on a batched unit of
-  work (``patron.adapters.db.batched``): the batch's members, balances, tiers and purchase keys
-  are read ahead in a few statements, and its writes go to the database at commit, many rows per
-  statement. When a row of a batch is refused, the batch is rolled back and replayed row by row
-  on a plain unit of work, so one bad row costs only itself.
+  work (``patron.adapters.db.batched``): the batch's members, balances, tiers, purchase keys and
+  identifiers are read ahead in a few statements, and its writes go to the database at commit,
+  many rows per statement. A refused row costs only itself: the rows around it stay batched
+  (``patron.services.imports``).
 - **Resumable.** Every row has a business key: a member's ``external_id``, a purchase's or a
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
@@ -19,15 +20,18 @@ Import:
 - **Erased people stay erased.** A member row whose email, phone or external id matches the
   tombstone of an erased member is refused (``person_erased``), with the reason in the report.
 - **Same boundary as the API.** Text no storage keeps (a NUL character, an unpaired
-  surrogate: ``patron.api.inputs``) rejects its row instead of stopping the import at it on
-  every rerun.
-- **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
-  and the command exits 1 when there was any.
+  surrogate: ``patron.api.inputs``) and integers beyond 64 bits reject their row instead of
+  stopping the import at it on every rerun (or, for the integers, being rounded to a float).
+- **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason
+  with the API's field paths), in row order, and the command exits 1 when there was any.
+- **Exports import again.** A members export's fields that enrolment does not take are ignored,
+  and its consents keep when and where they were given.
 
 CSV layouts (JSON Lines take the API's request bodies instead, see ``docs/import-export.md``):
 
 - members: ``external_id, email, phone, first_name, last_name, birth_date, enrolled_at,
-  referred_by``, ``consent_<channel>`` (true/false) and ``attr_<name>`` columns;
+  referred_by``, ``consent_<channel>`` (true/false) and ``attr_<name>`` columns, or
+  ``consents`` and ``attributes`` as JSON text (as the CSV export writes them);
 - purchases: one row per line, rows of one purchase consecutive: ``external_id,
   member_external_id, occurred_at, channel, store_id, tax, shipping, payment_method,
   card_type`` (read from the purchase's first row) and ``sku, category, name, quantity,
