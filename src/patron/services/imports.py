@@ -11,15 +11,15 @@ itself, and must leave the same rows imported as a row-by-row import would. When
 *i* of a batch raises a domain error, the transaction is rolled back and:
 
 - the rows before *i* are applied again, as a batch, and committed (they went through once);
-- row *i* is applied alone, on a plain unit of work, in its own transaction: it is imported if
-  it now succeeds, and otherwise rejected with the error the use case gives it alone;
+- row *i* is rejected with that error: it met the state the rows before it leave, exactly as
+  it would have one row at a time;
 - the rows after *i* go on as the next batch.
 
 A refusal by the database itself (a unique key, a moved balance) names no row: it arrives when
 the batch's queued writes reach the database. Such a batch is halved, and each half applied the
-same way, down to a single row, which is then applied alone as above. Every good row is thus
-applied at most a few times, never row by row, and the outcome is the sequential one: rows in
-file order, each refused one skipped.
+same way, down to a single row, which is then applied alone on a plain unit of work and gets
+its own verdict. Every good row is thus applied at most a few times, never row by row, and the
+outcome is the sequential one: rows in file order, each refused one skipped.
 """
 
 from __future__ import annotations
@@ -119,24 +119,25 @@ class Batches:
             try:
                 done = self._together(rows, batched=self.batched)
             except _RowRefused as failure:
-                at: int | None = failure.index
+                at = failure.index
+                if at:
+                    self._apply(rows[:at], refused)
+                bad = rows[at]
+                refused.append(Refused(bad.number, bad.key, reason(failure.error)))
+                rows = rows[at + 1 :]
+                continue
             except PatronError:
-                at = None  # the database refused the batch's writes: no row is named
+                pass  # the database refused the batch's writes: no row is named
             else:
                 self._count(done)
                 return
-            if at is None:
-                if len(rows) == 1:
-                    self._alone(rows[0], refused)
-                    return
-                half = len(rows) // 2
-                self._apply(rows[:half], refused)
-                self._apply(rows[half:], refused)
+            if len(rows) == 1:
+                self._alone(rows[0], refused)
                 return
-            if at:
-                self._apply(rows[:at], refused)
-            self._alone(rows[at], refused)
-            rows = rows[at + 1 :]
+            half = len(rows) // 2
+            self._apply(rows[:half], refused)
+            self._apply(rows[half:], refused)
+            return
 
     def _alone(self, row: Row, refused: list[Refused]) -> None:
         """One row in its own transaction on a plain unit of work: its own verdict."""
