@@ -391,6 +391,45 @@ def import_bench(backend: str, url: str, quick: bool) -> None:
     )
 
 
+def members_import_bench(backend: str, url: str, quick: bool) -> None:
+    """``patron import members`` of a CSV file of new members (email, names, birthday, two
+    consents, an attribute) in a child process: members/s. Every enrolment also earns the
+    example configuration's signup bonus, as it would over HTTP."""
+    count = 1000 if quick else 5000
+    box = container_for(url)
+    setup_program(box, 0)
+    box.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "members.csv"
+        with path.open("w") as out:
+            out.write(
+                "external_id,email,first_name,last_name,birth_date,"
+                "consent_email_marketing,consent_sms_marketing,attr_city\n"
+            )
+            for i in range(count):
+                out.write(
+                    f"M-{i},m{i}@example.com,Ada,Lovelace,1990-{i % 12 + 1:02d}-1{i % 9},"
+                    f"{'true' if i % 3 else 'false'},false,Oslo\n"
+                )
+        started = time.perf_counter()
+        done = subprocess.run(
+            [
+                *(sys.executable, "-c", "from patron.cli.main import main; main()"),
+                *("import", "members", str(path)),
+                *("--program", "bench", "--batch", "500"),
+            ],
+            env={**os.environ, "PATRON_DATABASE_URL": url, "PATRON_AUTO_UPGRADE": "false"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stdout, done.stderr)
+        raise RuntimeError("import failed")
+    record(backend, "import_members", {"members": count, "members_per_s": round(count / seconds)})
+
+
 def raw_bulk(backend: str, url: str, program_id: str, ids: list[str], count: int) -> float:
     """The same rows an import writes, in 500-purchase transactions, the fastest way the driver
     offers: executemany on SQLite, COPY on PostgreSQL."""
@@ -655,6 +694,7 @@ def synthesize(backend: str, url: str, program_id: str, members_n: int, purchase
 BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "earn": earn_http,
     "import": import_bench,
+    "import_members": members_import_bench,
     "expiry": expiry_bench,
     "summary": summary_bench,
 }

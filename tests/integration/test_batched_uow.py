@@ -42,6 +42,9 @@ CATALOGUE = [
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PROGRAM_TABLES = (
     "members",
+    "member_consents",
+    "activity_events",
+    "event_awards",
     "balances",
     "ledger_entries",
     "ledger_postings",
@@ -145,6 +148,57 @@ def _balances(members_n: int) -> list[str]:
     ] + [json.dumps({"member_external_id": "C-999", "amount": "5"})]
 
 
+def _members(rng: random.Random, count: int, members_n: int) -> list[str]:
+    """New members, some referred by an existing one (``{code:N}`` stands for C-N's referral
+    code), with consents, phones, backdated enrolments, and rows refused as they are applied
+    (a taken email, a bad email, an unknown referral code) or already there."""
+    lines: list[str] = []
+    for n in range(count):
+        body: dict[str, Any] = {
+            "external_id": f"N-{n}",
+            "email": f"n{n}@example.com",
+            "first_name": rng.choice(("Ada", "Grace", "Alan")),
+            "consents": {
+                "email_marketing": rng.random() < 0.6,
+                "sms_marketing": {"granted": True, "at": "2026-01-02T03:04:05Z", "source": "store"},
+            },
+        }
+        if rng.random() < 0.3:
+            body["phone"] = f"+3361234{n:04d}"
+        if rng.random() < 0.2:
+            body["referred_by"] = f"{{code:{rng.randrange(0, members_n)}}}"
+        if rng.random() < 0.2:
+            body["enrolled_at"] = (NOW - timedelta(days=rng.randrange(1, 300))).isoformat()
+        if rng.random() < 0.1:
+            body["birth_date"] = "1990-02-03"
+        lines.append(json.dumps(body))
+        if rng.random() < 0.05:
+            lines.append(json.dumps(dict(body, external_id=f"N-{n}-twin")))  # email taken
+        if rng.random() < 0.04:
+            lines.append(json.dumps({"external_id": f"N-{n}-bad", "email": "not an email"}))
+        if rng.random() < 0.04:
+            lines.append(json.dumps(body))  # a resend: already there
+        if rng.random() < 0.04:
+            lines.append(json.dumps({"external_id": f"C-{rng.randrange(0, members_n)}"}))
+    lines.append(json.dumps({"external_id": "N-ref", "referred_by": "NOBODY99"}))
+    return lines
+
+
+def _codes(container: Container, program: Program, lines: list[str]) -> list[str]:
+    """``lines`` with each ``{code:N}`` replaced by C-N's referral code in ``program``."""
+    with container.engine.connect() as conn:
+        codes = dict(
+            conn.execute(
+                sa.select(t.members.c.external_id, t.members.c.referral_code).where(
+                    t.members.c.program_id == program.id
+                )
+            ).all()
+        )
+    return [
+        re.sub(r"\{code:(\d+)\}", lambda m: str(codes[f"C-{m.group(1)}"]), line) for line in lines
+    ]
+
+
 def _snapshot(container: Container, program: Program) -> dict[str, list[Any]]:
     """Every row of the program, random ids and codes replaced by their creation rank."""
     tables = {name: t.metadata.tables[name] for name in PROGRAM_TABLES}
@@ -171,6 +225,8 @@ def _snapshot(container: Container, program: Program) -> dict[str, list[Any]]:
     for rank, row in enumerate(sorted(rows["members"], key=lambda r: str(r["external_id"]))):
         labels[row.pop("referral_code")] = f"code#{rank}"
         row.pop("card_number")
+    for row in rows["member_consents"]:
+        row.pop("id", None)
 
     def plain(value: Any) -> Any:
         if isinstance(value, dict):
@@ -230,14 +286,21 @@ def test_a_batched_import_writes_exactly_what_a_plain_one_writes(
         _enrol_all(container, program, members_n, random.Random(seed))
     rng = random.Random(seed)
     files = [
+        ("members", _members(rng, 90, members_n)),
         ("purchases", _purchases(rng, purchases_n, members_n)),
         ("refunds", _refunds(rng, purchases_n)),
         ("balances", _balances(members_n)),
     ]
+    rejected: dict[str, list[tuple[int, str, str]]] = {}
     for kind, lines in files:
-        rejected_plain = _import(container, plain, kind, lines, batched=False)
-        rejected_batched = _import(container, batched, kind, lines, batched=True)
+        rejected_plain = _import(
+            container, plain, kind, _codes(container, plain, lines), batched=False
+        )
+        rejected_batched = _import(
+            container, batched, kind, _codes(container, batched, lines), batched=True
+        )
         assert rejected_batched == rejected_plain, kind
+        rejected[kind] = rejected_batched
         after_plain, after_batched = _snapshot(container, plain), _snapshot(container, batched)
         assert after_batched == after_plain, _first_difference(after_batched, after_plain)
     snapshot = _snapshot(container, batched)
@@ -245,6 +308,10 @@ def test_a_batched_import_writes_exactly_what_a_plain_one_writes(
     assert len(snapshot["purchases"]) > purchases_n * 0.8
     assert {r["to_code"] for r in snapshot["tier_history"]} >= {"vib"}
     assert any(r["status"] == "completed" for r in snapshot["referrals"])
+    assert len(snapshot["member_consents"]) > 100
+    reasons = " ".join(reason for _, _, reason in rejected["members"])
+    assert "already used by another member: email" in reasons
+    assert "referred_by" in reasons
     assert snapshot["refunds"]
     assert audit(container) == []
 

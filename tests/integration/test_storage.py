@@ -28,9 +28,19 @@ def test_migrations_match_the_tables(container: Container, db_url: str) -> None:
     assert migrate.current_revision(container.engine) == migrate.head_revision(db_url)
 
 
-def test_upgrade_is_idempotent(db_url: str) -> None:
+def test_upgrade_is_idempotent(container: Container, db_url: str) -> None:
+    """Upgrading a database already at head changes neither its schema nor its rows."""
+    platform_key(container)
+    before = table_counts(container)
+    assert before["api_keys"] == 1
     migrate.upgrade(db_url)
     migrate.upgrade(db_url)
+    assert migrate.current_revision(container.engine) == migrate.head_revision(db_url)
+    with container.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar_one() == 1
+    assert table_counts(container) == before
 
 
 def test_the_latest_migration_reverses(container: Container, db_url: str) -> None:

@@ -25,6 +25,7 @@ from patron.config import Settings
 from patron.domain import errors as e
 from patron.domain.audit import CLI
 from patron.domain.keys import PROGRAM_ROLES, Role
+from patron.domain.programs import Program
 from patron.services import api_keys, demo, demo_data, jobs, programs
 from patron.services.ports import UnitOfWork, Violation
 from patron.services.transactions import StorageBusy, run_in_transaction, run_read
@@ -95,6 +96,11 @@ def guarded(call: Callable[[], T]) -> T:
         return call()
     except e.PatronError as error:
         raise fail(error) from error
+
+
+def _program(container: Container, ref: str) -> Program:
+    """The program named by slug or id (a platform read); what follows runs in its scope."""
+    return guarded(lambda: run_read(container.uow, lambda uow: programs.get_program(uow, ref)))
 
 
 @db_app.command("upgrade")
@@ -168,12 +174,14 @@ def audit(
     Prints each violation and exits 1 when there is any; exits 0 when the books are clean.
     """
     container = build()
+    # One program's books are read in its scope; the whole database's unscoped, so that a row
+    # linked across programs (which no scoped read could see) is caught too.
+    program_id = _program(container, program).id if program else None
 
     def check(uow: UnitOfWork) -> list[Violation]:
-        program_id = programs.get_program(uow, program).id if program else None
         return uow.ledger.verify(program_id)
 
-    violations = guarded(lambda: run_read(container.uow, check))
+    violations = guarded(lambda: run_read(container.uow, check, program_id=program_id))
     scope = f"program {program}" if program else "all programs"
     if not violations:
         out.print(f"ledger audit of {scope}: clean")
@@ -226,23 +234,32 @@ def worker(
     ),
 ) -> None:
     """Run the scheduled jobs in a loop until interrupted (for deployments with separate
-    workers; set PATRON_RUN_JOBS=false on the API servers)."""
+    workers; set PATRON_RUN_JOBS=false on the API servers). SIGTERM or Ctrl-C stops it after
+    the batch in progress, and it exits 0."""
     import logging
+    import signal
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings()
     container = build(settings)
     loop = JobLoop(container, interval or settings.jobs_interval_seconds)
+    # A service manager stops a worker with SIGTERM: finish the batch at hand, then leave.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: loop.request_stop())
     out.print(
         f"patron worker: running due jobs every {interval or settings.jobs_interval_seconds}s"
     )
     try:
         loop.run()
     except KeyboardInterrupt:
-        out.print("patron worker: stopped")
+        pass
+    finally:
+        container.close()
+    out.print("patron worker: stopped")
 
 
-def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
+def _make_demo(
+    container: Container, members: int, seed: int, days: int = demo_data.DAYS
+) -> demo.Demo:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     key_file = serving.demo_key_file(container.settings.database_url)
@@ -254,7 +271,7 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("days", total=demo_data.DAYS)
+        task = bar.add_task("days", total=days)
         made = guarded(
             lambda: demo.ensure_demo(
                 container.uow,
@@ -262,6 +279,7 @@ def _make_demo(container: Container, members: int, seed: int) -> demo.Demo:
                 CLI,
                 members=members,
                 seed=seed,
+                days=days,
                 progress=lambda done, _total: bar.update(task, completed=done),
                 remembered_key=serving.read_demo_key(key_file),
             )
@@ -360,15 +378,22 @@ def import_command(
 
 @app.command("export")
 def export_command(
-    kind: str = typer.Argument(..., help="members, purchases or ledger"),
+    kind: str = typer.Argument(..., help="members, purchases, ledger or balances"),
     program: str = typer.Option(..., "--program", help="slug of the program"),
     fmt: str = typer.Option("jsonl", "--format", help="csv or jsonl"),
     output: Path | None = typer.Option(None, "--output", "-o", help="file (default: stdout)"),
 ) -> None:
-    """Export a program's members, purchases or ledger entries, streaming."""
+    """Export a program's members (with consents and balances), purchases, ledger entries, or
+    balances as opening balances `patron import balances` takes, streaming."""
     from patron.adapters.db import exports
+    from patron.services.programs import load_config
 
-    readers = {"members": exports.members, "purchases": exports.purchases, "ledger": exports.ledger}
+    readers = {
+        "members": exports.members,
+        "purchases": exports.purchases,
+        "ledger": exports.ledger,
+        "balances": exports.balances,
+    }
     if kind not in readers:
         err.print(f"export: the kind is one of {', '.join(readers)}, not {kind!r}")
         raise typer.Exit(2)
@@ -376,12 +401,14 @@ def export_command(
         err.print(f"--format: csv or jsonl, not {fmt!r}")
         raise typer.Exit(2)
     container = build()
-    found = guarded(lambda: run_read(container.uow, lambda uow: programs.get_program(uow, program)))
+    found = _program(container, program)
     handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     count = 0
     try:
-        with container.engine.connect() as conn:
-            rows = readers[kind](conn, found.id)
+        with container.uow.scoped(found.id)(write=False) as uow:
+            rows = readers[kind](uow.connection, found.id)
+            if kind == "balances":
+                rows = transfer.opening_balances(rows, found, load_config(uow, found))
             count = transfer.write_export(rows, cast(transfer.Format, fmt), handle)
     finally:
         if output:
@@ -406,12 +433,13 @@ def report_command(
     container = build()
     bounds = [_moment(name, value) for name, value in (("--from", since), ("--to", until))]
 
+    found = _program(container, program)
+
     def read(uow: UnitOfWork) -> dict[str, Any]:
-        found = programs.get_program(uow, program)
         begin, end = window(bounds[0], bounds[1], container.clock.now())
         return analytics.summary(uow, found, load_config(uow, found), begin, end)
 
-    figures = guarded(lambda: run_read(container.uow, read))
+    figures = guarded(lambda: run_read(container.uow, read, program_id=found.id))
     if as_json:
         sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
@@ -451,6 +479,7 @@ def _moment(option: str, value: str | None) -> datetime | None:
 def demo_command(
     members: int = typer.Option(2000, min=10, max=200_000, help="members to simulate"),
     seed: int = typer.Option(7, help="random seed (the same seed tells the same story)"),
+    days: int = typer.Option(demo_data.DAYS, min=1, max=demo_data.DAYS, hidden=True),
 ) -> None:
     """Create the demo program (a beauty retailer with a simulated year of members, purchases,
     refunds, redemptions, referrals and scheduled jobs) unless it exists, and say how to reach
@@ -458,7 +487,7 @@ def demo_command(
     settings = Settings()
     container = build(settings)
     started = time.monotonic()
-    made = _make_demo(container, members, seed)
+    made = _make_demo(container, members, seed, days)
     serving.announce_demo(out, made, settings.host, settings.port, time.monotonic() - started)
 
 

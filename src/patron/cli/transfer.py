@@ -1,5 +1,6 @@
 """``patron import`` and ``patron export``: members, purchases, refunds and opening balances in,
-members, purchases and the ledger out, as CSV or JSON Lines.
+members (with consents and balances), purchases, the ledger and opening balances out, as CSV or
+JSON Lines. Both work in the program's scope.
 
 Import:
 
@@ -8,10 +9,10 @@ Import:
   the same use cases (enrolment, purchase recording with its awards, refunds with their
   clawbacks), so an imported purchase earns exactly what it would have earned over HTTP.
 - **Batches.** Rows are applied ``--batch`` at a time in one transaction, on a batched unit of
-  work (``patron.adapters.db.batched``): the batch's members, balances, tiers and purchase keys
-  are read ahead in a few statements, and its writes go to the database at commit, many rows per
-  statement. When a row of a batch is refused, the batch is rolled back and replayed row by row
-  on a plain unit of work, so one bad row costs only itself.
+  work (``patron.adapters.db.batched``): the batch's members, balances, tiers, purchase keys and
+  identifiers are read ahead in a few statements, and its writes go to the database at commit,
+  many rows per statement. A refused row costs only itself: the rows around it stay batched
+  (``patron.services.imports``).
 - **Resumable.** Every row has a business key: a member's ``external_id``, a purchase's or a
   refund's ``external_id``, and ``opening:<member>:<wallet>`` for an opening balance. Running
   the same import again after a crash skips what is already there (counted as ``existing``) and
@@ -19,15 +20,18 @@ Import:
 - **Erased people stay erased.** A member row whose email, phone or external id matches the
   tombstone of an erased member is refused (``person_erased``), with the reason in the report.
 - **Same boundary as the API.** Text no storage keeps (a NUL character, an unpaired
-  surrogate: ``patron.api.inputs``) rejects its row instead of stopping the import at it on
-  every rerun.
-- **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason)
-  and the command exits 1 when there was any.
+  surrogate: ``patron.api.inputs``) and integers beyond 64 bits reject their row instead of
+  stopping the import at it on every rerun (or, for the integers, being rounded to a float).
+- **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason
+  with the API's field paths), in row order, and the command exits 1 when there was any.
+- **Exports import again.** A members export's fields that enrolment does not take are ignored,
+  and its consents keep when and where they were given.
 
 CSV layouts (JSON Lines take the API's request bodies instead, see ``docs/import-export.md``):
 
 - members: ``external_id, email, phone, first_name, last_name, birth_date, enrolled_at,
-  referred_by``, ``consent_<channel>`` (true/false) and ``attr_<name>`` columns;
+  referred_by``, ``consent_<channel>`` (true/false) and ``attr_<name>`` columns, or
+  ``consents`` and ``attributes`` as JSON text (as the CSV export writes them);
 - purchases: one row per line, rows of one purchase consecutive: ``external_id,
   member_external_id, occurred_at, channel, store_id, tax, shipping, payment_method,
   card_type`` (read from the purchase's first row) and ``sku, category, name, quantity,
@@ -40,8 +44,9 @@ CSV layouts (JSON Lines take the API's request bodies instead, see ``docs/import
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any, Literal
@@ -54,18 +59,20 @@ from patron.api.inputs import unstorable
 from patron.api.purchase_schemas import Money, PurchaseIn
 from patron.api.routes.purchases import RefundIn
 from patron.api.schemas import MemberCreate
-from patron.domain.audit import CLI
-from patron.domain.errors import FieldError, PatronError, ValidationFailed
+from patron.domain.config import ProgramConfig
+from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.fingerprints import Fingerprints
-from patron.domain.money import to_minor
+from patron.domain.money import from_minor, to_minor
 from patron.domain.programs import Program
-from patron.services import audit, enrolment, ledger, privacy, purchases, refunds
+from patron.services import enrolment, ledger, privacy, purchases, refunds
+from patron.services.imports import Batches, Kind, Outcome, Refused, Row, reason
 from patron.services.ledger import Context
-from patron.services.ports import Clock, MemberFilter, UnitOfWork, UnitOfWorkFactory
+from patron.services.ports import Clock, MemberFilter, UnitOfWorkFactory
 from patron.services.programs import get_program
-from patron.services.transactions import run_in_transaction
+from patron.services.transactions import run_read
 
-Kind = Literal["members", "purchases", "refunds", "balances"]
+__all__ = ["KINDS", "Counted", "Format", "Outcome", "Row", "report_writer", "run_import"]
+
 Format = Literal["csv", "jsonl"]
 KINDS: tuple[Kind, ...] = ("members", "purchases", "refunds", "balances")
 
@@ -82,23 +89,6 @@ class BalanceIn(BaseModel):
 
 class RefundRow(RefundIn):
     purchase: StrictStr = Field(min_length=1, max_length=200)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    number: int  # the first line of the record in the file (1 = the first data line)
-    key: str
-    apply: Callable[[Context], bool]  # True: applied now; False: already there
-    member: purchases.MemberRef | None = None  # a purchase's member, read ahead per batch
-
-
-@dataclass
-class Outcome:
-    imported: int = 0
-    existing: int = 0
-    rejected: int = 0
-    rejections: list[tuple[int, str, str]] = field(default_factory=list)
-    report: Any = None  # a csv writer: rejections stream there instead of into the list
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -124,8 +114,8 @@ def records(kind: Kind, fmt: Format, lines: Iterable[str]) -> Iterator[tuple[int
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 try:
-                    yield number, orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
+                    yield number, _json(line)
+                except ValueError as exc:
                     yield number, _Unreadable(f"not JSON: {exc}")
         return
     reader = csv.DictReader(lines)
@@ -147,10 +137,38 @@ class _Unreadable:
     reason: str
 
 
+def _json(line: str) -> Any:
+    """One JSON Lines record, read as exactly as the API reads a body: an integer keeps every
+    digit (so one beyond 64 bits is refused by ``unstorable``, as the API refuses it, instead of
+    being rounded to a float), and ``NaN``, ``Infinity`` or a number beyond a float's range are
+    not JSON."""
+    return json.loads(line, parse_constant=_not_a_number, parse_float=_finite)
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+_JSON_COLUMNS = ("attributes", "consents")
+"""Member columns that ``patron export members --format csv`` writes as JSON text."""
+
+
 def _member_doc(row: dict[str, str]) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for column, value in row.items():
-        if column.startswith("attr_"):
+        if column in _JSON_COLUMNS:
+            try:
+                doc[column] = _json(value)
+            except ValueError:
+                doc[column] = value  # the model says what is wrong with it
+        elif column.startswith("attr_"):
             doc.setdefault("attributes", {})[column[5:]] = value
         elif column.startswith("consent_"):
             doc.setdefault("consents", {})[column[8:]] = value.strip().lower() in (
@@ -209,6 +227,11 @@ def _int(value: str) -> int | str:
 # --- preparing rows --------------------------------------------------------------------------
 
 
+EXPORT_ONLY = ("id", "status", "card_number", "referral_code", "tier", "balances")
+"""Fields of ``patron export members`` that enrolment does not take: a member import ignores
+them, so an export imports as it is."""
+
+
 def prepare(
     kind: Kind, number: int, doc: Any, program: Program, clock: Clock, fingerprint: Fingerprints
 ) -> Row:
@@ -222,6 +245,7 @@ def prepare(
         raise ValidationFailed(unfit)
     try:
         if kind == "members":
+            doc = {k: v for k, v in doc.items() if k not in EXPORT_ONLY}
             return _member_row(number, MemberCreate.model_validate(doc))
         if kind == "purchases":
             return _purchase_row(number, _with_payment(doc), program, clock, fingerprint)
@@ -231,10 +255,23 @@ def prepare(
     except PydanticError as exc:
         raise ValidationFailed(
             [
-                FieldError(".".join(str(p) for p in e["loc"]), str(e["msg"]), e["type"])
+                FieldError(field_path(e["loc"]), str(e["msg"]), e["type"])
                 for e in exc.errors(include_url=False)
             ]
         ) from None
+
+
+def field_path(loc: Iterable[Any]) -> str:
+    """A field's path as the API's problem documents write it (``lines[0].quantity``,
+    ``consents.sms_marketing``), leaving out the names pydantic gives its own validators
+    (``function-after[...]``), which no input has."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "[" not in str(part):
+            out += ("." if out else "") + str(part)
+    return out
 
 
 def _with_payment(doc: dict[str, Any]) -> PurchaseIn:
@@ -271,7 +308,7 @@ def _member_row(number: int, body: MemberCreate) -> Row:
         enrolment.enrol(ctx.uow, ctx.clock, ctx.actor, ctx.program, cmd)
         return True
 
-    return Row(number, body.external_id, apply)
+    return Row(number, body.external_id, apply, enrols=cmd)
 
 
 def _purchase_row(
@@ -359,96 +396,31 @@ def run_import(
     outcome: Outcome | None = None,
     batched: bool = True,
 ) -> Outcome:
-    """Import ``lines`` into the program. ``batched`` off runs each batch on a plain unit of
-    work instead (the reference the batched one is tested against)."""
-    with uow_factory(write=False) as uow:
-        program = get_program(uow, program_ref)
+    """Import ``lines`` into the program, in its scope (``patron.services.imports``).
+    ``batched`` off runs each batch on a plain unit of work instead (the reference the batched
+    one is tested against). Rejections are reported in row order."""
+    program = run_read(uow_factory, lambda uow: get_program(uow, program_ref))
     outcome = outcome or Outcome()
+    batches = Batches(uow_factory, clock, program, kind, outcome, batched=batched)
     pending: list[Row] = []
+    refused: list[Refused] = []
 
     def flush() -> None:
-        if pending:
-            _apply(uow_factory, clock, program, kind, pending, outcome, batched=batched)
-            pending.clear()
+        batches.apply(pending, refused)
+        pending.clear()
+        refused.clear()
         if on_batch is not None:
             on_batch(outcome)
 
     for number, doc in records(kind, fmt, lines):
         try:
             pending.append(prepare(kind, number, doc, program, clock, uow_factory.fingerprint))
-        except ValidationFailed as refused:
-            _reject(outcome, number, _key_of(doc, number), refused)
-        if len(pending) >= batch:
+        except ValidationFailed as error:
+            refused.append(Refused(number, _key_of(doc, number), reason(error)))
+        if len(pending) >= batch or len(refused) >= batch:
             flush()
     flush()
     return outcome
-
-
-def _apply(
-    uow_factory: UnitOfWorkFactory,
-    clock: Clock,
-    program: Program,
-    kind: Kind,
-    rows: list[Row],
-    outcome: Outcome,
-    *,
-    batched: bool,
-) -> None:
-    def together(uow: UnitOfWork) -> list[bool]:
-        ctx = Context(uow, clock, CLI, get_program(uow, program.id))
-        if kind == "purchases":
-            refs = [row.member for row in rows if row.member is not None]
-            uow.prefetch(purchases.batch_reads(ctx, [row.key for row in rows], refs))
-        done = [row.apply(ctx) for row in rows]
-        _audit_batch(ctx, kind, rows, done)
-        return done
-
-    try:
-        done = run_in_transaction(uow_factory.batched() if batched else uow_factory, together)
-    except PatronError:
-        done = None
-    if done is not None:
-        outcome.imported += sum(done)
-        outcome.existing += len(done) - sum(done)
-        return
-    for row in rows:  # one row was refused: find which, applying the others one by one
-
-        def alone(uow: UnitOfWork, row: Row = row) -> bool:
-            ctx = Context(uow, clock, CLI, get_program(uow, program.id))
-            applied = row.apply(ctx)
-            _audit_batch(ctx, kind, [row], [applied])
-            return applied
-
-        try:
-            applied = run_in_transaction(uow_factory, alone)
-        except PatronError as refused:
-            _reject(outcome, row.number, row.key, refused)
-            continue
-        outcome.imported += 1 if applied else 0
-        outcome.existing += 0 if applied else 1
-
-
-def _audit_batch(ctx: Context, kind: Kind, rows: list[Row], applied: list[bool]) -> None:
-    """One audit record per committed batch that changed anything, in its transaction: the
-    kind, the counts and the file lines it covers (enrolments also record each member)."""
-    imported = sum(applied)
-    if not imported:
-        return
-    audit.record(
-        ctx.uow,
-        program_id=ctx.program.id,
-        actor=ctx.actor,
-        action=f"import.{kind}",
-        target=("program", ctx.program.id),
-        at=ctx.clock.now(),
-        after={
-            "imported": imported,
-            "existing": len(applied) - imported,
-            "first_line": rows[0].number,
-            "last_line": rows[-1].number,
-            "keys": [row.key for row, done in zip(rows, applied, strict=True) if done][:20],
-        },
-    )
 
 
 def _key_of(doc: Any, number: int) -> str:
@@ -457,19 +429,6 @@ def _key_of(doc: Any, number: int) -> str:
             if isinstance(doc.get(name), str):
                 return str(doc[name])
     return f"row {number}"
-
-
-def _reject(outcome: Outcome, number: int, key: str, error: PatronError) -> None:
-    outcome.rejected += 1
-    errors = getattr(error, "errors", None)
-    if errors:
-        reason = "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in errors)
-    else:
-        reason = str(error)
-    if outcome.report is not None:
-        outcome.report.writerow([number, key, reason])
-    else:
-        outcome.rejections.append((number, key, reason))
 
 
 def report_writer(handle: IO[str]) -> Any:
@@ -485,6 +444,22 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
+
+
+def opening_balances(
+    rows: Iterator[dict[str, Any]], program: Program, config: ProgramConfig
+) -> Iterator[dict[str, Any]]:
+    """Balances as ``patron import balances`` takes them: points as a whole number, money in
+    the currency (``7.50``)."""
+    for row in rows:
+        wallet = config.wallets.get(row["wallet"])
+        money = wallet is not None and wallet.kind == "money"
+        amount = int(row["amount"])
+        yield {
+            "member_external_id": row["member_external_id"],
+            "wallet": row["wallet"],
+            "amount": from_minor(amount, program.currency_exponent) if money else str(amount),
+        }
 
 
 def write_export(rows: Iterator[dict[str, Any]], fmt: Format, out: IO[str]) -> int:

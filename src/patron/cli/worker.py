@@ -100,6 +100,12 @@ class JobLoop:
         self._thread = threading.Thread(target=self.run, name="patron-jobs", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Stop from a signal handler, after the batch in progress. The event is set from
+        another thread: the handler may have interrupted this one while it held the event's
+        lock."""
+        threading.Thread(target=self._stop.set, name="patron-stop").start()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -152,18 +152,20 @@ def ensure_demo(
     *,
     members: int = 2000,
     seed: int = 7,
+    days: int = DAYS,
     progress: Callable[[int, int], None] | None = None,
     remembered_key: str | None = None,
 ) -> Demo:
-    """Create the demo program with a simulated year of history if it is missing (an existing
-    demo program is left as it is), and hand out its admin key.
+    """Create the demo program with ``days`` of simulated history (fourteen and a half months
+    unless a test asks for fewer) if it is missing (an existing demo program is left as it is),
+    and hand out its admin key.
 
     The key is ``remembered_key`` (what an earlier start printed and kept) while that is still a
     live admin key of the demo program, so restarting does not pile up keys. Otherwise every live
     key named ``DEMO_KEY_NAME`` of the program is revoked before a new one is issued: only the
     newest demo key works."""
     now = clock.now()
-    began = StoppedClock(now - timedelta(days=DAYS + 1))
+    began = StoppedClock(now - timedelta(days=days + 1))
 
     def create(uow: UnitOfWork) -> tuple[Program, bool]:
         existing = uow.programs.get(DEMO_SLUG)
@@ -186,15 +188,17 @@ def ensure_demo(
         return made.program, True
 
     program, created = run_in_transaction(uow_factory, create)
+    # Creating the program is platform work; everything after it is the program's own.
+    scoped = uow_factory.scoped(program.id)
     story = None
     if created:
         story = populate(
-            uow_factory, actor, program, end=now, count=members, seed=seed, progress=progress
+            scoped, actor, program, end=now, count=members, seed=seed, days=days, progress=progress
         )
-        jobs.run_due(uow_factory, now, program=program.id)
+        jobs.run_due(scoped, now, program=program.id)
         told = asdict(story)
         run_in_transaction(
-            uow_factory,
+            scoped,
             lambda uow: audit.record(
                 uow,
                 program_id=program.id,
@@ -206,7 +210,7 @@ def ensure_demo(
             ),
         )
     key, reused = run_in_transaction(
-        uow_factory, lambda uow: _admin_key(uow, clock, actor, program, remembered_key)
+        scoped, lambda uow: _admin_key(uow, clock, actor, program, remembered_key)
     )
     return Demo(program=program, created=created, key=key, story=story, key_reused=reused)
 

@@ -134,19 +134,21 @@ def populate(
     end: datetime,
     count: int = 2000,
     seed: int = 7,
+    days: int = DAYS,
     progress: Callable[[int, int], None] | None = None,
 ) -> Story:
-    """Simulate the ``DAYS`` before ``end`` for ``count`` members."""
+    """Simulate the ``days`` before ``end`` for ``count`` members, in the program's scope."""
+    uow_factory = uow_factory.scoped(program.id)
     rng = random.Random(seed)  # noqa: S311 (a reproducible story, not a secret)
     zone = ZoneInfo(program.timezone)
-    first_day = (end.astimezone(zone) - timedelta(days=DAYS)).date()
-    shoppers = _shoppers(rng, count)
+    first_day = (end.astimezone(zone) - timedelta(days=days)).date()
+    shoppers = _shoppers(rng, count, days)
     by_day: dict[int, list[_Shopper]] = {}
     for shopper in shoppers:
         by_day.setdefault(shopper.enrol_day, []).append(shopper)
     story = Story()
     refunds_due: dict[int, list[tuple[str, str | None]]] = {}
-    for day in range(DAYS):
+    for day in range(days):
         local_day = first_day + timedelta(days=day)
         opening = datetime(local_day.year, local_day.month, local_day.day, 9, tzinfo=zone)
         plan = _Plan(uow_factory.fingerprint)
@@ -170,15 +172,18 @@ def populate(
         closing = datetime(local_day.year, local_day.month, local_day.day, 23, 30, tzinfo=zone)
         jobs.run_due(uow_factory, closing.astimezone(UTC), program=program.id)
         if progress is not None:
-            progress(day + 1, DAYS)
+            progress(day + 1, days)
     return story
 
 
-def _shoppers(rng: random.Random, count: int) -> list[_Shopper]:
+def _shoppers(rng: random.Random, count: int, days: int) -> list[_Shopper]:
     shoppers = []
+    launch = min(30, days)
     for index in range(count):
         # Launch campaign: a third enrol in the first month, the rest over the year.
-        enrol_day = rng.randrange(0, 30) if rng.random() < 0.33 else rng.randrange(0, DAYS - 7)
+        enrol_day = (
+            rng.randrange(0, launch) if rng.random() < 0.33 else rng.randrange(0, max(days - 7, 1))
+        )
         rate = min(26.0, rng.lognormvariate(1.35, 0.75))
         shoppers.append(_Shopper(index, enrol_day, rate, None))
     shoppers.sort(key=lambda s: s.enrol_day)

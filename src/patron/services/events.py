@@ -27,13 +27,17 @@ class Recorded:
     replayed: bool
 
 
-def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> Recorded:
-    """Record an event and post its awards.
+def record(
+    ctx: Context, member: Member, event: Event, *, fingerprint: str, key_is_new: bool = False
+) -> Recorded:
+    """Record an event and post its awards. ``key_is_new``, when the caller proved in this
+    transaction that ``event.external_id`` was never used (the unique index still guards it),
+    spares the lookup of an earlier event.
 
     Raises: MemberInactive, BusinessKeyConflict, ValidationFailed.
     """
     ctx.uow.ledger.lock_balances(ctx.program.id, [(member.id, w) for w in ctx.config.wallets])
-    earlier = ctx.uow.purchases.get_event(ctx.program.id, event.external_id)
+    earlier = None if key_is_new else ctx.uow.purchases.get_event(ctx.program.id, event.external_id)
     if earlier is not None:
         if earlier.fingerprint != fingerprint:
             raise BusinessKeyConflict(
@@ -59,6 +63,8 @@ def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> R
             reference=event.external_id,
             explanation=[award.explanation() | {"event": event.type}],
             hold=False,  # only purchases can be returned
+            # An award's key is the event's with the rule: a new event's keys are new too.
+            key_is_new=True,
         )
         awards.append({"rule_id": award.rule_id, "wallet": award.wallet, "amount": award.amount})
         stored_awards.append(
@@ -98,6 +104,7 @@ def record(ctx: Context, member: Member, event: Event, *, fingerprint: str) -> R
 
 
 def enrolled(ctx: Context, member: Member) -> Recorded:
-    """The ``enrolled`` event of a new member, as of its ``enrolled_at``."""
+    """The ``enrolled`` event of a member enrolled in this transaction, as of its
+    ``enrolled_at``: its key names the new member, so it cannot have been used."""
     event = Event(f"enrolled:{member.id}", "enrolled", member.enrolled_at)
-    return record(ctx, member, event, fingerprint=f"enrolled:{member.id}")
+    return record(ctx, member, event, fingerprint=f"enrolled:{member.id}", key_is_new=True)

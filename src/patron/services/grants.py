@@ -94,7 +94,9 @@ def start(
 def run(
     uow_factory: UnitOfWorkFactory, clock: Clock, actor: Actor, program: Program, external_id: str
 ) -> BulkGrant:
-    """Credit every member of the grant not yet credited, batch by batch; safe to rerun."""
+    """Credit every member of the grant not yet credited, batch by batch; safe to rerun. Every
+    batch runs in the program's scope, whoever calls it."""
+    uow_factory = uow_factory.scoped(program.id)
 
     def batch(uow: UnitOfWork, members: list[str]) -> int:
         ctx = Context(uow, clock, actor, get_program(uow, program.id))

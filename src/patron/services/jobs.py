@@ -4,6 +4,12 @@ Each job is idempotent for a given ``now``: released lots are no longer pending,
 have nothing left, tiers are recomputed from the ledger, expired vouchers stay expired, and a
 birthday bonus is an activity event whose business key names the member and the year. Every
 batch is its own transaction, so a crash loses at most one batch and a rerun finishes the work.
+
+Every transaction of a program's jobs runs on the unit-of-work factory scoped to that program
+(``UnitOfWorkFactory.scoped``): on PostgreSQL the database itself keeps a job's statements out of
+every other program's rows, even one that forgot its ``program_id`` filter (ADR 0005). Only the
+list of programs and the retention of idempotency keys (which belong to API keys, not programs)
+run unscoped.
 """
 
 from __future__ import annotations
@@ -80,22 +86,21 @@ def run_due(
     report = Report(now)
     for target in _programs(uow_factory, program):
         slug = target.slug
-        while done := _batch(uow_factory, clock, target, lambda c: ledger_jobs.release_due(c, now)):
+        scoped = uow_factory.scoped(target.id)
+        while done := _batch(scoped, clock, target, lambda c: ledger_jobs.release_due(c, now)):
             report.add(slug, "release", done)
-        while done := _batch(uow_factory, clock, target, lambda c: ledger_jobs.expire_due(c, now)):
+        while done := _batch(scoped, clock, target, lambda c: ledger_jobs.expire_due(c, now)):
             report.add(slug, "expire", done)
-        report.add(
-            slug, "reminders", _batch(uow_factory, clock, target, lambda c: reminders(c, now))
-        )
-        report.add(slug, "tiers", _tiers(uow_factory, clock, target, now))
-        vouchers = _batch(uow_factory, clock, target, lambda c: rewards.expire_vouchers(c, now))
+        report.add(slug, "reminders", _batch(scoped, clock, target, lambda c: reminders(c, now)))
+        report.add(slug, "tiers", _tiers(scoped, clock, target, now))
+        vouchers = _batch(scoped, clock, target, lambda c: rewards.expire_vouchers(c, now))
         report.add(slug, "vouchers", vouchers)
-        report.add(slug, "birthdays", _birthdays(uow_factory, clock, target, now))
+        report.add(slug, "birthdays", _birthdays(scoped, clock, target, now))
         # Last, so the facts the jobs above wrote go out in the same run.
-        report.add(slug, "outbox", webhooks.fan_out(uow_factory, target.id, now))
+        report.add(slug, "outbox", webhooks.fan_out(scoped, target.id, now))
         if sender is not None:
-            report.add(slug, "webhooks", deliver_webhooks(uow_factory, sender, target.id, now))
-        _audit_run(uow_factory, target.id, now, report.done.get(slug, {}))
+            report.add(slug, "webhooks", deliver_webhooks(scoped, sender, target.id, now))
+        _audit_run(scoped, target.id, now, report.done.get(slug, {}))
     if program is None:
         report.add(PLATFORM, "idempotency_keys", purge_idempotency_keys(uow_factory, now))
         _audit_run(uow_factory, None, now, report.done.get(PLATFORM, {}))
@@ -110,7 +115,7 @@ def _audit_run(
     if not any(counts.values()):
         return
     run_in_transaction(
-        uow_factory,
+        uow_factory if program_id is None else uow_factory.scoped(program_id),
         lambda uow: audit.record(
             uow,
             program_id=program_id,
@@ -126,7 +131,8 @@ def _audit_run(
 def deliver_webhooks(
     uow_factory: UnitOfWorkFactory, sender: WebhookSender, program_id: str, now: datetime
 ) -> int:
-    """Fan out new facts, then send what is due: the quick loop between full job runs."""
+    """Fan out new facts, then send what is due: the quick loop between full job runs (in the
+    program's scope, as ``webhooks`` runs it)."""
     webhooks.fan_out(uow_factory, program_id, now)
     return webhooks.deliver_due(uow_factory, sender, program_id, now)
 
@@ -164,6 +170,8 @@ def _batch(
 
 
 def _programs(uow_factory: UnitOfWorkFactory, ref: str | None) -> list[Program]:
+    """The programs to run (a platform read: the one query of a run that spans programs)."""
+
     def read(uow: UnitOfWork) -> list[Program]:
         if ref is not None:
             return [get_program(uow, ref)]

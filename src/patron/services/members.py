@@ -255,6 +255,23 @@ def snapshot(member: Member) -> dict[str, Any]:
     }
 
 
+def identifiers_of(program: Program, cmd: NewMember) -> list[tuple[str, str]]:
+    """The identifiers (column, normalised value) enrolling ``cmd`` checks for uniqueness, as
+    ``enrol_member`` normalises them; one that does not normalise is left out (the enrolment
+    refuses it). Card numbers and referral codes are generated, so not known beforehand."""
+    found: list[tuple[str, str]] = []
+    if (external_id := _clean(cmd.external_id)) is not None:
+        found.append(("external_id", external_id))
+    try:
+        if (email_key := _email(cmd.email)[1]) is not None:
+            found.append(("email_key", email_key))
+        if (phone := _phone(cmd.phone, program)) is not None:
+            found.append(("phone", phone))
+    except ValidationFailed:
+        pass
+    return found
+
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None

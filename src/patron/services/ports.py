@@ -788,6 +788,8 @@ class BatchReads:
     wallets: Sequence[str] = ()  # balances to lock for every member
     limited_rules: Sequence[str] = ()  # rules whose award moments are counted
     windows: Sequence[tuple[datetime | None, datetime | None]] = ()  # tier metric windows
+    # (column, value) of members' identifiers whose holders enrolments will look for
+    identifiers: Sequence[tuple[str, str]] = ()
 
 
 class UnitOfWork(Protocol):

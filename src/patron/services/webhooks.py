@@ -197,7 +197,9 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 
 def fan_out(uow_factory: UnitOfWorkFactory, program_id: str, now: datetime) -> int:
-    """Turn every committed, unpublished fact into deliveries; returns the facts handled."""
+    """Turn every committed, unpublished fact into deliveries; returns the facts handled.
+    Runs in the program's scope (``UnitOfWorkFactory.scoped``), whoever calls it."""
+    uow_factory = uow_factory.scoped(program_id)
     handled = 0
     while done := run_in_transaction(
         uow_factory, lambda uow: uow.webhooks.fan_out(program_id, now, FAN_OUT_BATCH)
@@ -216,7 +218,9 @@ def deliver_due(
     after_claim: Callable[[list[ClaimedDelivery]], None] | None = None,
 ) -> int:
     """Send every delivery due at ``now``; returns the attempts made. Claimed deliveries move
-    past ``now`` (lease or retry time), so the loop ends even when every attempt fails."""
+    past ``now`` (lease or retry time), so the loop ends even when every attempt fails. Runs in
+    the program's scope, whoever calls it."""
+    uow_factory = uow_factory.scoped(program_id)
     attempts = 0
     with ThreadPoolExecutor(max_workers=SENDERS, thread_name_prefix="patron-webhook") as pool:
         while True:

@@ -13,9 +13,17 @@ cases, unchanged, on repositories that differ in two ways:
 - **Batch reads.** :meth:`BatchedUnitOfWork.prefetch` reads, in a few statements, what the
   batch's use cases will ask for one by one: the members by external id, their balances (locked,
   in sorted order as every use case locks them), purchases by business key, purchase counts, award
-  moments of limited rules, tier window totals, held tiers, tier history, grants, referrals, and
-  the program's active campaigns. Each of those reads is then answered from memory, kept current
-  by the queued writes themselves (a queued purchase counts in its member's totals at once).
+  moments of limited rules, tier window totals, held tiers, tier history, grants, referrals, the
+  program's active campaigns, and who holds the identifiers (external id, email, phone)
+  enrolments check.
+  Each of those reads is then answered from memory, kept current by the queued writes themselves
+  (a queued purchase counts in its member's totals at once).
+- **New members.** A member enrolled by the batch (``members.add`` is queued too) is known to
+  have nothing in the database: its balance rows are created in memory (and queued), and its
+  purchase count, award moments, tier totals, held tier, grants and referral are empty until a
+  queued write says otherwise. A write that is not queued ends that knowledge for what it may
+  have changed. How identifiers are checked from memory is in
+  ``patron.adapters.db.batched_members``.
 
 Correctness does not depend on the batch reads being complete, only on these rules:
 
@@ -26,7 +34,7 @@ Correctness does not depend on the batch reads being complete, only on these rul
   read that misses reads the whole batch ahead again;
 - ``commit`` writes the queue first, so nothing queued is ever lost, and a refusal by the
   database (a unique key, a foreign key, a moved balance) fails the whole transaction, which the
-  caller then replays row by row on a plain unit of work.
+  importer then applies again in halves (``patron.services.imports``).
 
 So an unusual use case (a refund, a redemption, a budgeted rule, a referral reward) is exactly as
 correct as on a plain unit of work, merely slower. ``tests/integration/test_batched_uow.py``
@@ -47,12 +55,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Result
 
 from patron.adapters.db import tables as t
+from patron.adapters.db.batched_members import BatchedMembers, BatchedPrivacy
 from patron.adapters.db.campaigns import SqlCampaignRepository
 from patron.adapters.db.ledger import WRITE_BALANCE, SqlLedgerRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
-from patron.adapters.db.repositories import SqlAuditRepository, SqlMemberRepository
+from patron.adapters.db.repositories import SqlAuditRepository
 from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.uow import SqlUnitOfWork
 from patron.domain.audit import AuditRecord
@@ -64,12 +73,13 @@ from patron.services.ports import (
     BatchReads,
     Campaign,
     HeldTier,
-    MemberFilter,
     OutboxEvent,
     PurchaseTotals,
     Referral,
     RetryableError,
     StoredAward,
+    StoredEvent,
+    StoredEventAward,
     StoredPurchase,
     TierChange,
 )
@@ -113,7 +123,7 @@ class _Group:
 # What each memorised read was read from: a write to one of these tables that was not queued
 # (and so did not keep the memory current) makes the batch forget those reads.
 _READ_FROM: dict[str, tuple[str, ...]] = {
-    "members": ("members", "members_by_id"),
+    "members": ("members", "members_by_id", "identifiers"),
     "member_consents": ("members", "members_by_id"),
     "member_tiers": ("held", "members", "members_by_id"),
     "purchases": ("purchases", "counts", "totals"),
@@ -147,6 +157,21 @@ class _Memory:
     changes: dict[str, list[TierChange]] = field(default_factory=dict)  # tier history
     referrals: dict[str, Referral | None] = field(default_factory=dict)
     campaigns: dict[str, list[Campaign]] = field(default_factory=dict)
+    # (program, column, value) -> the member holding that identifier; None: free
+    identifiers: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    # a member this batch enrolled -> the reads (of _EMPTY) with nothing yet to find for it
+    fresh: dict[str, set[str]] = field(default_factory=dict)
+
+
+# What a member enrolled by this batch has in each memorised read before any write of its own.
+_EMPTY: dict[str, Callable[[], Any]] = {
+    "counts": lambda: 0,
+    "moments": list,
+    "totals": lambda: PurchaseTotals(0, 0, None),
+    "held": lambda: None,
+    "grants": list,
+    "referrals": lambda: None,
+}
 
 
 class _Queue:
@@ -159,6 +184,7 @@ class _Queue:
         self.holds: dict[str, tuple[str, HeldTier]] = {}  # member -> (program, tier held now)
         self.balances: dict[BalanceKey, tuple[int, Balance]] = {}  # (version when locked, now)
         self.memory = _Memory()
+        self.new_members: set[str] = set()  # enrolled by this batch: no balance rows yet
         self._deferring = 0
         self.refill: Callable[[], None] | None = None  # reads the batch ahead again
         self._forgotten = False
@@ -190,6 +216,8 @@ class _Queue:
         else:
             for kind in kinds:
                 getattr(self.memory, kind).clear()
+            for empty in self.memory.fresh.values():
+                empty.difference_update(kinds)
         self._forgotten = True
 
     def fresh(self) -> None:
@@ -213,8 +241,21 @@ class _Queue:
         if key not in known:
             known = _known(self.recall(), kind, owner)
             if key not in known:
-                known[key] = load()
+                member = owner if owner is not None else key
+                empty = self.memory.fresh.get(member) if isinstance(member, str) else None
+                known[key] = _EMPTY[kind]() if empty and kind in empty else load()
         return cast(T, known[key])
+
+    def enrolled(self, member_id: str) -> None:
+        """``member_id`` was enrolled by this batch: nothing of it is in the database yet."""
+        self.memory.fresh[member_id] = set(_EMPTY)
+        self.new_members.add(member_id)
+
+    def touched(self, member_id: str, *kinds: str) -> None:
+        """A queued write of ``member_id`` changed what these reads would find for it."""
+        empty = self.memory.fresh.get(member_id)
+        if empty:
+            empty.difference_update(kinds)
 
     def close(self) -> None:
         self.real.close()
@@ -299,6 +340,9 @@ class _Queue:
                 raise RetryableError("a balance moved while a batch held it")
 
 
+_NEW_BALANCE = {"available": 0, "pending": 0, "deficit": 0, "lifetime_earned": 0, "version": 0}
+
+
 def _known(memory: _Memory, kind: str, owner: str | None) -> dict[Any, Any]:
     answers: dict[Any, Any] = getattr(memory, kind)
     return answers if owner is None else answers.setdefault(owner, {})
@@ -311,6 +355,23 @@ class _Ledger(SqlLedgerRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
         super().__init__(cast(Connection, queue), dialect)
         self._queue = queue
+
+    def lock_balances(
+        self, program_id: str, keys: Sequence[BalanceKey]
+    ) -> dict[BalanceKey, Balance]:
+        # A member enrolled by this batch has no balance rows: made here, inserted at commit.
+        new = sorted({k for k in keys if k[0] in self._queue.new_members and k not in self._held})
+        if new:
+            with self._queue.deferring():
+                self._conn.execute(
+                    t.balances.insert(),
+                    [
+                        {"member_id": m, "wallet": w, "program_id": program_id} | _NEW_BALANCE
+                        for m, w in new
+                    ],
+                )
+            self._held.update({(m, w): Balance(m, w) for m, w in new})
+        return super().lock_balances(program_id, keys)
 
     def save(self, program_id: str, change: Change) -> None:
         with self._queue.deferring():
@@ -339,6 +400,7 @@ class _Purchases(SqlPurchaseRepository):
         member = purchase.member_id
         if member is None:
             return
+        self._queue.touched(member, "counts", "totals")
         if member in memory.counts:
             memory.counts[member] += 1
         standing = purchase.eligible_left > 0 or purchase.eligible_amount == 0
@@ -359,9 +421,17 @@ class _Purchases(SqlPurchaseRepository):
             super().add_awards(awards)
         moments = self._queue.memory.moments
         for award in awards:
+            self._queue.touched(award.member_id, "moments")
             for rules, known in moments.get(award.member_id, {}).items():
                 if award.rule_id in rules:
                     known.append((award.rule_id, award.occurred_at))
+
+    def add_event(self, event: StoredEvent, awards: Sequence[StoredEventAward]) -> None:
+        with self._queue.deferring():
+            super().add_event(event, awards)
+        if awards:  # which awards count as a member's moments is the repository's to say
+            self._queue.memory.moments.pop(event.member_id, None)
+            self._queue.touched(event.member_id, "moments")
 
     def count_for_member(self, member_id: str) -> int:
         load = partial(super().count_for_member, member_id)
@@ -378,32 +448,6 @@ class _Purchases(SqlPurchaseRepository):
         return self._queue.remembered("totals", (since, until), load, owner=member_id)
 
 
-class _Members(SqlMemberRepository):
-    def __init__(self, queue: _Queue) -> None:
-        super().__init__(cast(Connection, queue))
-        self._queue = queue
-
-    def find(
-        self, program_id: str, where: MemberFilter, *, after: str | None, limit: int
-    ) -> Sequence[Member]:
-        ref = where.external_id
-        if ref is None or after is not None or limit < 1 or where != MemberFilter(external_id=ref):
-            return super().find(program_id, where, after=after, limit=limit)
-
-        def load() -> Member | None:
-            found = super(_Members, self).find(program_id, where, after=None, limit=1)
-            return found[0] if found else None
-
-        member = self._queue.remembered("members", (program_id, ref), load)
-        # A copy: a use case that changes a member it found must not change what we remember.
-        return [] if member is None else [replace(member, consents=dict(member.consents))]
-
-    def get(self, program_id: str, member_id: str) -> Member | None:
-        load = partial(super().get, program_id, member_id)
-        member = self._queue.remembered("members_by_id", (program_id, member_id), load)
-        return None if member is None else replace(member, consents=dict(member.consents))
-
-
 class _Tiers(SqlTierRepository):
     def __init__(self, queue: _Queue, dialect: str) -> None:
         super().__init__(cast(Connection, queue), dialect)
@@ -418,10 +462,18 @@ class _Tiers(SqlTierRepository):
         self._queue.holds[tier.member_id] = (program_id, tier)
         memory = self._queue.memory
         memory.held[tier.member_id] = tier
-        for known in (memory.members, memory.members_by_id):
-            for key, member in known.items():
-                if member is not None and member.id == tier.member_id:
-                    known[key] = replace(member, tier_code=tier.code)
+        by_id = memory.members_by_id.get((program_id, tier.member_id))
+        if by_id is not None:
+            memory.members_by_id[(program_id, tier.member_id)] = replace(by_id, tier_code=tier.code)
+        key = (program_id, by_id.external_id) if by_id and by_id.external_id else None
+        if key is not None and key in memory.members:
+            found = memory.members[key]
+            if found is not None:
+                memory.members[key] = replace(found, tier_code=tier.code)
+            return
+        for key, member in memory.members.items():  # known by external id only
+            if member is not None and member.id == tier.member_id:
+                memory.members[key] = replace(member, tier_code=tier.code)
 
     def add_change(self, change: TierChange) -> None:
         with self._queue.deferring():
@@ -504,12 +556,13 @@ class BatchedUnitOfWork(SqlUnitOfWork):
                 repo._conn = plain
         self.ledger = _Ledger(queue, dialect)
         self.purchases = _Purchases(queue)
-        self.members = _Members(queue)
+        self.members = BatchedMembers(queue)
         self.tiers = _Tiers(queue, dialect)
         self.referrals = _Referrals(queue)
         self.campaigns = _Campaigns(queue)
         self.outbox = _Outbox(queue)
         self.audit = _Audit(queue)
+        self.privacy = BatchedPrivacy(queue, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:
@@ -534,6 +587,9 @@ class BatchedUnitOfWork(SqlUnitOfWork):
         stored = self.purchases.get_many(program, reads.purchase_keys)
         for key in reads.purchase_keys:
             memory.purchases[(program, key)] = stored.get(key)
+        held_by = self.members.holders(program, reads.identifiers)
+        for column, value in reads.identifiers:
+            memory.identifiers[(program, column, value)] = held_by.get((column, value))
         if not ids:
             queue.fresh()
             return

@@ -1,5 +1,9 @@
 """Streaming reads for ``patron export``: rows in id order, fetched in chunks, so an export of
-millions of rows holds one chunk in memory (a server-side cursor on PostgreSQL)."""
+millions of rows holds one chunk in memory (a server-side cursor on PostgreSQL).
+
+The caller passes the connection of a unit of work scoped to the program, so on PostgreSQL the
+database keeps each read inside it even without the ``program_id`` filters below.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ def _stream(conn: Connection, stmt: sa.Select[Any]) -> Iterator[dict[str, Any]]:
 
 
 def members(conn: Connection, program_id: str) -> Iterator[dict[str, Any]]:
+    """Each member with its tier, its consents (the latest record per channel: granted, when,
+    from where) and its balances per wallet (available and pending, in minor units for money
+    wallets), read a chunk of members at a time."""
     m, tier = t.members.c, t.member_tiers.c
     stmt = (
         sa.select(
@@ -41,6 +48,69 @@ def members(conn: Connection, program_id: str) -> Iterator[dict[str, Any]]:
         .outerjoin(t.member_tiers, tier.member_id == m.id)
         .where(m.program_id == program_id)
         .order_by(m.id)
+    )
+    result = conn.execution_options(yield_per=CHUNK).execute(stmt)
+    for chunk in result.partitions():
+        ids = [row.id for row in chunk]
+        consents, balances = _consents_of(conn, ids), _balances_of(conn, ids)
+        for row in chunk:
+            yield {
+                **{str(key): value for key, value in row._mapping.items()},
+                "consents": consents.get(row.id, {}),
+                "balances": balances.get(row.id, {}),
+            }
+
+
+def _consents_of(conn: Connection, member_ids: list[str]) -> dict[str, dict[str, Any]]:
+    c = t.member_consents.c
+    found: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(
+        sa.select(c.member_id, c.channel, c.granted, c.recorded_at, c.source)
+        .where(c.member_id.in_(member_ids))
+        .order_by(c.id)  # oldest first: the latest record per channel wins
+    )
+    for row in rows:
+        found.setdefault(row.member_id, {})[row.channel] = {
+            "granted": bool(row.granted),
+            "at": row.recorded_at,
+            "source": row.source,
+        }
+    return found
+
+
+def _balances_of(conn: Connection, member_ids: list[str]) -> dict[str, dict[str, Any]]:
+    b = t.balances.c
+    found: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(
+        sa.select(b.member_id, b.wallet, b.available, b.pending)
+        .where(b.member_id.in_(member_ids))
+        .order_by(b.member_id, b.wallet)
+    )
+    for row in rows:
+        found.setdefault(row.member_id, {})[row.wallet] = {
+            "available": row.available,
+            "pending": row.pending,
+        }
+    return found
+
+
+def balances(conn: Connection, program_id: str) -> Iterator[dict[str, Any]]:
+    """What each member with an external id holds per wallet (available and pending, in minor
+    units for money wallets), when it is more than nothing."""
+    b, m = t.balances.c, t.members.c
+    stmt = (
+        sa.select(
+            m.external_id.label("member_external_id"),
+            b.wallet,
+            (b.available + b.pending).label("amount"),
+        )
+        .join(t.members, m.id == b.member_id)
+        .where(
+            b.program_id == program_id,
+            m.external_id.is_not(None),
+            b.available + b.pending > 0,
+        )
+        .order_by(m.id, b.wallet)
     )
     yield from _stream(conn, stmt)
 

@@ -237,8 +237,9 @@ class SqlMemberRepository:
 
     def add(self, member: Member) -> None:
         values = {name: getattr(member, name) for name in _MEMBER_FIELDS}
+        # Parameters, not inline values: a batch's enrolments then share one statement.
         self._conn.execute(
-            t.members.insert().values(id=member.id, program_id=member.program_id, **values)
+            t.members.insert(), [{"id": member.id, "program_id": member.program_id, **values}]
         )
 
     def update(self, member: Member) -> None:
@@ -314,6 +315,28 @@ class SqlMemberRepository:
         if after is not None:
             conditions.append(c.id > after)
         return self._select(sa.and_(*conditions), limit=limit)
+
+    def holders(
+        self, program_id: str, identifiers: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], str]:
+        """Which member holds each of these (column, value) identifiers (free ones are missing
+        from the answer), in one statement."""
+        c = t.members.c
+        wanted: dict[str, set[str]] = {}
+        for column, value in identifiers:
+            wanted.setdefault(column, set()).add(value)
+        if not wanted:
+            return {}
+        stmt = sa.select(c.id, *(c[name] for name in wanted)).where(
+            c.program_id == program_id,
+            sa.or_(*(c[name].in_(sorted(values)) for name, values in wanted.items())),
+        )
+        held: dict[tuple[str, str], str] = {}
+        for row in self._conn.execute(stmt):
+            for name, values in wanted.items():
+                if (value := getattr(row, name)) in values:
+                    held[(name, value)] = row.id
+        return held
 
     def taken_identifiers(
         self, program_id: str, candidate: Member, *, exclude_id: str | None
@@ -409,19 +432,23 @@ class SqlAuditRepository:
 
     def add(self, record: AuditRecord) -> None:
         self.recorded += 1
+        # Parameters, not inline values: a batch's records then share one statement.
         self._conn.execute(
-            t.audit_log.insert().values(
-                program_id=record.program_id,
-                at=record.at,
-                actor_kind=record.actor.kind,
-                actor_id=record.actor.id,
-                actor_name=record.actor.name,
-                action=record.action,
-                target_type=record.target_type,
-                target_id=record.target_id,
-                before=record.before,
-                after=record.after,
-            )
+            t.audit_log.insert(),
+            [
+                {
+                    "program_id": record.program_id,
+                    "at": record.at,
+                    "actor_kind": record.actor.kind,
+                    "actor_id": record.actor.id,
+                    "actor_name": record.actor.name,
+                    "action": record.action,
+                    "target_type": record.target_type,
+                    "target_id": record.target_id,
+                    "before": record.before,
+                    "after": record.after,
+                }
+            ],
         )
 
     def find(
