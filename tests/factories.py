@@ -83,6 +83,54 @@ def enrol(client: TestClient, key: str, *, program: str, **fields: Any) -> dict[
     return result
 
 
+def buy(
+    client: TestClient,
+    key: str,
+    *,
+    program: str,
+    external_id: str,
+    member: str | None = None,
+    amount: str = "10.00",
+    at: datetime | str = "2026-03-05T10:00:00Z",
+    sku: str = "X",
+    category: str | None = "misc",
+    status: int = 201,
+) -> dict[str, Any]:
+    """Record a one-line purchase of ``amount`` (for ``member``, or anonymous) and return the
+    answer, checking its status (a Thursday by default: no weekend multiplier)."""
+    line: dict[str, Any] = {"sku": sku, "quantity": 1, "unit_price": amount}
+    if category is not None:
+        line["category"] = category
+    body: dict[str, Any] = {
+        "external_id": external_id,
+        "occurred_at": at.isoformat() if isinstance(at, datetime) else at,
+        "lines": [line],
+    }
+    if member is not None:
+        body["member"] = {"id": member}
+    response = client.post(f"/v1/programs/{program}/purchases", json=body, headers=auth(key))
+    assert response.status_code == status, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def tier(client: TestClient, key: str, *, program: str, member: str) -> dict[str, Any]:
+    """The member's tier progress (``GET .../members/{member}/tier``)."""
+    response = client.get(f"/v1/programs/{program}/members/{member}/tier", headers=auth(key))
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def change_config(client: TestClient, key: str, *, program: str, **sections: Any) -> None:
+    """Replace top-level sections of the program's configuration (``PUT .../config``)."""
+    url = f"/v1/programs/{program}/config"
+    config = client.get(url, headers=auth(key)).json()["config"]
+    config.update(sections)
+    response = client.put(url, json=config, headers=auth(key))
+    assert response.status_code == 200, response.text
+
+
 RECEIPT: dict[str, Any] = {
     "external_id": "R-1001",
     "occurred_at": "2026-03-07T10:00:00Z",

@@ -106,6 +106,8 @@ def _earned(
         best = reached.code
         if best_ever and rank(tiers, best_ever) > rank(tiers, best):
             best = best_ever
+        if rank(tiers, best) == 0:
+            return Standing(best, None, "base")
         return Standing(best, None, "qualified" if best == reached.code else "best_ever")
     held = reached
     cause = "qualified" if rank(tiers, reached.code) > 0 else "base"
