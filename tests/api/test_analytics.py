@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from patron.cli.main import app
 from tests.factories import MutableClock, auth, enrol
 
 WINDOW = {"from": "2026-03-01T00:00:00Z", "to": "2026-03-08T00:00:00Z"}
@@ -150,23 +148,3 @@ def test_roles(client: TestClient, shop: dict[str, str]) -> None:
     for role, status in (("admin", 200), ("read", 200), ("pos", 403), ("partner", 403)):
         answer = client.get("/v1/programs/shop/analytics/summary", headers=auth(shop[role]))
         assert answer.status_code == status, role
-
-
-def test_patron_report_prints_the_same_figures(
-    client: TestClient,
-    shop: dict[str, str],
-    db_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    ada = enrol(client, shop["pos"], program="shop", email="ada@example.com")["id"]
-    buy(client, shop["pos"], "P-1", "2026-03-02T10:00:00Z", "100.00", ada)
-    monkeypatch.setenv("PATRON_DATABASE_URL", db_url)
-    args = ["report", "--program", "shop", "--from", WINDOW["from"], "--to", WINDOW["to"]]
-    table = CliRunner().invoke(app, args)
-    assert table.exit_code == 0, table.output
-    assert "sales.total" in table.stdout
-    assert "100.00" in table.stdout
-    as_json = CliRunner().invoke(app, [*args, "--json"])
-    assert '"total": "100.00"' in as_json.stdout
-    bad = CliRunner().invoke(app, ["report", "--program", "shop", "--from", "yesterday"])
-    assert bad.exit_code == 2
