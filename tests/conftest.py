@@ -3,10 +3,15 @@ on PostgreSQL too (a scratch database created for the session, migrated by Alemb
 
 Isolation: SQLite tests get a fresh copy of a migrated template file; PostgreSQL tests truncate
 every table first. Tests build state through the API or the services, never by writing rows.
+Under ``pytest -n`` each worker has its own session, so its own template and scratch database.
+
+Redis-backed tests take the ``redis_url`` fixture (PATRON_TEST_REDIS_URL): skipped on a machine
+without Redis, but failed in CI (``CI`` set), where Redis must be there.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import uuid
@@ -73,6 +78,37 @@ def _truncate(url: str) -> None:
     names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("PATRON_TEST_REDIS_URL")
+    if not url:
+        problem = "PATRON_TEST_REDIS_URL is not set"
+    elif importlib.util.find_spec("redis") is None:
+        problem = "the redis client package is not installed"
+    else:
+        problem = _redis_problem(url)
+    if problem is None:
+        assert url
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"{problem}: in CI the Redis-backed tests must run (.ci/run starts Redis on "
+            "127.0.0.1:6379 and sets PATRON_TEST_REDIS_URL)",
+            pytrace=False,
+        )
+    pytest.skip(problem)
+
+
+def _redis_problem(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"Redis at {url} does not answer ({error})"
+    return None
 
 
 @pytest.fixture

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from patron.domain.audit import CLI
-from patron.services import api_keys
+from patron.domain.programs import Program
+from patron.domain.rules import Line, Purchase
+from patron.services import api_keys, purchases
 from patron.services.transactions import run_in_transaction
+from tests.ledger_support import in_ledger
 
 
 class MutableClock:
@@ -76,11 +80,113 @@ def program_key(client: TestClient, key: str, *, program: str, role: str = "admi
     return secret
 
 
-def enrol(client: TestClient, key: str, *, program: str, **fields: Any) -> dict[str, Any]:
-    response = client.post(f"/v1/programs/{program}/members", json=fields, headers=auth(key))
+def enrol(
+    client: TestClient,
+    key: str,
+    *,
+    program: str,
+    idempotency_key: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Enrol a member with ``fields`` (the Member body) and return the Member shape."""
+    headers = auth(key)
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    response = client.post(f"/v1/programs/{program}/members", json=fields, headers=headers)
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def buy(
+    client: TestClient,
+    key: str,
+    *,
+    program: str,
+    external_id: str,
+    member: str | dict[str, str] | None = None,
+    amount: str = "10.00",
+    at: datetime | str = "2026-03-05T10:00:00Z",
+    sku: str = "X",
+    category: str | None = "misc",
+    idempotency_key: str | None = None,
+    status: int = 201,
+) -> dict[str, Any]:
+    """Record a one-line purchase of ``amount`` for ``member`` (an id, or a member reference
+    such as ``{"email": ...}``; None: anonymous) and return the answer, checking its status
+    (on a Thursday by default: no weekend multiplier)."""
+    line: dict[str, Any] = {"sku": sku, "quantity": 1, "unit_price": amount}
+    if category is not None:
+        line["category"] = category
+    body: dict[str, Any] = {
+        "external_id": external_id,
+        "occurred_at": at.isoformat() if isinstance(at, datetime) else at,
+        "lines": [line],
+    }
+    if member is not None:
+        body["member"] = {"id": member} if isinstance(member, str) else member
+    headers = auth(key)
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    response = client.post(f"/v1/programs/{program}/purchases", json=body, headers=headers)
+    assert response.status_code == status, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def awards(purchase: dict[str, Any]) -> dict[str, int]:
+    """A purchase result's awards by rule id."""
+    return {a["rule_id"]: a["amount"] for a in purchase["awards"]}
+
+
+def points(client: TestClient, key: str, *, program: str, member: str) -> int:
+    """The member's available points."""
+    response = client.get(f"/v1/programs/{program}/members/{member}", headers=auth(key))
+    assert response.status_code == 200, response.text
+    return int(response.json()["balances"]["points"]["available"])
+
+
+def record_purchase(
+    container: Container,
+    program: Program,
+    *,
+    member: str,
+    external_id: str,
+    amount: str,
+    at: datetime,
+    category: str = "misc",
+) -> None:
+    """Record a one-line purchase for ``member`` through the use case (no API in between)."""
+    bought = Purchase(external_id, at, (Line("A", 1, Decimal(amount), Decimal(0), category),))
+    line = {"sku": "A", "quantity": 1, "unit_price": amount, "category": category}
+    in_ledger(
+        container,
+        program,
+        lambda c: purchases.record(
+            c,
+            bought,
+            purchases.MemberRef("id", member),
+            fingerprint=external_id,
+            document={"lines": [line]},
+        ),
+    )
+
+
+def tier(client: TestClient, key: str, *, program: str, member: str) -> dict[str, Any]:
+    """The member's tier progress (``GET .../members/{member}/tier``)."""
+    response = client.get(f"/v1/programs/{program}/members/{member}/tier", headers=auth(key))
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def change_config(client: TestClient, key: str, *, program: str, **sections: Any) -> None:
+    """Replace top-level sections of the program's configuration (``PUT .../config``)."""
+    url = f"/v1/programs/{program}/config"
+    config = client.get(url, headers=auth(key)).json()["config"]
+    config.update(sections)
+    response = client.put(url, json=config, headers=auth(key))
+    assert response.status_code == 200, response.text
 
 
 RECEIPT: dict[str, Any] = {

@@ -8,27 +8,28 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
-from tests.factories import auth
+from tests.factories import auth, awards, buy, enrol
 from tests.ledger_support import audit
 
 THURSDAY = "2026-03-05T10:00:00Z"
 
 
-def enrol(client: TestClient, key: str, **body: Any) -> str:
-    return str(client.post("/v1/programs/shop/members", json=body, headers=auth(key)).json()["id"])
-
-
-def buy(
+def shoes(
     client: TestClient, key: str, member: str, external_id: str, at: str = THURSDAY
 ) -> dict[str, int]:
-    body = {
-        "external_id": external_id,
-        "member": {"id": member},
-        "occurred_at": at,
-        "lines": [{"sku": "S", "category": "shoes", "quantity": 1, "unit_price": "40.00"}],
-    }
-    result = client.post("/v1/programs/shop/purchases", json=body, headers=auth(key)).json()
-    return {a["rule_id"]: a["amount"] for a in result["awards"]}
+    """A 40.00 pair of shoes; the awards by rule."""
+    bought = buy(
+        client,
+        key,
+        program="shop",
+        member=member,
+        external_id=external_id,
+        amount="40.00",
+        sku="S",
+        category="shoes",
+        at=at,
+    )
+    return awards(bought)
 
 
 def campaign(client: TestClient, key: str, **body: Any) -> Any:
@@ -46,10 +47,10 @@ def test_a_campaign_applies_inside_its_window_only(
     client: TestClient, shop: dict[str, str]
 ) -> None:
     assert campaign(client, shop["admin"], end="2026-03-05T00:00:00Z").status_code == 201
-    member = enrol(client, shop["pos"])
-    inside = buy(client, shop["pos"], member, "P-1", "2026-03-04T10:00:00Z")
+    member = enrol(client, shop["pos"], program="shop")["id"]
+    inside = shoes(client, shop["pos"], member, "P-1", "2026-03-04T10:00:00Z")
     assert inside["shoes"] == 160  # 2 per 1.00 on 40.00, doubled
-    after = buy(client, shop["pos"], member, "P-2", THURSDAY)
+    after = shoes(client, shop["pos"], member, "P-2", THURSDAY)
     assert after["shoes"] == 80
 
 
@@ -64,10 +65,10 @@ def test_a_campaign_reaches_its_audience_only(client: TestClient, shop: dict[str
         campaign(client, shop["admin"], rules=bonus, audience={"segments": ["oslo"]}).status_code
         == 201
     )
-    local = enrol(client, shop["pos"], attributes={"city": "Oslo"})
-    visitor = enrol(client, shop["pos"], attributes={"city": "Rome"})
-    assert buy(client, shop["pos"], local, "P-1")["c.shoe-week.hello"] == 30
-    assert "c.shoe-week.hello" not in buy(client, shop["pos"], visitor, "P-2")
+    local = enrol(client, shop["pos"], program="shop", attributes={"city": "Oslo"})["id"]
+    visitor = enrol(client, shop["pos"], program="shop", attributes={"city": "Rome"})["id"]
+    assert shoes(client, shop["pos"], local, "P-1")["c.shoe-week.hello"] == 30
+    assert "c.shoe-week.hello" not in shoes(client, shop["pos"], visitor, "P-2")
     got = client.get("/v1/programs/shop/campaigns/shoe-week", headers=auth(shop["read"])).json()
     assert got["results"] == {"points_awarded": 30, "members_reached": 1}
 
@@ -77,9 +78,9 @@ def test_a_cancelled_campaign_awards_nothing_and_a_budget_caps_it(
 ) -> None:
     bonus = [{"id": "hello", "kind": "bonus", "points": 30}]
     campaign(client, shop["admin"], rules=bonus, budget=40)
-    members = [enrol(client, shop["pos"]) for _ in range(3)]
+    members = [enrol(client, shop["pos"], program="shop")["id"] for _ in range(3)]
     got = [
-        buy(client, shop["pos"], m, f"P-{i}").get("c.shoe-week.hello")
+        shoes(client, shop["pos"], m, f"P-{i}").get("c.shoe-week.hello")
         for i, m in enumerate(members)
     ]
     assert got == [30, 10, None]
@@ -88,7 +89,7 @@ def test_a_cancelled_campaign_awards_nothing_and_a_budget_caps_it(
         json={"status": "cancelled"},
         headers=auth(shop["admin"]),
     )
-    assert "c.shoe-week.hello" not in buy(client, shop["pos"], members[0], "P-9")
+    assert "c.shoe-week.hello" not in shoes(client, shop["pos"], members[0], "P-9")
     # a refund of a campaign purchase takes the campaign's award back like any other
     client.post(
         "/v1/programs/shop/purchases/P-0/refunds",

@@ -8,11 +8,7 @@ from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from tests.conftest import table_counts
-from tests.factories import MutableClock, auth
-
-
-def enrol(client: TestClient, key: str) -> dict[str, Any]:
-    return client.post("/v1/programs/shop/members", json={}, headers=auth(key)).json()
+from tests.factories import MutableClock, auth, enrol
 
 
 def event(client: TestClient, key: str, **body: Any) -> Any:
@@ -20,7 +16,7 @@ def event(client: TestClient, key: str, **body: Any) -> Any:
 
 
 def test_enrolment_fires_the_enrolled_event(client: TestClient, shop: dict[str, str]) -> None:
-    member = enrol(client, shop["pos"])
+    member = enrol(client, shop["pos"], program="shop")
     assert member["balances"]["points"]["available"] == 50
     activity = client.get(
         f"/v1/programs/shop/members/{member['id']}/activity", headers=auth(shop["read"])
@@ -33,7 +29,7 @@ def test_enrolment_fires_the_enrolled_event(client: TestClient, shop: dict[str, 
 def test_a_review_earns_twice_a_month_at_most(
     client: TestClient, shop: dict[str, str], clock: MutableClock
 ) -> None:
-    member = enrol(client, shop["pos"])["id"]
+    member = enrol(client, shop["pos"], program="shop")["id"]
     results = [
         event(client, shop["pos"], external_id=f"REV-{i}", member=member, type="review_posted")
         for i in range(3)
@@ -53,7 +49,7 @@ def test_a_review_earns_twice_a_month_at_most(
 def test_an_event_resend_is_harmless_and_a_changed_one_conflicts(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    member = enrol(client, shop["pos"])["id"]
+    member = enrol(client, shop["pos"], program="shop")["id"]
     body = {"external_id": "SURVEY-1", "member": member, "type": "survey_completed"}
     first = event(client, shop["pos"], **body)
     assert first.status_code == 201
@@ -69,7 +65,7 @@ def test_an_event_resend_is_harmless_and_a_changed_one_conflicts(
 def test_bad_events_change_nothing(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    member = enrol(client, shop["pos"])["id"]
+    member = enrol(client, shop["pos"], program="shop")["id"]
     before = table_counts(container)
     cases = [
         ({"external_id": "E", "member": member, "type": "Bad Type"}, 422),

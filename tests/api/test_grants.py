@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
@@ -11,25 +9,16 @@ from patron.domain.audit import CLI
 from patron.services import ledger, programs
 from patron.services.ledger import Context
 from patron.services.transactions import run_in_transaction
-from tests.factories import auth
+from tests.factories import auth, enrol, points
 from tests.ledger_support import audit
 
 SIGNUP = 50
 
 
-def enrol(client: TestClient, key: str, **body: Any) -> str:
-    return str(client.post("/v1/programs/shop/members", json=body, headers=auth(key)).json()["id"])
-
-
-def points(client: TestClient, key: str, member: str) -> int:
-    got = client.get(f"/v1/programs/shop/members/{member}", headers=auth(key)).json()
-    return int(got["balances"]["points"]["available"])
-
-
 def test_a_grant_to_a_list_resumed_after_a_crash_credits_nobody_twice(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    members = [enrol(client, shop["pos"]) for _ in range(3)]
+    members = [enrol(client, shop["pos"], program="shop")["id"] for _ in range(3)]
     # a first attempt "crashed" after crediting the first member with the grant's key
     run_in_transaction(
         container.uow,
@@ -61,7 +50,9 @@ def test_a_grant_to_a_list_resumed_after_a_crash_credits_nobody_twice(
     again = client.post("/v1/programs/shop/grants", json=body, headers=auth(shop["admin"]))
     assert again.status_code == 200
     assert again.json()["granted"] == 2
-    assert [points(client, shop["read"], m) for m in members] == [SIGNUP + 100] * 3
+    assert [points(client, shop["read"], program="shop", member=m) for m in members] == [
+        SIGNUP + 100
+    ] * 3
     changed = client.post(
         "/v1/programs/shop/grants", json={**body, "amount": 5}, headers=auth(shop["admin"])
     )
@@ -70,8 +61,11 @@ def test_a_grant_to_a_list_resumed_after_a_crash_credits_nobody_twice(
 
 
 def test_a_grant_to_a_segment_and_its_progress(client: TestClient, shop: dict[str, str]) -> None:
-    oslo = [enrol(client, shop["pos"], attributes={"city": "Oslo"}) for _ in range(2)]
-    rome = enrol(client, shop["pos"], attributes={"city": "Rome"})
+    oslo = [
+        enrol(client, shop["pos"], program="shop", attributes={"city": "Oslo"})["id"]
+        for _ in range(2)
+    ]
+    rome = enrol(client, shop["pos"], program="shop", attributes={"city": "Rome"})["id"]
     client.post(
         "/v1/programs/shop/segments",
         json={"code": "oslo", "name": "Oslo", "filter": {"attributes": {"city": "Oslo"}}},
@@ -92,11 +86,11 @@ def test_a_grant_to_a_segment_and_its_progress(client: TestClient, shop: dict[st
     for member in oslo:
         got = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
         assert got["balances"]["credit"]["available"] == "2.50"
-    assert points(client, shop["read"], rome) == SIGNUP
+    assert points(client, shop["read"], program="shop", member=rome) == SIGNUP
 
 
 def test_bad_grants_change_nothing(client: TestClient, shop: dict[str, str]) -> None:
-    member = enrol(client, shop["pos"])
+    member = enrol(client, shop["pos"], program="shop")["id"]
     base = {"external_id": "G-3", "wallet": "points", "amount": 10, "reason": "r"}
     cases = [
         ({**base}, 422),  # neither members nor segment

@@ -9,15 +9,9 @@ from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from tests.conftest import table_counts
-from tests.factories import MutableClock, auth
+from tests.factories import MutableClock, auth, enrol
 
 SIGNUP = 50  # the example configuration's "signup" event rule pays every new member
-
-
-def enrol(client: TestClient, key: str, **body: Any) -> dict[str, Any]:
-    response = client.post("/v1/programs/shop/members", json=body, headers=auth(key))
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def adjust(client: TestClient, key: str, member: str, **body: Any) -> Any:
@@ -29,7 +23,7 @@ def adjust(client: TestClient, key: str, member: str, **body: Any) -> Any:
 def test_an_adjustment_is_an_entry_and_shows_in_the_balance(
     client: TestClient, shop: dict[str, str]
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     created = adjust(client, shop["admin"], member, wallet="points", amount=120, reason="goodwill")
     assert created.status_code == 201, created.text
     entry = created.json()
@@ -46,7 +40,7 @@ def test_an_adjustment_is_an_entry_and_shows_in_the_balance(
 
 
 def test_money_wallets_speak_decimal_strings(client: TestClient, shop: dict[str, str]) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     created = adjust(client, shop["admin"], member, wallet="credit", amount="1.25", reason="r")
     assert created.status_code == 201, created.text
     assert created.json()["amount"] == "1.25"
@@ -76,7 +70,7 @@ def test_bad_adjustments_are_refused_and_change_nothing(
     body: dict[str, Any],
     path: str,
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     before = table_counts(container)
     response = adjust(client, shop["admin"], member, **body)
     assert response.status_code == 422, response.text
@@ -87,7 +81,7 @@ def test_bad_adjustments_are_refused_and_change_nothing(
 def test_a_debit_beyond_the_balance_or_of_a_frozen_member_changes_nothing(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     adjust(client, shop["admin"], member, wallet="points", amount=50, reason="r")
     before = table_counts(container)
     too_much = adjust(
@@ -112,7 +106,7 @@ def test_a_debit_beyond_the_balance_or_of_a_frozen_member_changes_nothing(
 
 @pytest.mark.parametrize("role", ["pos", "partner", "read"])
 def test_only_admins_adjust(client: TestClient, shop: dict[str, str], role: str) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     response = adjust(client, shop[role], member, wallet="points", amount=5, reason="r")
     assert response.status_code == 403
 
@@ -120,7 +114,7 @@ def test_only_admins_adjust(client: TestClient, shop: dict[str, str], role: str)
 def test_an_adjustment_replays_with_its_idempotency_key(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     url = f"/v1/programs/shop/members/{member}/adjustments"
     headers = {**auth(shop["admin"]), "Idempotency-Key": "adj-1"}
     body = {"wallet": "points", "amount": 10, "reason": "r"}
@@ -139,7 +133,7 @@ def test_an_adjustment_replays_with_its_idempotency_key(
 def test_activity_lists_entries_newest_first_in_pages(
     client: TestClient, shop: dict[str, str], clock: MutableClock
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     for amount in (10, 20, -5):
         clock.advance(minutes=1)
         adjust(client, shop["admin"], member, wallet="points", amount=amount, reason="r")
@@ -159,7 +153,7 @@ def test_activity_lists_entries_newest_first_in_pages(
 def test_another_programs_member_is_not_found(
     client: TestClient, shop: dict[str, str], platform: str
 ) -> None:
-    member = enrol(client, shop["admin"])["id"]
+    member = enrol(client, shop["admin"], program="shop")["id"]
     other = client.post(
         "/v1/programs",
         json={"slug": "other", "name": "Other", "currency": "EUR", "timezone": "UTC"},

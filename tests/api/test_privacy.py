@@ -17,7 +17,7 @@ from patron.cli import transfer
 from patron.domain.webhooks import RETRY_DELAYS
 from patron.services import jobs
 from tests.conftest import table_counts
-from tests.factories import COFFEE, MutableClock, auth, create_program, program_key
+from tests.factories import COFFEE, MutableClock, auth, buy, create_program, enrol, program_key
 from tests.ledger_support import audit
 from tests.webhook_receiver import serve
 
@@ -76,29 +76,22 @@ def post(
     return client.post(f"/v1/programs/shop{path}", json=body, headers=headers)
 
 
-def enrol(client: TestClient, key: str, *, once: str | None = None, **body: Any) -> dict[str, Any]:
-    response = post(client, key, "/members", body, once=once)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def buy(client: TestClient, key: str, member: dict[str, Any], external_id: str, amount: str) -> Any:
+def lipstick(
+    client: TestClient, key: str, member: dict[str, Any], external_id: str, amount: str
+) -> Any:
     # with an idempotency key: the remembered answer is one more copy erasure must find
-    response = post(
+    return buy(
         client,
         key,
-        "/purchases",
-        {
-            "external_id": external_id,
-            "member": member,
-            "occurred_at": "2026-03-06T10:00:00Z",
-            "lines": [{"sku": "LIP-01", "quantity": 1, "unit_price": amount}],
-        },
-        once=f"buy-{external_id}",
+        program="shop",
+        member=member,
+        external_id=external_id,
+        amount=amount,
+        at="2026-03-06T10:00:00Z",
+        sku="LIP-01",
+        category=None,
+        idempotency_key=f"buy-{external_id}",
     )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture
@@ -107,13 +100,20 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     balance went negative), has pending points, store credit, an event and a tier grant."""
     pos, admin = shop["pos"], shop["admin"]
     assert post(client, admin, "/rewards", COFFEE).status_code == 201
-    bob = enrol(client, pos, **BOB)
-    ada = enrol(client, pos, **ADA, referred_by=bob["referral_code"], once="enrol-ada")
-    cara = enrol(client, pos, **CARA, referred_by=ada["referral_code"])
+    bob = enrol(client, pos, program="shop", **BOB)
+    ada = enrol(
+        client,
+        pos,
+        program="shop",
+        **ADA,
+        referred_by=bob["referral_code"],
+        idempotency_key="enrol-ada",
+    )
+    cara = enrol(client, pos, program="shop", **CARA, referred_by=ada["referral_code"])
     # Ada's first purchase completes Bob's referral; Cara's completes Ada's
-    buy(client, pos, {"email": ADA["email"]}, "R-ADA-1", "40.00")
-    buy(client, pos, {"id": cara["id"]}, "R-CARA-1", "30.00")
-    buy(client, pos, {"id": bob["id"]}, "R-BOB-1", "12.00")
+    lipstick(client, pos, {"email": ADA["email"]}, "R-ADA-1", "40.00")
+    lipstick(client, pos, {"id": cara["id"]}, "R-CARA-1", "30.00")
+    lipstick(client, pos, {"id": bob["id"]}, "R-BOB-1", "12.00")
     points = _available(client, admin, ada["id"])
     voucher = post(client, pos, f"/members/{ada['id']}/redemptions", {"reward": "coffee"})
     assert voucher.status_code == 201, voucher.text
@@ -148,7 +148,7 @@ def people(client: TestClient, shop: dict[str, str]) -> dict[str, dict[str, Any]
     config = client.get("/v1/programs/shop/config", headers=auth(admin)).json()["config"]
     config["wallets"]["points"]["pending_days"] = 14
     assert client.put("/v1/programs/shop/config", json=config, headers=auth(admin)).is_success
-    buy(client, pos, {"id": ada["id"]}, "R-ADA-2", "20.00")
+    lipstick(client, pos, {"id": ada["id"]}, "R-ADA-2", "20.00")
     return {"ada": ada, "bob": bob, "cara": cara}
 
 
@@ -433,7 +433,7 @@ def test_an_import_cannot_bring_an_erased_person_back(
     assert "phone" in reasons["NEW-2"]
     assert "external_id" in reasons[ADA["external_id"]]
     # a new sign-up through the API is new consent: it is allowed
-    again = enrol(client, shop["pos"], email=ADA["email"], first_name="Adelheid")
+    again = enrol(client, shop["pos"], program="shop", email=ADA["email"], first_name="Adelheid")
     assert again["id"] != people["ada"]["id"]
     assert audit(container) == []
 
@@ -464,7 +464,7 @@ def test_an_erasure_fact_without_personal_data(
 def test_only_admin_keys_export_or_erase(
     client: TestClient, shop: dict[str, str], container: Container, role: str
 ) -> None:
-    member = enrol(client, shop["pos"], email="role.check@example.org")["id"]
+    member = enrol(client, shop["pos"], program="shop", email="role.check@example.org")["id"]
     counts = table_counts(container)
     exported = client.get(f"/v1/programs/shop/members/{member}/export", headers=auth(shop[role]))
     erased = _erase(client, shop[role], member)
@@ -476,7 +476,7 @@ def test_only_admin_keys_export_or_erase(
 def test_platform_keys_may_and_other_programs_see_nothing(
     client: TestClient, shop: dict[str, str], platform: str
 ) -> None:
-    member = enrol(client, shop["pos"], email="tenant.check@example.org")["id"]
+    member = enrol(client, shop["pos"], program="shop", email="tenant.check@example.org")["id"]
     create_program(client, platform, slug="other")
     other_admin = program_key(client, platform, program="other")
     url = f"/v1/programs/other/members/{member}"
@@ -503,7 +503,7 @@ def test_webhook_retries_after_erasure_send_the_redacted_fact(
         assert made.status_code == 201, made.text
         receiver.secrets = [made.json()["secret"]]
         receiver.plan = [500, 500]  # the enrolment's facts fail once and wait for a retry
-        ada = enrol(client, shop["pos"], **ADA)
+        ada = enrol(client, shop["pos"], program="shop", **ADA)
         assert jobs.run_webhooks(container.uow, container.webhooks, clock.now()) == 2
         assert any(b"cust-adelheid-77" in r.body.lower() for r in receiver.received)
         first = len(receiver.received)
@@ -528,7 +528,7 @@ def test_webhook_retries_after_erasure_send_the_redacted_fact(
 def test_a_frozen_member_with_points_is_erased_too(
     client: TestClient, shop: dict[str, str], container: Container
 ) -> None:
-    member = enrol(client, shop["pos"], email="frozen.one@example.org")["id"]
+    member = enrol(client, shop["pos"], program="shop", email="frozen.one@example.org")["id"]
     post(
         client,
         shop["admin"],

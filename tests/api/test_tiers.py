@@ -15,7 +15,7 @@ from patron.domain.audit import CLI
 from patron.services import programs, tiers
 from patron.services.ledger import Context
 from patron.services.transactions import run_in_transaction
-from tests.factories import MutableClock, auth
+from tests.factories import MutableClock, auth, awards, buy, enrol, tier
 from tests.ledger_support import audit
 
 # the example configuration: spend, calendar year, end_of_next_period, Europe/Paris;
@@ -24,27 +24,15 @@ from tests.ledger_support import audit
 
 @pytest.fixture
 def member(client: TestClient, shop: dict[str, str]) -> str:
-    return str(
-        client.post("/v1/programs/shop/members", json={}, headers=auth(shop["pos"])).json()["id"]
-    )
+    return str(enrol(client, shop["pos"], program="shop")["id"])
 
 
-def buy(
+def spend(
     client: TestClient, key: str, member: str, external_id: str, amount: str, at: datetime
-) -> Any:
-    body = {
-        "external_id": external_id,
-        "member": {"id": member},
-        "occurred_at": at.isoformat(),
-        "lines": [{"sku": "X", "category": "misc", "quantity": 1, "unit_price": amount}],
-    }
-    response = client.post("/v1/programs/shop/purchases", json=body, headers=auth(key))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def tier(client: TestClient, key: str, member: str) -> dict[str, Any]:
-    return client.get(f"/v1/programs/shop/members/{member}/tier", headers=auth(key)).json()
+) -> dict[str, Any]:
+    return buy(
+        client, key, program="shop", member=member, external_id=external_id, amount=amount, at=at
+    )
 
 
 def run_job(container: Container) -> None:
@@ -65,9 +53,9 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     clock: MutableClock,
 ) -> None:
     thursday = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # no weekend multiplier
-    first = buy(client, shop["pos"], member, "P-1", "400.00", thursday)
-    assert {a["rule_id"]: a["amount"] for a in first["awards"]}["base"] == 400  # not yet VIB
-    state = tier(client, shop["read"], member)
+    first = spend(client, shop["pos"], member, "P-1", "400.00", thursday)
+    assert awards(first)["base"] == 400  # not yet VIB
+    state = tier(client, shop["read"], program="shop", member=member)
     assert state["current"]["code"] == "vib"
     # kept to the end of 2027 in Paris: midnight on 1 January 2028 there
     assert state["current"]["until"] == "2027-12-31T23:00:00Z"
@@ -77,8 +65,8 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
     assert [h["to"] for h in state["history"]] == ["vib"]
     # The next purchase, after the upgrade was recorded (a Monday: no weekend multiplier).
     clock.at = monday = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
-    second = buy(client, shop["pos"], member, "P-2", "100.00", monday)
-    assert {a["rule_id"]: a["amount"] for a in second["awards"]}["base"] == 125  # x1.25
+    second = spend(client, shop["pos"], member, "P-2", "100.00", monday)
+    assert awards(second)["base"] == 125  # x1.25
     shape = client.get(f"/v1/programs/shop/members/{member}", headers=auth(shop["read"])).json()
     assert shape["tier"]["code"] == "vib"
     with container.engine.connect() as conn:
@@ -93,34 +81,34 @@ def test_upgrade_is_immediate_and_the_tier_before_a_purchase_applies(
 def test_grace_to_the_end_of_the_next_year_then_downgrade(
     client: TestClient, shop: dict[str, str], member: str, clock: MutableClock, container: Container
 ) -> None:
-    buy(client, shop["pos"], member, "P-1", "400.00", clock.now())
+    spend(client, shop["pos"], member, "P-1", "400.00", clock.now())
     clock.at = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
     run_job(container)
-    during = tier(client, shop["read"], member)
+    during = tier(client, shop["read"], program="shop", member=member)
     assert during["current"]["code"] == "vib"
     assert during["current"]["cause"] == "grace"
     assert during["to_keep_current"] == "350.00"  # nothing bought in 2027 yet
     clock.at = datetime(2028, 1, 1, 12, 0, tzinfo=UTC)
     run_job(container)
-    after = tier(client, shop["read"], member)
+    after = tier(client, shop["read"], program="shop", member=member)
     assert after["current"]["code"] == "insider"
     assert [h["to"] for h in after["history"]] == ["vib", "insider"]
     run_job(container)  # idempotent
-    assert len(tier(client, shop["read"], member)["history"]) == 2
+    assert len(tier(client, shop["read"], program="shop", member=member)["history"]) == 2
     assert audit(container) == []
 
 
 def test_a_refund_takes_back_a_tier_reached_only_through_refunded_spend(
     client: TestClient, shop: dict[str, str], member: str, clock: MutableClock
 ) -> None:
-    buy(client, shop["pos"], member, "P-1", "400.00", clock.now())
+    spend(client, shop["pos"], member, "P-1", "400.00", clock.now())
     refund = client.post(
         "/v1/programs/shop/purchases/P-1/refunds",
         json={"external_id": "F-1", "amount": "100.00"},
         headers=auth(shop["pos"]),
     )
     assert refund.status_code == 201
-    state = tier(client, shop["read"], member)
+    state = tier(client, shop["read"], program="shop", member=member)
     assert state["current"]["code"] == "insider"
     assert state["history"][-1]["cause"] == "refund"
 
@@ -128,16 +116,16 @@ def test_a_refund_takes_back_a_tier_reached_only_through_refunded_spend(
 def test_a_refund_never_drops_below_the_tier_held_by_grace(
     client: TestClient, shop: dict[str, str], member: str, clock: MutableClock
 ) -> None:
-    buy(client, shop["pos"], member, "P-1", "400.00", clock.now())  # VIB in 2026
+    spend(client, shop["pos"], member, "P-1", "400.00", clock.now())  # VIB in 2026
     clock.at = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-    buy(client, shop["pos"], member, "P-2", "1000.00", clock.now())  # Rouge in 2027
-    assert tier(client, shop["read"], member)["current"]["code"] == "rouge"
+    spend(client, shop["pos"], member, "P-2", "1000.00", clock.now())  # Rouge in 2027
+    assert tier(client, shop["read"], program="shop", member=member)["current"]["code"] == "rouge"
     client.post(
         "/v1/programs/shop/purchases/P-2/refunds",
         json={"external_id": "F-2"},
         headers=auth(shop["pos"]),
     )
-    assert tier(client, shop["read"], member)["current"]["code"] == "vib"
+    assert tier(client, shop["read"], program="shop", member=member)["current"]["code"] == "vib"
 
 
 def test_an_override_holds_until_its_date_then_the_earned_tier_returns(
@@ -152,7 +140,7 @@ def test_an_override_holds_until_its_date_then_the_earned_tier_returns(
     assert granted.json()["current"]["cause"] == "override"
     clock.at = datetime(2026, 4, 2, tzinfo=UTC)
     run_job(container)
-    after = tier(client, shop["read"], member)
+    after = tier(client, shop["read"], program="shop", member=member)
     assert after["current"]["code"] == "insider"
     assert [(h["to"], h["cause"]) for h in after["history"]] == [
         ("rouge", "override"),
@@ -175,7 +163,7 @@ def test_a_paid_tier_lifts_but_never_lowers_and_lapses(
     )
     clock.at = datetime(2026, 5, 2, tzinfo=UTC)
     run_job(container)
-    assert tier(client, shop["read"], member)["current"]["code"] == "insider"
+    assert tier(client, shop["read"], program="shop", member=member)["current"]["code"] == "insider"
 
 
 @pytest.mark.parametrize(

@@ -398,13 +398,39 @@ def test_the_job_loop_delivers_between_full_runs(
     """`patron serve` and `patron worker`: facts go out within the short webhook interval,
     long before the next full job run."""
     subscribe(client, shop, receiver, ["member.enrolled"])
-    loop = JobLoop(local, interval=3600, webhook_interval=0.05)
+
+    class Watched(JobLoop):
+        """Counts the full runs and the deliveries between them."""
+
+        def __init__(self) -> None:
+            super().__init__(local, interval=3600, webhook_interval=0.05)
+            self.full_runs = 0
+            self.first_run = threading.Event()
+            self.delivered = 0
+
+        def tick(self) -> jobs.Report | None:
+            report = super().tick()
+            self.full_runs += 1
+            self.first_run.set()
+            return report
+
+        def deliver(self) -> int:
+            sent = super().deliver()
+            self.delivered += sent
+            return sent
+
+    loop = Watched()
     loop.start()
     try:
+        # The fact is written after the first full run: only a delivery between full runs
+        # can send it.
+        assert loop.first_run.wait(10)
         enrol(client, shop["pos"], program="shop", external_id="quick")
         receiver.wait_for(1, timeout=10)
     finally:
         loop.stop()
+    assert loop.full_runs == 1
+    assert loop.delivered == 1
     assert receiver.received[0].json["data"]["external_id"] == "quick"
 
 

@@ -51,14 +51,30 @@ def test_the_latest_migration_reverses(container: Container, db_url: str) -> Non
         assert compare_metadata(context, metadata) == []
 
 
-def test_database_refuses_a_platform_key_with_a_program(container: Container) -> None:
-    with pytest.raises(sa.exc.IntegrityError), container.engine.begin() as conn:
+def _insert_key(container: Container, *, role: str, program_id: str | None) -> None:
+    with container.engine.begin() as conn:
         conn.execute(
             sa.text(
                 "INSERT INTO api_keys (id, program_id, name, role, prefix, key_digest, created_at)"
-                " VALUES ('k', NULL, 'n', 'admin', 'p', 'd', CURRENT_TIMESTAMP)"
-            )
+                " VALUES (:id, :program, 'n', :role, :id, 'd', CURRENT_TIMESTAMP)"
+            ),
+            {"id": f"k-{role}-{program_id is not None}", "program": program_id, "role": role},
         )
+
+
+@pytest.mark.parametrize(
+    ("role", "with_program"),
+    [("platform", True), ("admin", False)],
+    ids=["a platform key with a program", "a program key without one"],
+)
+def test_database_refuses_a_key_whose_role_and_program_disagree(
+    client: TestClient, container: Container, role: str, with_program: bool
+) -> None:
+    program = create_program(client, platform_key(container), slug="shop")["id"]
+    # the same row with role and program in agreement is stored
+    _insert_key(container, role=role, program_id=None if with_program else program)
+    with pytest.raises(sa.exc.IntegrityError, match="platform_keys_have_no_program"):
+        _insert_key(container, role=role, program_id=program if with_program else None)
 
 
 def race(count: int, call: Callable[[int], Any]) -> list[Any]:

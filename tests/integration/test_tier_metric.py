@@ -11,11 +11,10 @@ import pytest
 
 from patron.bootstrap import Container
 from patron.domain.config import parse_config
-from patron.domain.rules import Line, Purchase
-from patron.services import ledger, purchases, refunds
+from patron.services import ledger, refunds
 from patron.services.tier_metric import metric, window
 from patron.services.transactions import run_read
-from tests.factories import MutableClock
+from tests.factories import MutableClock, record_purchase
 from tests.ledger_support import in_ledger, new_member, new_program
 from tests.support_example import EXAMPLE_CONFIG
 
@@ -26,24 +25,6 @@ def config(metric_name: str) -> dict[str, Any]:
     document = copy.deepcopy(EXAMPLE_CONFIG)
     document["tiers"]["metric"] = metric_name
     return document
-
-
-def buy(container: Container, program: Any, member: str, external_id: str, amount: str) -> None:
-    bought = Purchase(external_id, AT, (Line("A", 1, Decimal(amount), Decimal(0), "misc"),))
-    ref = purchases.MemberRef("id", member)
-    in_ledger(
-        container,
-        program,
-        lambda c: purchases.record(
-            c,
-            bought,
-            ref,
-            fingerprint=external_id,
-            document={
-                "lines": [{"sku": "A", "quantity": 1, "unit_price": amount, "category": "misc"}]
-            },
-        ),
-    )
 
 
 def give_back(
@@ -89,8 +70,8 @@ def test_refunds_lower_the_metric(
     in_ledger(
         container, program, lambda c: ledger.earn(c, member, wallet="points", amount=50, hold=False)
     )
-    buy(container, program, member, "P-1", "100.00")
-    buy(container, program, member, "P-2", "50.00")
+    record_purchase(container, program, member=member, external_id="P-1", amount="100.00", at=AT)
+    record_purchase(container, program, member=member, external_id="P-2", amount="50.00", at=AT)
     now = clock.now()
     assert measure(container, program, document, member, now) == expected[0]
     give_back(container, program, "P-1", "F-1", amount="30.00")

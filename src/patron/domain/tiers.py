@@ -51,6 +51,14 @@ def level_for(tiers: Tiers, metric: Decimal) -> Level:
     return reached
 
 
+def held_code(tiers: Tiers | None, tier_code: str | None) -> str | None:
+    """The tier a member holds from the stored code: the base level for a member whose tier was
+    never evaluated (enrolled with no awarding event, or before the program had tiers)."""
+    if tiers is None:
+        return None
+    return tier_code or tiers.levels[0].code
+
+
 def rank(tiers: Tiers, code: str) -> int:
     return next((i for i, level in enumerate(tiers.levels) if level.code == code), -1)
 
@@ -106,6 +114,8 @@ def _earned(
         best = reached.code
         if best_ever and rank(tiers, best_ever) > rank(tiers, best):
             best = best_ever
+        if rank(tiers, best) == 0:
+            return Standing(best, None, "base")
         return Standing(best, None, "qualified" if best == reached.code else "best_ever")
     held = reached
     cause = "qualified" if rank(tiers, reached.code) > 0 else "base"

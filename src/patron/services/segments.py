@@ -18,6 +18,7 @@ from patron.domain.errors import FieldError, NotFound, ValidationFailed
 from patron.domain.ids import new_id
 from patron.domain.members import Member
 from patron.domain.segments import MemberFacts, SegmentFilter, matches
+from patron.domain.tiers import held_code
 from patron.services.ledger import Context
 from patron.services.ports import MemberFilter, Segment
 
@@ -66,7 +67,7 @@ def facts(ctx: Context, member: Member) -> MemberFacts:
     balances = {b.wallet: b for b in ctx.uow.ledger.balances(ctx.program.id, [member.id])}
     points = balances.get("points")
     return MemberFacts(
-        tier_code=member.tier_code,
+        tier_code=held_code(ctx.config.tiers, member.tier_code),
         balance=points.available if points else 0,
         last_purchase_at=totals.last_at,
         purchases=totals.standing,
