@@ -174,21 +174,33 @@ def settle(
     """
     key = (member_id, wallet)
     balance = ctx.uow.ledger.held([key])[key]
-    policy = ctx.config.wallets.get(wallet)
-    timezone = ctx.program.timezone
     moment = at or ctx.clock.now()
-    idle = lapsed_by_inactivity(policy, balance, moment, timezone)
-    if not taking and idle is None:
+    policy = ctx.config.wallets.get(wallet)
+    if not taking and lapsed_by_inactivity(policy, balance, moment, ctx.program.timezone) is None:
         return balance, []
     lots = ctx.uow.ledger.open_lots(member_id, wallet)
-    gone, dated = lapsed(policy, balance, lots, moment, timezone)
-    if not gone:
+    expired, left = lapse(ctx, balance, lots, moment)
+    if expired is None:
         return balance, lots
-    reason = "inactivity" if idle else None
-    header = replace(ctx.header("expire", dated or moment, reason=reason), actor=SYSTEM.label)
-    _save(ctx, ledger.expire(balance, header, lots=gone), {key: balance})
+    _save(ctx, expired, {key: balance})
+    return ctx.uow.ledger.held([key])[key], left
+
+
+def lapse(
+    ctx: Context, balance: Balance, lots: Sequence[Lot], at: datetime
+) -> tuple[Change | None, list[Lot]]:
+    """The plan that expires what of the wallet's open ``lots`` has lapsed by ``at`` (None when
+    nothing has), by ``system``, dated and worded as the expiry job's entries; and the lots
+    left."""
+    policy = ctx.config.wallets.get(balance.wallet)
+    timezone = ctx.program.timezone
+    gone, dated = lapsed(policy, balance, lots, at, timezone)
+    if not gone:
+        return None, list(lots)
+    reason = "inactivity" if lapsed_by_inactivity(policy, balance, at, timezone) else None
+    header = replace(ctx.header("expire", dated or at, reason=reason), actor=SYSTEM.label)
     taken = {lot.id for lot in gone}
-    return ctx.uow.ledger.held([key])[key], [lot for lot in lots if lot.id not in taken]
+    return ledger.expire(balance, header, lots=gone), [lot for lot in lots if lot.id not in taken]
 
 
 def earn(

@@ -32,11 +32,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from patron.domain import ledger
-from patron.domain.audit import SYSTEM
 from patron.domain.config.wallets import AfterEarn, Inactivity
-from patron.domain.expiry import idle_bounds, inactivity_deadline, lapsed, lapsed_by_inactivity
+from patron.domain.expiry import idle_bounds, inactivity_deadline, lapsed_by_inactivity
 from patron.domain.ledger import Balance, Change, Posting
-from patron.services.ledger import Context, _save
+from patron.services.ledger import Context, _save, lapse
 from patron.services.ports import BalanceKey
 
 BATCH = 500
@@ -51,16 +50,11 @@ def release_due(ctx: Context, now: datetime, *, limit: int = BATCH) -> int:
     changes = []
     for key, lots in ctx.uow.ledger.open_lots_of(keys).items():
         balance = locked[key]
-        policy = ctx.config.wallets.get(key[1])
-        gone, dated = lapsed(policy, balance, lots, now, ctx.program.timezone)
-        if gone:  # expired before it was released: it expires, as a debit would write it down
-            idle = lapsed_by_inactivity(policy, balance, now, ctx.program.timezone)
-            header = ctx.header("expire", dated or now, reason="inactivity" if idle else None)
-            expired = ledger.expire(balance, replace(header, actor=SYSTEM.label), lots=gone)
+        # What expired before it was released expires, as a debit would write it down first.
+        expired, lots = lapse(ctx, balance, lots, now)
+        if expired is not None:
             changes.append(expired)
             balance = expired.balances[0]
-            left = {lot.id for lot in lots} - {lot.id for lot in gone}
-            lots = [lot for lot in lots if lot.id in left]
         due = [lot for lot in lots if lot.pending and lot.available_at <= now]
         if due:
             header = ctx.header("release", max(lot.available_at for lot in due))
