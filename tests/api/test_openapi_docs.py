@@ -206,3 +206,23 @@ def test_a_reward_costing_more_than_the_ledger_moves_is_refused(
     answer = client.post("/v1/programs/shop/rewards", json=reward, headers=auth(shop["admin"]))
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["path"] == "cost.amount"
+
+
+@pytest.mark.parametrize("field", ["stock", "per_member_limit"])
+def test_reward_counts_beyond_their_column_are_refused_not_a_500(
+    client: TestClient, shop: dict[str, str], field: str
+) -> None:
+    admin = auth(shop["admin"])
+    reward = {
+        "code": "mug",
+        "name": "A mug",
+        "cost": {"wallet": "points", "amount": 100},
+        "kind": "free_item",
+        "value": "MUG",
+    }
+    made = client.post("/v1/programs/shop/rewards", json={**reward, field: 2**40}, headers=admin)
+    assert made.status_code == 422, made.text
+    assert made.json()["errors"][0]["path"] == field
+    assert client.post("/v1/programs/shop/rewards", json=reward, headers=admin).status_code == 201
+    patched = client.patch("/v1/programs/shop/rewards/mug", json={field: 2**40}, headers=admin)
+    assert patched.status_code == 422, patched.text

@@ -118,6 +118,14 @@ def test_the_demo_key_is_kept_across_restarts(
         [line] = [x for x in result.stdout.splitlines() if "Admin key:" in x]
         return line.split()[2]
 
+    # As scripts/start runs it: .venv/bin/patron, which is not on PATH.
+    monkeypatch.setattr(sys, "argv", [".venv/bin/patron", "demo"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    shown = runner.invoke(app, ["demo", "--members", "10"]).stdout
+    assert "CLI:          .venv/bin/patron --help" in shown
+    assert "`source .venv/bin/activate`" in shown
+    assert "Home:         http://127.0.0.1:8000/" in shown
+
     first = start()
     assert key_file.read_text().strip() == first
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

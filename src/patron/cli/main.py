@@ -213,7 +213,9 @@ def serve(
     if with_demo:
         started = time.monotonic()
         made = _make_demo(container, 2000, 7)
-        serving.announce_demo(out, made, bind_host, bind_port, time.monotonic() - started)
+        serving.announce_demo(
+            out, made, bind_host, bind_port, time.monotonic() - started, _key_file(settings)
+        )
     loop = JobLoop(container, settings.jobs_interval_seconds) if settings.run_jobs else None
     if loop is not None:
         loop.start()
@@ -257,12 +259,16 @@ def worker(
     out.print("patron worker: stopped")
 
 
+def _key_file(settings: Settings) -> Path:
+    return serving.demo_key_file(settings.database_url)
+
+
 def _make_demo(
     container: Container, members: int, seed: int, days: int = demo_data.DAYS
 ) -> demo.Demo:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    key_file = serving.demo_key_file(container.settings.database_url)
+    key_file = _key_file(container.settings)
     with Progress(
         TextColumn("simulating a year of the demo program"),
         BarColumn(),
@@ -488,7 +494,9 @@ def demo_command(
     container = build(settings)
     started = time.monotonic()
     made = _make_demo(container, members, seed, days)
-    serving.announce_demo(out, made, settings.host, settings.port, time.monotonic() - started)
+    serving.announce_demo(
+        out, made, settings.host, settings.port, time.monotonic() - started, _key_file(settings)
+    )
 
 
 def main() -> None:

@@ -82,7 +82,9 @@ def run_workers(host: str, port: int, workers: int) -> None:
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
-def announce_demo(out: Console, made: demo.Demo, host: str, port: int, seconds: float) -> None:
+def announce_demo(
+    out: Console, made: demo.Demo, host: str, port: int, seconds: float, key_file: Path
+) -> None:
     """Where the demo is and how to try it: the URLs, the admin key, the ``patron`` command."""
     base = f"http://{host}:{port}"
     state = "created" if made.created else "already there"
@@ -102,8 +104,8 @@ def announce_demo(out: Console, made: demo.Demo, host: str, port: int, seconds: 
         f"  Try it:       curl -H 'Authorization: Bearer {made.key.secret}' "
         f"{base}/v1/programs/{made.program.slug}/members"
     )
-    kept = "the same as last time" if made.key_reused else "new; earlier demo keys revoked"
-    out.print(f"  Admin key:    {made.key.secret}  ({kept})", highlight=False)
+    kept = "the same as last time" if made.key_reused else "new"
+    out.print(f"  Admin key:    {made.key.secret}  ({kept}; kept in {key_file})", highlight=False)
     hint = cli_hint()
     if hint is not None:
         out.print(f"  CLI:          {hint}", highlight=False)

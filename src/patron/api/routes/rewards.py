@@ -40,6 +40,7 @@ router = APIRouter(prefix="/v1/programs/{program}", tags=["rewards"])
 
 Kind = Literal["amount_off", "percent_off", "free_item", "free_shipping", "perk", "credit"]
 Amount = StrictInt | StrictStr | StrictFloat
+MAX_COUNT = 2**31 - 1  # stock and per-member limits are 32-bit columns
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -59,8 +60,8 @@ class RewardIn(_Strict):
     cost: CostIn
     kind: Kind
     value: StrictStr | StrictInt | StrictFloat | None = None
-    stock: Annotated[StrictInt, Field(ge=0)] | None = None
-    per_member_limit: Annotated[StrictInt, Field(ge=1)] | None = None
+    stock: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] | None = None
+    per_member_limit: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = None
     tiers: Annotated[list[Text], Field(min_length=1, max_length=50)] | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
@@ -73,8 +74,8 @@ class RewardPatch(_Strict):
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
     cost_amount: Amount | None = None
     value: StrictStr | StrictInt | StrictFloat | None = None
-    stock: Annotated[StrictInt, Field(ge=0)] | None = None
-    per_member_limit: Annotated[StrictInt, Field(ge=1)] | None = None
+    stock: Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)] | None = None
+    per_member_limit: Annotated[StrictInt, Field(ge=1, le=MAX_COUNT)] | None = None
     tiers: Annotated[list[Text], Field(min_length=1, max_length=50)] | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
