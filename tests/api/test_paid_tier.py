@@ -47,11 +47,20 @@ def test_a_paid_tier_below_the_earned_one_changes_nothing(
     paid = {"code": "vib", "until": "2026-05-01T00:00:00Z", "reason": "Plus", "paid": True}
     current = grant(client, shop, member, **paid)
     assert (current["code"], current["cause"]) == ("rouge", "qualified")
-    assert current["until"] == "2028-01-01T00:00:00+01:00"  # the earned tier's own end
+    # the earned tier's own end: midnight in Paris on 1 January 2028
+    assert current["until"] == "2027-12-31T23:00:00Z"
     assert held(client, shop, member) == "rouge"
-    # the next purchase still earns with Rouge's multiplier (x1.5), not VIB's
+    clock.at = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)  # Monday: no weekend multiplier
+    # the next purchase, after the upgrade, still earns with Rouge's multiplier
+    # (x1.5), not VIB's
     second = buy(
-        client, shop["pos"], program="shop", member=member, external_id="P-2", amount="100.00"
+        client,
+        shop["pos"],
+        program="shop",
+        member=member,
+        external_id="P-2",
+        amount="100.00",
+        at="2026-03-09T10:00:00Z",
     )
     assert {a["rule_id"]: a["amount"] for a in second["awards"]}["base"] == 150
 
@@ -74,7 +83,7 @@ def test_a_paid_tier_above_the_earned_one_lifts_it_until_it_lapses(
     assert (current["code"], current["cause"], current["until"]) == (
         "rouge",
         "paid",
-        "2026-05-01T00:00:00+00:00",
+        "2026-05-01T00:00:00Z",
     )
     clock.at = datetime(2026, 5, 2, tzinfo=UTC)
     jobs.run_due(container.uow, clock.at)

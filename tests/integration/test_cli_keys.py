@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from patron.bootstrap import Container
+from patron.cli import main as cli_main
 from patron.cli.main import app
 from patron.domain.audit import CLI
 from patron.domain.errors import Unauthenticated
@@ -19,6 +20,9 @@ from tests.factories import platform_key
 def runner(db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("PATRON_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "200")
+    # The console was built when the CLI module was first imported, perhaps by another test of
+    # this process: give it the width the environment now says.
+    monkeypatch.setattr(cli_main.out, "width", 200)
     return CliRunner()
 
 

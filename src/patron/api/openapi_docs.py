@@ -35,6 +35,7 @@ SUMMARIES: dict[str, str] = {
     "POST /v1/programs/{program}/config/validate": "Check a configuration without saving it",
     "POST /v1/programs/{program}/api-keys": "Create an API key for the program",
     "GET /v1/programs/{program}/api-keys": "List the program's API keys",
+    "DELETE /v1/programs/{program}/api-keys/{key_id}": "Revoke an API key for good",
     "POST /v1/programs/{program}/members": "Enrol a member",
     "GET /v1/programs/{program}/members": "List members or look one up by identifier",
     "GET /v1/programs/{program}/members/{member}": "Read a member with balances and tier",
