@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from patron.api import inputs
 from patron.bootstrap import Container
+from patron.schemas import storable
 from tests.conftest import table_counts
 from tests.factories import auth
 
@@ -67,7 +67,7 @@ def test_openapi_document_is_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-TEXT, NUMBER = ("invalid_text", inputs.REASON), ("invalid_number", inputs.TOO_BIG)
+TEXT, NUMBER = ("invalid_text", storable.REASON), ("invalid_number", storable.TOO_BIG)
 
 
 @pytest.mark.parametrize(

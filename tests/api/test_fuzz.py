@@ -93,7 +93,7 @@ def test_config_writes_never_fail_with_500(
     check = client.post(
         "/v1/programs/shop/config/validate", json=document, headers=auth(shop["admin"])
     )
-    if check.status_code == 422:  # a value no storage keeps (api/inputs.py): refused for both
+    if check.status_code == 422:  # a value no storage keeps (schemas/storable.py): refused for both
         assert {e["type"] for e in check.json()["errors"]} <= {"invalid_text", "invalid_number"}
         assert put.status_code == 422
         assert put.json()["errors"] == check.json()["errors"]

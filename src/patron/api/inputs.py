@@ -1,12 +1,5 @@
-"""One check every request passes: its values are values Patron can store.
-
-JSON can carry a NUL character (``\\u0000``) or half of a surrogate pair (``\\ud800``), and a URL
-can carry ``%00``; PostgreSQL refuses the first in every text and JSON column, and neither
-database can encode the second as UTF-8. JSON can also carry an integer of any size, and the
-JSON documents Patron keeps (attributes, request bodies bound to idempotency keys) are written
-with 64-bit integers. Left to the storage, such input failed deep inside a use case (a 500), or
-was stored on one backend and refused on the other. Refused here, at the boundary, it is a 422
-``validation_error`` naming the field, on both backends, and changes nothing.
+"""One check every request passes: its values are values Patron can store
+(``patron.schemas.storable`` says which and why).
 
 It runs before the route's own dependencies (so, like malformed JSON, before authentication),
 on the body FastAPI has already parsed.
@@ -14,42 +7,10 @@ on the body FastAPI has already parsed.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import Request
 
 from patron.domain.errors import FieldError, ValidationFailed
-
-REASON = "must be valid text: no NUL character and no unpaired surrogate"
-TOO_BIG = "an integer must fit in 64 bits"
-_INT64 = range(-(2**63), 2**63)
-
-
-def _bad(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _walk(value: Any, path: str, found: list[FieldError]) -> None:
-    if isinstance(value, str):
-        if _bad(value):
-            found.append(FieldError(path or "body", REASON, "invalid_text"))
-    elif isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
-        found.append(FieldError(path or "body", TOO_BIG, "invalid_number"))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and _bad(key):
-                found.append(FieldError(path or "body", REASON, "invalid_text"))  # a key
-            _walk(item, where, found)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(item, f"{path}[{index}]", found)
+from patron.schemas.storable import REASON, bad_text, unstorable
 
 
 async def storable_input(request: Request) -> None:
@@ -58,10 +19,10 @@ async def storable_input(request: Request) -> None:
     fit in 64 bits."""
     found: list[FieldError] = []
     for name, value in request.path_params.items():
-        if isinstance(value, str) and _bad(value):
+        if isinstance(value, str) and bad_text(value):
             found.append(FieldError(name, REASON, "invalid_text"))
     for name, value in request.query_params.multi_items():
-        if _bad(name) or _bad(value):
+        if bad_text(name) or bad_text(value):
             found.append(FieldError(name, REASON, "invalid_text"))
     if await request.body():
         try:
@@ -71,10 +32,3 @@ async def storable_input(request: Request) -> None:
         found += unstorable(document)
     if found:
         raise ValidationFailed(found)
-
-
-def unstorable(document: Any) -> list[FieldError]:
-    """What of a JSON document Patron cannot store (``patron import`` checks each row too)."""
-    found: list[FieldError] = []
-    _walk(document, "", found)
-    return found

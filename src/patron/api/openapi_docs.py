@@ -21,7 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from patron.api.purchase_schemas import MAX_MONEY
+from patron.schemas.purchases import MAX_MONEY
 from patron.services.demo import EXAMPLE_CONFIG
 from patron.services.ledger import MAX_AMOUNT
 

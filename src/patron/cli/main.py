@@ -432,7 +432,7 @@ def report_command(
     """The analytics summary of a program (the figures of GET .../analytics/summary)."""
     from rich.table import Table
 
-    from patron.api.routes.analytics import window
+    from patron.schemas.analytics import window
     from patron.services import analytics
     from patron.services.programs import load_config
 

@@ -20,7 +20,7 @@ Import:
 - **Erased people stay erased.** A member row whose email, phone or external id matches the
   tombstone of an erased member is refused (``person_erased``), with the reason in the report.
 - **Same boundary as the API.** Text no storage keeps (a NUL character, an unpaired
-  surrogate: ``patron.api.inputs``) and integers beyond 64 bits reject their row instead of
+  surrogate: ``patron.schemas.storable``) and integers beyond 64 bits reject their row instead of
   stopping the import at it on every rerun (or, for the integers, being rounded to a float).
 - **Honest about bad rows.** Each rejected row goes to the report file (row number, key, reason
   with the API's field paths), in row order, and the command exits 1 when there was any.
@@ -55,15 +55,14 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from pydantic import ValidationError as PydanticError
 
-from patron.api.inputs import unstorable
-from patron.api.purchase_schemas import Money, PurchaseIn
-from patron.api.routes.purchases import RefundIn
-from patron.api.schemas import MemberCreate
 from patron.domain.config import ProgramConfig
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.fingerprints import Fingerprints
 from patron.domain.money import from_minor, to_minor
 from patron.domain.programs import Program
+from patron.schemas.members import MemberCreate
+from patron.schemas.purchases import Money, PurchaseIn, RefundIn
+from patron.schemas.storable import unstorable
 from patron.services import enrolment, ledger, privacy, purchases, refunds
 from patron.services.imports import Batches, Kind, Outcome, Refused, Row, reason
 from patron.services.ledger import Context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -11,29 +11,13 @@ from fastapi.responses import Response
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
 from patron.api.responses import AnalyticsSummary
-from patron.domain.errors import FieldError, ValidationFailed
+from patron.schemas.analytics import window
 from patron.services import analytics
 from patron.services.ports import UnitOfWork
 from patron.services.programs import load_config
 from patron.services.transactions import run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/analytics", tags=["analytics"])
-
-DEFAULT_DAYS = 30
-
-
-def window(
-    start: datetime | None, end: datetime | None, now: datetime
-) -> tuple[datetime, datetime]:
-    """``[from, to)``: by default the 30 days up to now. Raises ValidationFailed."""
-    for name, value in (("from", start), ("to", end)):
-        if value is not None and value.tzinfo is None:
-            raise ValidationFailed([FieldError(name, "needs a UTC offset, e.g. ...T00:00:00Z")])
-    end = end or now
-    start = start or end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise ValidationFailed([FieldError("from", "must come before to")])
-    return start, end
 
 
 @router.get("/summary", response_model=AnalyticsSummary)

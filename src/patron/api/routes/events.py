@@ -12,13 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference
 from patron.api.ledger_schemas import render_balances
-from patron.api.purchase_schemas import MemberRefIn, Text, by_identifier
 from patron.api.responses import EventResult
-from patron.api.schemas import Attributes
-from patron.api.timestamps import Timestamp
 from patron.api.writes import REPLAYED, respond
 from patron.domain.config.values import EVENT_TYPE_PATTERN
 from patron.domain.rules import Event
+from patron.schemas.members import Attributes
+from patron.schemas.purchases import MemberRefIn, Text, by_identifier
+from patron.schemas.timestamps import Timestamp
 from patron.services import events, purchases
 from patron.services.balances import WalletView, wallet_views
 from patron.services.ledger import Context

@@ -13,9 +13,10 @@ from patron.api.guards import member_reference, throttle, unknown_referral_code
 from patron.api.ledger_schemas import EntryOut
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse, rfc3339
-from patron.api.schemas import MemberCreate, MemberOut, MemberPage, MemberPatch, consent_inputs
+from patron.api.schemas import MemberOut, MemberPage
 from patron.api.writes import respond
 from patron.domain.access import require
+from patron.schemas.members import MemberCreate, MemberPatch, consent_inputs
 from patron.services import enrolment, members, privacy
 from patron.services.balances import EntryView, MemberView, member_views
 from patron.services.ledger import Context

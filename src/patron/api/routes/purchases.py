@@ -4,28 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference
-from patron.api.purchase_schemas import (
-    MemberRefIn,
-    Money,
-    PurchaseIn,
-    Text,
-    by_identifier,
-    render_refund,
-    render_result,
-)
+from patron.api.purchase_schemas import render_refund, render_result
 from patron.api.rendering import JsonResponse
 from patron.api.responses import PurchaseDetail, PurchaseResult, RefundResult
-from patron.api.timestamps import Timestamp
 from patron.api.writes import REPLAYED, answer, respond
 from patron.domain.money import to_minor
+from patron.schemas.purchases import MemberRefIn, PurchaseIn, RefundIn, Text, by_identifier
 from patron.services import purchases, refunds
 from patron.services.balances import TierView, WalletView, tier_view, wallet_views
 from patron.services.ledger import Context
@@ -33,22 +25,6 @@ from patron.services.ports import HeldTier, UnitOfWork
 from patron.services.transactions import run_read
 
 router = APIRouter(prefix="/v1/programs/{program}/purchases", tags=["purchases"])
-
-
-class RefundLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sku: Text
-    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
-
-
-class RefundIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    external_id: Text
-    occurred_at: Timestamp | None = None
-    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=1000)] | None = None
-    amount: Annotated[Money, Field(gt=0)] | None = None
 
 
 @dataclass(frozen=True, slots=True)

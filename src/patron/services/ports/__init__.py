@@ -1,0 +1,112 @@
+"""The ports the use cases need: a unit of work with its repositories, and a clock.
+
+Adapters implement them (``patron.adapters.db``); services depend only on these Protocols, so a
+use case reads as business steps and its storage can be swapped or instrumented.
+
+The ports are grouped by area in this package's modules; every one is re-exported here, so
+``from patron.services.ports import X`` names any of them.
+"""
+
+from __future__ import annotations
+
+from patron.services.ports.analytics import (
+    AnalyticsRepository,
+    LedgerFlows,
+    MemberCounts,
+    SalesFigures,
+)
+from patron.services.ports.audit import AuditFilter, AuditRepository
+from patron.services.ports.common import Clock, IdempotencyRepository, RetryableError, StoredOutcome
+from patron.services.ports.ledger import BalanceKey, ExpiryTotal, LedgerRepository, Violation
+from patron.services.ports.marketing import (
+    BulkGrant,
+    Campaign,
+    CampaignRepository,
+    GrantRepository,
+    Referral,
+    ReferralRepository,
+    Segment,
+    SegmentRepository,
+)
+from patron.services.ports.members import MemberFilter, MemberRepository
+from patron.services.ports.privacy import PrivacyRepository, StoredDocument, Tombstone
+from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
+from patron.services.ports.purchases import (
+    PurchaseRepository,
+    PurchaseTotals,
+    StoredAward,
+    StoredEvent,
+    StoredEventAward,
+    StoredPurchase,
+    StoredRefund,
+)
+from patron.services.ports.rewards import Redemption, RewardRepository
+from patron.services.ports.tiers import HeldTier, TierChange, TierRepository
+from patron.services.ports.uow import BatchReads, UnitOfWork, UnitOfWorkFactory
+from patron.services.ports.webhooks import (
+    ClaimedDelivery,
+    OutboxEvent,
+    OutboxRepository,
+    SendResult,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRepository,
+    WebhookSender,
+)
+
+__all__ = [
+    "AnalyticsRepository",
+    "ApiKeyRepository",
+    "AuditFilter",
+    "AuditRepository",
+    "BalanceKey",
+    "BatchReads",
+    "BulkGrant",
+    "Campaign",
+    "CampaignRepository",
+    "ClaimedDelivery",
+    "Clock",
+    "ExpiryTotal",
+    "GrantRepository",
+    "HeldTier",
+    "IdempotencyRepository",
+    "LedgerFlows",
+    "LedgerRepository",
+    "MemberCounts",
+    "MemberFilter",
+    "MemberRepository",
+    "OutboxEvent",
+    "OutboxRepository",
+    "PrivacyRepository",
+    "ProgramRepository",
+    "PurchaseRepository",
+    "PurchaseTotals",
+    "Redemption",
+    "Referral",
+    "ReferralRepository",
+    "RetryableError",
+    "RewardRepository",
+    "SalesFigures",
+    "Segment",
+    "SegmentRepository",
+    "SendResult",
+    "StoredAward",
+    "StoredDocument",
+    "StoredEvent",
+    "StoredEventAward",
+    "StoredOutcome",
+    "StoredPurchase",
+    "StoredRefund",
+    "TierChange",
+    "TierRepository",
+    "Tombstone",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "Violation",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookRepository",
+    "WebhookSender",
+]
