@@ -69,6 +69,11 @@ def rate_limiter(settings: Settings) -> RateLimiter:
             "auth_failures": Bucket(
                 per_address=parse_limits(settings.rate_limit_auth_failures_per_address),
             ),
+            # Console sign-in failures: "key" is the staff email here.
+            "staff_sign_in": Bucket(
+                per_key=parse_limits(settings.rate_limit_staff_sign_in_per_account),
+                per_address=parse_limits(settings.rate_limit_staff_sign_in_per_address),
+            ),
         },
         storage_uri=settings.rate_limit_storage,
         strategy=settings.rate_limit_strategy,

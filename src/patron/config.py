@@ -81,6 +81,33 @@ class Settings(BaseSettings):
         description="Requests with an unknown, revoked or malformed API key per client address; "
         "past it every request from that address is refused until the window has room.",
     )
+    rate_limit_staff_sign_in_per_account: str = Field(
+        default="5/minute;20/hour",
+        description="Failed console sign-ins (wrong password or code) per staff email.",
+    )
+    rate_limit_staff_sign_in_per_address: str = Field(
+        default="20/minute;100/hour",
+        description="Failed console sign-ins per client address.",
+    )
+
+    # The console (docs/console.md).
+    public_url: str = Field(
+        default="",
+        description="The base URL people reach Patron at (links printed by the CLI and sent "
+        "in messages); default http://HOST:PORT.",
+    )
+    console_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="A console session ends this long after sign-in."
+    )
+    console_idle_minutes: float = Field(
+        default=120, gt=0, le=24 * 60, description="A console session unused this long ends."
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark console cookies Secure (HTTPS only); default: on when public_url is "
+        "https or the environment is production.",
+    )
+
     fingerprint_secret: SecretStr | None = Field(
         default=None,
         min_length=32,
@@ -102,6 +129,8 @@ class Settings(BaseSettings):
         "rate_limit_member_lookups_per_key",
         "rate_limit_member_lookups_per_address",
         "rate_limit_auth_failures_per_address",
+        "rate_limit_staff_sign_in_per_account",
+        "rate_limit_staff_sign_in_per_address",
     )
     @classmethod
     def _limits_notation(cls, value: str) -> str:
@@ -123,6 +152,15 @@ class Settings(BaseSettings):
         if self.fingerprint_secret is None:
             return DEVELOPMENT_SECRET
         return self.fingerprint_secret.get_secret_value()
+
+    def base_url(self) -> str:
+        """Where people reach this installation (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.base_url().startswith("https://") or self.environment == "production"
 
     def wants_auto_upgrade(self) -> bool:
         if self.auto_upgrade is not None:

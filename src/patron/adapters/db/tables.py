@@ -613,3 +613,7 @@ erasures = sa.Table(
     sa.Index("ix_erasures_program_id_phone_digest", "program_id", "phone_digest"),
     sa.Index("ix_erasures_program_id_external_id_digest", "program_id", "external_id_digest"),
 )
+
+
+# The staff tables live in their own module; importing it here registers them on ``metadata``.
+from patron.adapters.db import staff_tables as _staff_tables  # noqa: E402, F401

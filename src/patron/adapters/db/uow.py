@@ -40,6 +40,7 @@ from patron.adapters.db.repositories import (
 )
 from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.segments import SqlSegmentRepository
+from patron.adapters.db.staff import SqlStaffRepository
 from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.webhooks import SqlWebhookRepository
 from patron.domain.fingerprints import Fingerprints
@@ -96,6 +97,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(conn, dialect)
         self.analytics = SqlAnalyticsRepository(conn)
         self.privacy = SqlPrivacyRepository(conn, dialect)
+        self.staff = SqlStaffRepository(conn, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:

@@ -41,6 +41,7 @@ from patron.services.ports.purchases import (
     StoredRefund,
 )
 from patron.services.ports.rewards import Redemption, RewardRepository
+from patron.services.ports.staff import StaffCredentials, StaffRepository
 from patron.services.ports.tiers import HeldTier, TierChange, TierRepository
 from patron.services.ports.uow import BatchReads, UnitOfWork, UnitOfWorkFactory
 from patron.services.ports.webhooks import (
@@ -91,6 +92,8 @@ __all__ = [
     "Segment",
     "SegmentRepository",
     "SendResult",
+    "StaffCredentials",
+    "StaffRepository",
     "StoredAward",
     "StoredDocument",
     "StoredEvent",

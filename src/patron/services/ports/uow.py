@@ -24,6 +24,7 @@ from patron.services.ports.privacy import PrivacyRepository
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import PurchaseRepository
 from patron.services.ports.rewards import RewardRepository
+from patron.services.ports.staff import StaffRepository
 from patron.services.ports.tiers import TierRepository
 from patron.services.ports.webhooks import OutboxRepository, WebhookRepository
 
@@ -81,6 +82,8 @@ class UnitOfWork(Protocol):
     def analytics(self) -> AnalyticsRepository: ...
     @property
     def privacy(self) -> PrivacyRepository: ...
+    @property
+    def staff(self) -> StaffRepository: ...
 
     def prefetch(self, reads: BatchReads) -> None:
         """Read ahead what a batch of use cases will ask for (a no-op where reads are cheap)."""
