@@ -205,7 +205,7 @@ def serve(
     scheduled jobs run in one loop in this supervising process (see cli/serving.py)."""
     import uvicorn
 
-    from patron.api.app import create_app
+    from patron.web import create_app
 
     settings = Settings()
     container = build(settings)
@@ -506,3 +506,4 @@ def main() -> None:
 # `keys list` and `keys revoke` live in their own module, which registers them on `keys_app`
 # (imported last: it imports the helpers above).
 from patron.cli import keys as _keys  # noqa: E402, F401
+from patron.cli import staff as _staff  # noqa: E402, F401

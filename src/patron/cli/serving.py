@@ -9,7 +9,7 @@ demo program. When it is not (the file was lost, the key revoked, the database r
 earlier demo keys are revoked and a new one is issued and kept (``services.demo.ensure_demo``).
 
 **Workers.** ``--workers N`` (N > 1) runs uvicorn's process manager over ``N`` worker processes,
-each building the app with ``patron.api.app:create_app`` from the same ``PATRON_*`` settings.
+each building the app with ``patron.web:create_app`` from the same ``PATRON_*`` settings.
 The database is migrated once, by this process, before they start (the workers do not migrate).
 The scheduled jobs run in this supervising process, in one loop, never in the workers: one loop
 whatever N is, as with one worker. SQLite stays safe with several processes: every write takes
@@ -30,7 +30,7 @@ from rich.console import Console
 
 from patron.services import demo, demo_data
 
-APP_FACTORY = "patron.api.app:create_app"
+APP_FACTORY = "patron.web:create_app"
 
 
 def demo_key_file(database_url: str) -> Path:
