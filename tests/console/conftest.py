@@ -86,8 +86,12 @@ def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Any:
     page = client.get("/console/login")
     return client.post(
         "/console/login",
-        data={"email": email, "password": password, "token": form_token(page.text),
-              "next": "/console/"},
+        data={
+            "email": email,
+            "password": password,
+            "token": form_token(page.text),
+            "next": "/console/",
+        },
         follow_redirects=False,
     )
 

@@ -12,8 +12,12 @@ from tests.console.conftest import PASSWORD, form_token, make_staff, sign_in
 from tests.factories import MutableClock
 
 
-def test_link_sets_a_password_and_signs_in(web: TestClient, container: Container, shop: dict[str, str]) -> None:
-    token = make_staff(container, email="Grace@Example.com", role="manager", program="shop", password=None)
+def test_link_sets_a_password_and_signs_in(
+    web: TestClient, container: Container, shop: dict[str, str]
+) -> None:
+    token = make_staff(
+        container, email="Grace@Example.com", role="manager", program="shop", password=None
+    )
     page = web.get(f"/console/set-password/{token}")
     assert page.status_code == 200
     assert "grace@example.com" in page.text.lower()
@@ -37,7 +41,9 @@ def test_link_sets_a_password_and_signs_in(web: TestClient, container: Container
     assert again.status_code == 410  # the link works once
 
 
-def test_wrong_password_and_unknown_email_answer_alike(web: TestClient, container: Container, shop: dict[str, str]) -> None:
+def test_wrong_password_and_unknown_email_answer_alike(
+    web: TestClient, container: Container, shop: dict[str, str]
+) -> None:
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     wrong = sign_in(web, "ada@example.com", "not the password")
     unknown = sign_in(web, "nobody@example.com", "not the password")
@@ -46,7 +52,9 @@ def test_wrong_password_and_unknown_email_answer_alike(web: TestClient, containe
     assert security.SESSION_COOKIE not in web.cookies
 
 
-def test_failed_sign_ins_are_limited_per_account(web: TestClient, container: Container, shop: dict[str, str]) -> None:
+def test_failed_sign_ins_are_limited_per_account(
+    web: TestClient, container: Container, shop: dict[str, str]
+) -> None:
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     for _ in range(5):
         assert sign_in(web, "ada@example.com", "guess").status_code == 401
@@ -55,20 +63,30 @@ def test_failed_sign_ins_are_limited_per_account(web: TestClient, container: Con
     assert "Too many failed sign-ins" in refused.text
 
 
-def test_pages_need_a_session_and_sign_out_ends_it(web: TestClient, container: Container, shop: dict[str, str]) -> None:
-    assert web.get("/console/", follow_redirects=False).headers["location"].startswith("/console/login")
+def test_pages_need_a_session_and_sign_out_ends_it(
+    web: TestClient, container: Container, shop: dict[str, str]
+) -> None:
+    assert (
+        web.get("/console/", follow_redirects=False)
+        .headers["location"]
+        .startswith("/console/login")
+    )
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     assert sign_in(web, "ada@example.com").status_code == 303
     account = web.get("/console/account")
     assert account.status_code == 200
     stolen = web.cookies[security.SESSION_COOKIE]
-    out = web.post("/console/logout", data={"token": form_token(account.text)}, follow_redirects=False)
+    out = web.post(
+        "/console/logout", data={"token": form_token(account.text)}, follow_redirects=False
+    )
     assert out.status_code == 303
     web.cookies.set(security.SESSION_COOKIE, stolen, path="/console")
     assert web.get("/console/account", follow_redirects=False).status_code == 303  # revoked
 
 
-def test_a_form_without_its_token_is_refused(web: TestClient, container: Container, shop: dict[str, str]) -> None:
+def test_a_form_without_its_token_is_refused(
+    web: TestClient, container: Container, shop: dict[str, str]
+) -> None:
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     sign_in(web, "ada@example.com")
     assert web.post("/console/account/two-step/off", data={}).status_code == 403
@@ -76,7 +94,9 @@ def test_a_form_without_its_token_is_refused(web: TestClient, container: Contain
     assert forged.status_code == 403
 
 
-def test_sessions_expire_when_idle(web: TestClient, container: Container, shop: dict[str, str], clock: MutableClock) -> None:
+def test_sessions_expire_when_idle(
+    web: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
+) -> None:
     from datetime import timedelta
 
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
@@ -86,7 +106,9 @@ def test_sessions_expire_when_idle(web: TestClient, container: Container, shop: 
     assert web.get("/console/account", follow_redirects=False).status_code == 303
 
 
-def test_totp_second_factor(web: TestClient, container: Container, shop: dict[str, str], clock: MutableClock) -> None:
+def test_totp_second_factor(
+    web: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
+) -> None:
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     sign_in(web, "ada@example.com")
     setup = web.get("/console/account/two-step")
@@ -102,16 +124,27 @@ def test_totp_second_factor(web: TestClient, container: Container, shop: dict[st
     assert on.status_code == 303
     other = TestClient(web.app, base_url="http://testserver")
     with other:
-        assert sign_in(other, "ada@example.com").headers["location"].startswith("/console/login/code")
-        assert other.get("/console/account", follow_redirects=False).headers["location"] == "/console/login/code"
+        assert (
+            sign_in(other, "ada@example.com").headers["location"].startswith("/console/login/code")
+        )
+        assert (
+            other.get("/console/account", follow_redirects=False).headers["location"]
+            == "/console/login/code"
+        )
         page = other.get("/console/login/code")
-        reused = other.post("/console/login/code", data={"token": form_token(page.text), "code": code})
+        reused = other.post(
+            "/console/login/code", data={"token": form_token(page.text), "code": code}
+        )
         assert reused.status_code == 401  # the code that turned it on was used already
         from datetime import timedelta
 
         clock.advance(seconds=60)
         fresh = pyotp.TOTP(secret).at(clock.now())
-        ok = other.post("/console/login/code", data={"token": form_token(page.text), "code": fresh, "next": "/console/account"}, follow_redirects=False)
+        ok = other.post(
+            "/console/login/code",
+            data={"token": form_token(page.text), "code": fresh, "next": "/console/account"},
+            follow_redirects=False,
+        )
         assert ok.status_code == 303
         assert other.get("/console/account").status_code == 200
 
@@ -126,12 +159,19 @@ def test_security_headers(web: TestClient, container: Container, shop: dict[str,
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
-def test_sign_in_never_redirects_off_site(web: TestClient, container: Container, shop: dict[str, str], target: str) -> None:
+def test_sign_in_never_redirects_off_site(
+    web: TestClient, container: Container, shop: dict[str, str], target: str
+) -> None:
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     page = web.get("/console/login")
     done = web.post(
         "/console/login",
-        data={"email": "ada@example.com", "password": PASSWORD, "token": form_token(page.text), "next": target},
+        data={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "token": form_token(page.text),
+            "next": target,
+        },
         follow_redirects=False,
     )
     assert done.headers["location"] == "/console/"

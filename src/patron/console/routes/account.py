@@ -23,7 +23,9 @@ def _sealer(me: Staff) -> Sealer:
 
 
 def _qr(uri: str) -> str:
-    return str(segno.make(uri, error="m").svg_inline(scale=4, border=2, title="Two-step sign-in code"))
+    return str(
+        segno.make(uri, error="m").svg_inline(scale=4, border=2, title="Two-step sign-in code")
+    )
 
 
 def _account(
