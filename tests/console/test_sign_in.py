@@ -34,9 +34,11 @@ def test_link_sets_a_password_and_signs_in(
     )
     assert done.status_code == 303
     cookie = done.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie.replace("Lax", "lax")
     home = web.get("/console/", follow_redirects=False)
-    assert home.status_code == 303 and home.headers["location"] == "/console/programs/shop/"
+    assert home.status_code == 303
+    assert home.headers["location"] == "/console/programs/shop/"
     again = web.get(f"/console/set-password/{token}")
     assert again.status_code == 410  # the link works once
 
@@ -48,7 +50,8 @@ def test_wrong_password_and_unknown_email_answer_alike(
     wrong = sign_in(web, "ada@example.com", "not the password")
     unknown = sign_in(web, "nobody@example.com", "not the password")
     assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong email or password" in wrong.text and "Wrong email or password" in unknown.text
+    assert "Wrong email or password" in wrong.text
+    assert "Wrong email or password" in unknown.text
     assert security.SESSION_COOKIE not in web.cookies
 
 
@@ -97,7 +100,6 @@ def test_a_form_without_its_token_is_refused(
 def test_sessions_expire_when_idle(
     web: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
 ) -> None:
-    from datetime import timedelta
 
     make_staff(container, email="ada@example.com", role="viewer", program="shop")
     sign_in(web, "ada@example.com")
@@ -136,7 +138,6 @@ def test_totp_second_factor(
             "/console/login/code", data={"token": form_token(page.text), "code": code}
         )
         assert reused.status_code == 401  # the code that turned it on was used already
-        from datetime import timedelta
 
         clock.advance(seconds=60)
         fresh = pyotp.TOTP(secret).at(clock.now())
@@ -152,10 +153,12 @@ def test_totp_second_factor(
 def test_security_headers(web: TestClient, container: Container, shop: dict[str, str]) -> None:
     page = web.get("/console/login")
     csp = page.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
     assert page.headers["cache-control"] == "no-store"
     assert page.headers["x-frame-options"] == "DENY"
-    assert "<script>" not in page.text and " style=" not in page.text
+    assert "<script>" not in page.text
+    assert " style=" not in page.text
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x"])
