@@ -114,3 +114,15 @@ def as_role(web: TestClient, container: Container, shop: dict[str, str]) -> Any:
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def member_for_pages(web: TestClient, shop: dict[str, str]) -> dict[str, str]:
+    """Path values of the page matrix: a member with a purchase."""
+    from tests.factories import buy, enrol
+
+    member = enrol(
+        web, shop["admin"], program="shop", external_id="matrix-1", email="matrix@example.com"
+    )
+    buy(web, shop["admin"], program="shop", member=member["id"], external_id="M-1", amount="40.00")
+    return {"member": member["id"]}

@@ -1,0 +1,42 @@
+"""Every console page and action, with what each role gets (SPEC §9's table, docs/console.md).
+
+``test_page_roles.py`` walks the app's console routes: a route without a row here fails the test,
+and each row is requested as every role. Statuses: 200 a page, 303 a redirect (a form's answer,
+or the program home of a role without the dashboard), 403 not allowed, 404 not seen.
+Actions (POST) are requested with a valid form token and the ``FORMS`` body (if any).
+"""
+
+from __future__ import annotations
+
+ROLES = ("owner", "manager", "marketer", "support", "viewer")
+
+EVERYONE = dict.fromkeys(ROLES, 200)
+
+# Pages and actions outside any program: every signed-in staff user may use them.
+ACCOUNT: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/console/"): dict.fromkeys(ROLES, 303),  # one program: straight to it
+    ("GET", "/console/switch"): dict.fromkeys(ROLES, 303),
+    ("GET", "/console/account"): EVERYONE,
+    ("GET", "/console/account/two-step"): EVERYONE,
+    ("POST", "/console/account/two-step/off"): dict.fromkeys(ROLES, 303),
+}
+
+# Pages of the program "shop" ({program} is filled in by the test).
+PAGES: dict[tuple[str, str], dict[str, int]] = {}
+
+# Routes anyone may reach before signing in (no role applies).
+ANONYMOUS = {
+    ("GET", "/console/login"),
+    ("POST", "/console/login"),
+    ("GET", "/console/login/code"),
+    ("POST", "/console/login/code"),
+    ("POST", "/console/logout"),
+    ("GET", "/console/set-password/{token}"),
+    ("POST", "/console/set-password/{token}"),
+    # needs a session id of the user's own; tested in test_sign_in.py
+    ("POST", "/console/account/two-step"),
+    ("POST", "/console/account/sessions/{session_id}/revoke"),
+}
+
+# Bodies of the actions in PAGES (besides the token), and what fills their path parameters.
+FORMS: dict[tuple[str, str], dict[str, str]] = {}
