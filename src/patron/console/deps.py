@@ -75,6 +75,12 @@ def policy(box: Container) -> Policy:
     )
 
 
+def secure(request: Request) -> bool:
+    """Whether cookies must be ``Secure``: the settings say so (an https public URL,
+    production), or this request came over HTTPS (directly or through a trusted proxy)."""
+    return container(request).settings.cookies_secure() or request.url.scheme == "https"
+
+
 def address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -222,7 +228,7 @@ def page(
     }
     response = HTMLResponse(render(template, {**layout, **context}), status_code=status)
     if flash_cookie:
-        security.clear_cookie(response, security.FLASH_COOKIE, secure=box.settings.cookies_secure())
+        security.clear_cookie(response, security.FLASH_COOKIE, secure=secure(request))
     return response
 
 

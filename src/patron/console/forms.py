@@ -21,7 +21,7 @@ from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
 from patron.console import security
-from patron.console.deps import FormRefused, Page, Staff, tokens
+from patron.console.deps import FormRefused, Page, Staff, secure, tokens
 from patron.domain.errors import IdempotencyConflict
 from patron.services import audit
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -50,7 +50,7 @@ def redirect(request: Request, location: str, flash: str | None = None) -> Respo
             response,
             security.FLASH_COOKIE,
             tokens(box).sign(flash),
-            secure=box.settings.cookies_secure(),
+            secure=secure(request),
             max_age=120,
         )
     return response

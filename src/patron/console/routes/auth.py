@@ -16,7 +16,15 @@ from starlette.responses import Response
 
 from patron.adapters.ratelimit import RateLimited
 from patron.console import security
-from patron.console.deps import FormRefused, address, container, page, policy, tokens
+from patron.console.deps import (
+    FormRefused,
+    address,
+    container,
+    page,
+    policy,
+    secure,
+    tokens,
+)
 from patron.console.forms import field_errors, form_data, redirect
 from patron.console.routing import router as make_router
 from patron.domain.errors import ValidationFailed
@@ -42,9 +50,7 @@ def _anonymous(
         request, template, {**context, "anon_token": tokens(box).issue(binding)}, status=status
     )
     if not _binding(request):
-        security.set_cookie(
-            response, security.FORM_COOKIE, binding, secure=box.settings.cookies_secure()
-        )
+        security.set_cookie(response, security.FORM_COOKIE, binding, secure=secure(request))
     return response
 
 
@@ -67,7 +73,7 @@ def _with_session(request: Request, response: Response, token: str) -> Response:
         response,
         security.SESSION_COOKIE,
         token,
-        secure=box.settings.cookies_secure(),
+        secure=secure(request),
         max_age=int(box.settings.console_session_hours * 3600),
     )
     return response
@@ -205,7 +211,7 @@ def logout(request: Request, form: dict[str, str] = Depends(form_data)) -> Respo
             raise FormRefused("this form has expired; reload the page and try again")
         run_in_transaction(box.uow, lambda uow: staff_sessions.sign_out(uow, box.clock, session))
     response = redirect(request, "/console/login", "You are signed out.")
-    security.clear_cookie(response, security.SESSION_COOKIE, secure=box.settings.cookies_secure())
+    security.clear_cookie(response, security.SESSION_COOKIE, secure=secure(request))
     return response
 
 
