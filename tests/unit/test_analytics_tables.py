@@ -32,6 +32,7 @@ def test_the_figures_table_has_the_previous_period() -> None:
     now = {"from": "a", "to": "b", "members": {"total": 12}, "points": {"issued": 300}}
     before = {"members": {"total": 10}, "points": {"issued": 0}}
     title, headers, rows = figures_table(now, before)
+    assert title == "Figures, a to b"
     assert headers == ["figure", "value", "previous period", "change", "change %"]
     found = {row[0]: row[1:] for row in rows}
     assert found["Members"] == [12, 10, 2, "20.0"]

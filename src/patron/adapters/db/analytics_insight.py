@@ -152,28 +152,19 @@ class InsightQueries:
         ]
 
     def order_values(self, program_id: str, start: datetime, end: datetime) -> OrderValues:
-        redeemers = (
-            sa.select(_r.member_id)
-            .where(*self._redeemed(program_id, start, end))
-            .distinct()
-            .subquery()
-        )
+        # ``member_id IN (...)`` rather than a join: SQLite turns the list into an ephemeral
+        # index and PostgreSQL into a hashed subplan, so each purchase is one lookup.
+        redeemers = sa.select(_r.member_id).where(*self._redeemed(program_id, start, end))
         kind = sa.case(
             (_p.member_id.is_(None), "non_members"),
-            (redeemers.c.member_id.is_not(None), "redeemers"),
+            (_p.member_id.in_(redeemers), "redeemers"),
             else_="non_redeemers",
         ).label("kind")
+        net, standing = _p.amount - _p.refunded, _p.refunded < _p.amount
         found = {
             str(group): (int(sales), int(orders))
             for group, sales, orders in self._conn.execute(
-                sa.select(
-                    kind,
-                    _sum(_p.amount - _p.refunded),
-                    sa.func.count().filter(_p.refunded < _p.amount),
-                )
-                .select_from(
-                    t.purchases.outerjoin(redeemers, redeemers.c.member_id == _p.member_id)
-                )
+                sa.select(kind, _sum(net), sa.func.count().filter(standing))
                 .where(_p.program_id == program_id, _p.occurred_at >= start, _p.occurred_at < end)
                 .group_by(kind)
             )
