@@ -256,7 +256,7 @@ class SqlMemberRepository:
         row = self._conn.execute(_MEMBER_BY_ID, {"p": program_id, "m": member_id}).first()
         if row is None:
             return None
-        member = _member(row)
+        member = member_of_row(row)
         for consent in self._conn.execute(_CONSENTS_OF, {"m": member_id}):
             member.consents[consent.channel] = Consent(
                 channel=consent.channel,
@@ -379,7 +379,7 @@ class SqlMemberRepository:
 
     def _select(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Member]:
         stmt = sa.select(t.members).where(condition).order_by(t.members.c.id).limit(limit)
-        members = [_member(row) for row in self._conn.execute(stmt)]
+        members = [member_of_row(row) for row in self._conn.execute(stmt)]
         if members:
             self._attach_consents(members)
         return members
@@ -412,7 +412,7 @@ def _name_keys(member: Member) -> dict[str, str | None]:
     }
 
 
-def _member(row: Row[Any]) -> Member:
+def member_of_row(row: Row[Any]) -> Member:
     return Member(
         id=row.id,
         program_id=row.program_id,
