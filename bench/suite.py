@@ -691,12 +691,15 @@ def synthesize(backend: str, url: str, program_id: str, members_n: int, purchase
 
 # --- main ------------------------------------------------------------------------------------
 
+from bench.console import console_bench  # noqa: E402  (it uses the helpers above)
+
 BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "earn": earn_http,
     "import": import_bench,
     "import_members": members_import_bench,
     "expiry": expiry_bench,
     "summary": summary_bench,
+    "console": console_bench,
 }
 
 
