@@ -1,7 +1,7 @@
 """dashboard indexes: each of the dashboard's figures is one range of an index
 
 Revision ID: 0026
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-03 10:00:00
 
 The admin console's dashboard (SPEC §9) reads, for a window, figures the summary did not have;
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0023"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
