@@ -55,7 +55,9 @@ def test_a_custom_period_and_its_query() -> None:
         ({"from": "2010-01-01", "to": "2026-11-03"}, {"from": "at most ten years"}),
     ],
 )
-def test_a_bad_custom_period_names_its_fields(query: dict[str, str], errors: dict[str, str]) -> None:
+def test_a_bad_custom_period_names_its_fields(
+    query: dict[str, str], errors: dict[str, str]
+) -> None:
     with pytest.raises(PeriodInvalid) as raised:
         choose({"period": "custom", **query}, NOW, "UTC")
     assert set(raised.value.errors) == set(errors)
