@@ -22,7 +22,11 @@ ACCOUNT: dict[tuple[str, str], dict[str, int]] = {
 }
 
 # Pages of the program "shop" ({program} is filled in by the test).
-PAGES: dict[tuple[str, str], dict[str, int]] = {}
+PAGES: dict[tuple[str, str], dict[str, int]] = {
+    # the program's home: the dashboard, or its members for a role without it
+    ("GET", "/console/programs/{program}/"): {**EVERYONE, "support": 303},
+    ("GET", "/console/programs/{program}/dashboard.csv"): {**EVERYONE, "support": 403},
+}
 
 # Routes anyone may reach before signing in (no role applies).
 ANONYMOUS = {
