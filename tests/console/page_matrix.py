@@ -22,7 +22,6 @@ ACCOUNT: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
-
 def _only(allowed: tuple[str, ...], status: int) -> dict[str, int]:
     return {role: status if role in allowed else 403 for role in ROLES}
 
