@@ -21,11 +21,27 @@ ACCOUNT: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/console/account/two-step/off"): dict.fromkeys(ROLES, 303),
 }
 
+
+def _only(allowed: tuple[str, ...], status: int) -> dict[str, int]:
+    return {role: status if role in allowed else 403 for role in ROLES}
+
+
+MEMBER = "/console/programs/{program}/members/{member}"
+
 # Pages of the program "shop" ({program} is filled in by the test).
 PAGES: dict[tuple[str, str], dict[str, int]] = {
     # the program's home: the dashboard, or its members for a role without it
     ("GET", "/console/programs/{program}/"): {**EVERYONE, "support": 303},
     ("GET", "/console/programs/{program}/dashboard.csv"): {**EVERYONE, "support": 403},
+    ("GET", "/console/programs/{program}/members"): EVERYONE,
+    ("GET", MEMBER): EVERYONE,
+    ("POST", MEMBER + "/adjust"): _only(("owner", "manager", "support"), 303),
+    ("POST", MEMBER + "/status"): _only(("owner", "manager", "support"), 303),
+    ("POST", MEMBER + "/tier"): _only(("owner", "manager"), 303),
+    ("GET", MEMBER + "/export"): _only(("owner", "manager"), 200),
+    ("GET", MEMBER + "/erase"): _only(("owner",), 200),
+    # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
+    ("POST", MEMBER + "/erase"): _only(("owner",), 422),
 }
 
 # Routes anyone may reach before signing in (no role applies).
@@ -43,4 +59,9 @@ ANONYMOUS = {
 }
 
 # Bodies of the actions in PAGES (besides the token), and what fills their path parameters.
-FORMS: dict[tuple[str, str], dict[str, str]] = {}
+FORMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", MEMBER + "/adjust"): {"wallet": "points", "amount": "5", "reason": "matrix"},
+    ("POST", MEMBER + "/status"): {"status": "active"},
+    ("POST", MEMBER + "/tier"): {"code": "vib", "until": "2026-12-31", "tier_reason": "matrix"},
+    ("POST", MEMBER + "/erase"): {"confirm": "not the id"},
+}

@@ -10,13 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from patron.console import security
-from patron.console.routes import account, auth, dashboard, home
+from patron.console.routes import account, auth, dashboard, home, member_actions, members
 
 
 def install(app: FastAPI) -> None:
     static = files("patron.console") / "static"
     app.mount("/console/static", StaticFiles(directory=str(static)), name="console-static")
-    for module in (auth, account, home, dashboard):
+    for module in (auth, account, home, dashboard, members, member_actions):
         app.include_router(module.router)
 
     @app.middleware("http")
