@@ -35,6 +35,7 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/console/programs/{program}/dashboard.csv"): {**EVERYONE, "support": 403},
     ("GET", "/console/programs/{program}/members"): EVERYONE,
     ("GET", MEMBER): EVERYONE,
+    ("GET", MEMBER + "/lots"): EVERYONE,
     ("POST", MEMBER + "/adjust"): _only(("owner", "manager", "support"), 303),
     ("POST", MEMBER + "/status"): _only(("owner", "manager", "support"), 303),
     ("POST", MEMBER + "/tier"): _only(("owner", "manager"), 303),

@@ -49,12 +49,16 @@ from patron.services.ports import (
 )
 from patron.services.programs import load_config
 
+LOTS_SHOWN = 20
+"""Lots shown per wallet on the member's page: those that expire first (the rest are paged)."""
+
 
 @dataclass(frozen=True, slots=True)
 class WalletStory:
     code: str
     balance: WalletView  # available, pending, lifetime earned, next expiries
-    lots: list[Lot]  # open lots, oldest first: amount (earned), remaining, dates, entry_id
+    lots: list[Lot]  # the open lots that expire first: earned, remaining, dates, entry_id
+    open_lots: int  # how many lots are open in all (``lots`` shows the first LOTS_SHOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,27 +142,22 @@ def profile(
 ) -> Profile:
     """The member's story as of ``now`` (see the module docstring). Raises: MemberNotFound."""
     member = get_member(uow, program, member_id)
-    config = load_config(uow, program)
+    load_config(uow, program)
     views = wallet_views(uow, program, [member.id], now=now)[member.id]
-    open_lots = uow.ledger.open_lots_of([(member.id, code) for code in config.wallets])
-    wallets = {
-        code: WalletStory(code, view, sorted(open_lots.get((member.id, code), []), key=_lot_order))
-        for code, view in views.items()
-    }
-    pending = sorted(
-        (
-            PendingPoints(lot.wallet, lot.remaining, lot.available_at, lot.entry_id)
-            for story in wallets.values()
-            for lot in story.lots
-            if lot.pending
-        ),
-        key=lambda p: (p.release_at, p.entry_id),
-    )
+    reads = uow.member_reads
+    wallets = {}
+    for code, view in views.items():
+        lots, count = reads.open_lots(member.id, code, limit=LOTS_SHOWN)
+        wallets[code] = WalletStory(code, view, lots, count)
+    pending = [
+        PendingPoints(lot.wallet, lot.remaining, lot.available_at, lot.entry_id)
+        for lot in reads.pending_lots(member.id)
+        if lot.wallet in wallets
+    ]
     entries = uow.ledger.activity(
         program.id, member.id, before=activity_before, limit=activity_limit + 1
     )
     shown = entries[:activity_limit]
-    reads = uow.member_reads
     referral_of_member = uow.referrals.of_referee(member.id)
     return Profile(
         member=member,
@@ -182,10 +181,6 @@ def profile(
             )
         ),
     )
-
-
-def _lot_order(lot: Lot) -> tuple[datetime, str]:
-    return (lot.earned_at, lot.id)
 
 
 def _tier(uow: UnitOfWork, program: Program, member_id: str, now: datetime) -> TierStory | None:

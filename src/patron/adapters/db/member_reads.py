@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
 from patron.adapters.db.repositories import member_of_row
+from patron.domain.ledger import Lot
 from patron.domain.members import Member
 from patron.services.ports import Redemption, StoredPurchase, StoredRefund
 from patron.services.ports.member_reads import IDENTIFIER_COLUMNS, ConsentRecord, NameQuery
@@ -27,6 +28,8 @@ _m = t.members.c
 _PURCHASE = [t.purchases.c[f.name] for f in fields(StoredPurchase)]
 _REFUND = [t.refunds.c[f.name] for f in fields(StoredRefund)]
 _REDEMPTION = [t.redemptions.c[f.name] for f in fields(Redemption)]
+_LOT = [t.ledger_lots.c[f.name] for f in fields(Lot)]
+_l = t.ledger_lots.c
 
 
 def _prefix(column: sa.ColumnElement[Any], prefix: str) -> sa.ColumnElement[bool]:
@@ -92,6 +95,29 @@ class SqlMemberReads:
 
     def count(self, program_id: str, *, cap: int) -> int:
         return self._count(sa.select(_m.id).where(_m.program_id == program_id), cap)
+
+    def open_lots(
+        self, member_id: str, wallet: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[Lot], int]:
+        where = sa.and_(_l.member_id == member_id, _l.wallet == wallet, _l.remaining > 0)
+        rows = self._conn.execute(
+            sa.select(*_LOT)
+            .where(where)
+            .order_by(_l.expires_at.is_(None), _l.expires_at, _l.earned_at, _l.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        lots = [Lot(**row._mapping) for row in rows]
+        total = self._conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
+        return lots, int(total)
+
+    def pending_lots(self, member_id: str) -> list[Lot]:
+        rows = self._conn.execute(
+            sa.select(*_LOT)
+            .where(_l.member_id == member_id, _l.pending, _l.remaining > 0)
+            .order_by(_l.available_at, _l.id)
+        )
+        return [Lot(**row._mapping) for row in rows]
 
     def consent_history(self, member_id: str) -> list[ConsentRecord]:
         c = t.member_consents.c

@@ -18,10 +18,11 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
-from patron.console.deps import Page, in_program, page
+from patron.console.deps import Page, PageNotFound, in_program, page
 from patron.console.routing import router as make_router
 from patron.domain.staff import mask_email, mask_phone
 from patron.services import member_profile, member_search
+from patron.services.members import get_member
 from patron.services.programs import load_config
 from patron.services.transactions import run_read
 
@@ -179,3 +180,43 @@ def _changes(at: Page, after: dict[str, Any] | None) -> str:
         shown.append(f"{key}: {value}")
     text = ", ".join(shown)
     return text if len(text) <= 240 else text[:239] + "…"
+
+
+LOTS_PAGE = 100
+
+
+@router.get("/{member}/lots")
+def lots(
+    request: Request,
+    member: str,
+    wallet: str = "points",
+    offset: int = 0,
+    at: Page = Depends(in_program("members.read")),
+) -> Response:
+    """Every open lot behind a wallet's balance, those that expire first first, 100 a page."""
+    start = max(offset, 0)
+
+    def read(uow: Any) -> tuple[Any, Any, list[Any], int]:
+        found = get_member(uow, at.program, member)
+        config = load_config(uow, at.program)
+        if wallet not in config.wallets:
+            raise PageNotFound(f"this program has no wallet {wallet!r}")
+        shown, total = uow.member_reads.open_lots(found.id, wallet, limit=LOTS_PAGE, offset=start)
+        return found, config, shown, total
+
+    m, config, shown, total = run_read(at.uow, read)
+    return page(
+        request,
+        "members/lots.html",
+        {
+            "title": f"Lots of {display_name(m.first_name, m.last_name, m.external_id, m.id)}",
+            "m": m,
+            "wallet": wallet,
+            "config": config,
+            "lots": shown,
+            "total": total,
+            "offset": start,
+            "size": LOTS_PAGE,
+        },
+        at=at,
+    )

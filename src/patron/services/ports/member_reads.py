@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from patron.domain.ledger import Lot
 from patron.domain.members import Member
 from patron.services.ports.purchases import StoredPurchase, StoredRefund
 from patron.services.ports.rewards import Redemption
@@ -65,6 +66,18 @@ class MemberReads(Protocol):
 
     def count(self, program_id: str, *, cap: int) -> int:
         """How many members the program has, counting no further than ``cap``."""
+        ...
+
+    def open_lots(
+        self, member_id: str, wallet: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[Lot], int]:
+        """The wallet's open lots (something remains), those that expire first first (lots that
+        never expire last, then by when they were earned), ``limit`` of them from ``offset``;
+        and how many open lots there are in all."""
+        ...
+
+    def pending_lots(self, member_id: str) -> list[Lot]:
+        """The member's lots still pending (in their return window), soonest release first."""
         ...
 
     def consent_history(self, member_id: str) -> list[ConsentRecord]:
