@@ -30,6 +30,7 @@ router = make_router("/console/programs/{program}/members")
 
 PAGE_SIZE = 25
 ACTIVITY_SIZE = 25
+LIST_SIZE = 20  # purchases, redemptions and audit records shown on the member's page
 
 
 def display_name(first: str | None, last: str | None, external_id: str | None, id: str) -> str:
@@ -130,6 +131,7 @@ def show(
             now=now,
             activity_limit=ACTIVITY_SIZE,
             activity_before=before or None,
+            limit=LIST_SIZE,
         )
         return found, load_config(uow, at.program)
 
