@@ -115,7 +115,7 @@ def scoped(container: Container, program_id: str, *, write: bool = False) -> Sql
 
 
 def test_every_program_scoped_table_has_row_level_security(container: Container) -> None:
-    """A table added to tables.py with a program_id column must come with its policies."""
+    """A table added to the tables package with a program_id column must come with its policies."""
     with container.engine.connect() as conn:
         flags = {
             row.relname: (row.relrowsecurity, row.relforcerowsecurity)

@@ -1,26 +1,60 @@
-"""``patron keys list`` and ``patron keys revoke``: the operator's view of API keys.
+"""``patron keys create``, ``patron keys list`` and ``patron keys revoke``: API keys from the
+command line.
 
-Registered on ``keys_app`` of ``patron.cli.main`` (beside ``keys create``). The CLI sees every
-key of the installation, platform keys too; the API's ``GET``/``DELETE .../api-keys`` see one
-program's. Listing never shows a key or its digest, only its prefix.
+``keys create`` prints the new key as the last line of stdout (it is shown only once). The CLI
+sees every key of the installation, platform keys too; the API's ``GET``/``DELETE .../api-keys``
+see one program's. Listing never shows a key or its digest, only its prefix.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
+from typing import cast
 
 import typer
 from rich.table import Table
 
 from patron.bootstrap import build
-from patron.cli.main import err, guarded, keys_app, out
+from patron.cli.output import err, guarded, out
 from patron.domain.audit import CLI
-from patron.domain.keys import ApiKey
+from patron.domain.keys import PROGRAM_ROLES, ApiKey, Role
 from patron.services import api_keys, programs
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_in_transaction, run_read
 
 PAGE = 500
+
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Option(..., "--name", help="who or what will use the key"),
+    platform: bool = typer.Option(False, "--platform", help="a platform key (manages programs)"),
+    program: str | None = typer.Option(None, "--program", help="slug of the key's program"),
+    role: str = typer.Option("admin", "--role", help="admin, pos, partner or read"),
+) -> None:
+    """Create an API key and print it (last line of the output; it is shown only once)."""
+    if platform == (program is not None):
+        err.print("give exactly one of --platform or --program SLUG")
+        raise typer.Exit(2)
+    container = build()
+
+    if not platform and role not in PROGRAM_ROLES:
+        err.print(f"--role must be one of {', '.join(PROGRAM_ROLES)}")
+        raise typer.Exit(2)
+    key_role = cast(Role, "platform" if platform else role)
+
+    def action(uow: UnitOfWork) -> api_keys.IssuedKey:
+        found = programs.get_program(uow, program) if program else None
+        return api_keys.issue_key(
+            uow, container.clock, CLI, program=found, name=name, role=key_role
+        )
+
+    issued = guarded(lambda: run_in_transaction(container.uow, action))
+    err.print(f"created {issued.key.role} key {issued.key.prefix} ({issued.key.name})")
+    sys.stdout.write(issued.secret + "\n")
 
 
 @keys_app.command("list")

@@ -11,196 +11,63 @@ What has expired is gone even before the expiry job writes it down (docs/ledger.
 before a movement takes from lots, ``settle`` writes down in the same transaction what of the
 wallet has expired; a credit does so only when an idle wallet has passed its inactivity deadline
 (a new activity must not revive it), so an earn reads nothing more.
+
+The steps the use cases share (``Context``, ``Posted``, the checks, ``settle``, ``save``) are in
+``ledger_steps``; all but ``save`` are re-exported here, where callers import them from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from patron.domain import ledger
-from patron.domain.audit import SYSTEM, Actor
-from patron.domain.config import ProgramConfig, Wallet
 from patron.domain.errors import (
     AlreadyCancelled,
-    BusinessKeyConflict,
     EntryNotFound,
     FieldError,
-    MemberFrozen,
-    MemberInactive,
     MemberNotFound,
     NotCancellable,
     ValidationFailed,
 )
-from patron.domain.expiry import lapsed, lapsed_by_inactivity, lot_expiry
+from patron.domain.expiry import lot_expiry
 from patron.domain.ids import new_id
-from patron.domain.ledger import Balance, Change, Entry, Header, Lot
+from patron.domain.ledger import Change
 from patron.domain.members import Member
-from patron.domain.programs import Program
-from patron.services import outbox
-from patron.services.ports import BalanceKey, Clock, UnitOfWork
-from patron.services.programs import load_config
+from patron.services.ledger_steps import (
+    MAX_AMOUNT,
+    Context,
+    Posted,
+    StoppedClock,
+    can_move,
+    check_amount,
+    lapse,
+    member_for,
+    replay,
+    save,
+    settle,
+)
 
-MAX_AMOUNT = 10**15
-
-
-@dataclass(frozen=True, slots=True)
-class Posted:
-    """The entries a use case posted (or found, on a replay) and the balances after it."""
-
-    entries: tuple[Entry, ...]
-    balances: dict[BalanceKey, Balance]
-    replayed: bool = False
-
-    @property
-    def entry(self) -> Entry:
-        return self.entries[0]
-
-
-class StoppedClock:
-    """A clock stopped at one moment: jobs and evaluations run "as of" an explicit ``now``."""
-
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What every ledger use case needs: storage, time, who, which program and configuration."""
-
-    uow: UnitOfWork
-    clock: Clock
-    actor: Actor
-    program: Program
-
-    @property
-    def config(self) -> ProgramConfig:
-        return load_config(self.uow, self.program)
-
-    def wallet(self, code: str, *, path: str = "wallet") -> Wallet:
-        wallet = self.config.wallets.get(code)
-        if wallet is None:
-            known = ", ".join(self.config.wallets)
-            raise ValidationFailed([FieldError(path, f"unknown wallet {code!r} (known: {known})")])
-        return wallet
-
-    def header(self, entry_type: str, occurred_at: datetime, **fields: Any) -> Header:
-        return Header(
-            entry_id=new_id(),
-            program_id=self.program.id,
-            type=entry_type,
-            occurred_at=occurred_at,
-            recorded_at=self.clock.now(),
-            actor=self.actor.label,
-            config_version=self.program.config_version,
-            **fields,
-        )
-
-
-def check_amount(amount: int, *, path: str = "amount") -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-        raise ValidationFailed([FieldError(path, f"must be a whole number from 1 to {MAX_AMOUNT}")])
-
-
-def member_for(ctx: Context, member_id: str, *, debit: bool) -> Member:
-    """The member, if its status allows this movement.
-
-    Raises: MemberNotFound, MemberInactive (closed or erased), MemberFrozen (debits only).
-    """
-    member = ctx.uow.members.get(ctx.program.id, member_id)
-    if member is None:
-        raise MemberNotFound(f"no member {member_id!r} in this program", member=member_id)
-    return can_move(member, debit=debit)
-
-
-def can_move(member: Member, *, debit: bool) -> Member:
-    """``member`` if its status allows this movement. Raises: MemberInactive, MemberFrozen."""
-    member_id = member.id
-    if member.status in ("closed", "erased"):
-        # not ``status=``: that is the problem document's HTTP status
-        raise MemberInactive(f"member {member_id} is {member.status}", member_status=member.status)
-    if debit and member.status == "frozen":
-        raise MemberFrozen(f"member {member_id} is frozen: nothing can be debited")
-    return member
-
-
-def replay(
-    ctx: Context, key: str | None, *, member_id: str, wallet: str, entry_type: str, amount: int
-) -> Posted | None:
-    """The earlier result of business ``key``, or None when it is new.
-
-    Raises: BusinessKeyConflict when the key was used for a different movement.
-    """
-    if key is None:
-        return None
-    found = ctx.uow.ledger.entry_by_key(ctx.program.id, key)
-    if found is None:
-        return None
-    if (found.member_id, found.wallet, found.type, abs(found.amount)) != (
-        member_id,
-        wallet,
-        entry_type,
-        amount,
-    ):
-        raise BusinessKeyConflict(
-            f"the key {key!r} was already used for a different {found.type} entry", key=key
-        )
-    balances = ctx.uow.ledger.lock_balances(ctx.program.id, [(member_id, wallet)])
-    return Posted((found,), balances, replayed=True)
-
-
-def _save(ctx: Context, change: Change, locked: dict[BalanceKey, Balance]) -> Posted:
-    ctx.uow.ledger.save(ctx.program.id, change)
-    outbox.entries(ctx, change.entries)
-    after = dict(locked)
-    for balance in change.balances:
-        after[(balance.member_id, balance.wallet)] = balance
-    return Posted(tuple(change.entries), after)
-
-
-def settle(
-    ctx: Context, member_id: str, wallet: str, *, at: datetime | None = None, taking: bool = True
-) -> tuple[Balance, list[Lot]]:
-    """Write down what of the member's locked wallet has expired by ``at`` (now by default) and
-    the expiry job has not written yet: one ``expire`` entry, dated and worded as the job's.
-    A movement that takes from lots (``taking``) always looks; a credit only when the wallet's
-    inactivity deadline has passed, and then reads the lots. Returns the balance after it and
-    the wallet's open lots left (none read: empty).
-    """
-    key = (member_id, wallet)
-    balance = ctx.uow.ledger.held([key])[key]
-    moment = at or ctx.clock.now()
-    policy = ctx.config.wallets.get(wallet)
-    if not taking and lapsed_by_inactivity(policy, balance, moment, ctx.program.timezone) is None:
-        return balance, []
-    lots = ctx.uow.ledger.open_lots(member_id, wallet)
-    expired, left = lapse(ctx, balance, lots, moment)
-    if expired is None:
-        return balance, lots
-    _save(ctx, expired, {key: balance})
-    return ctx.uow.ledger.held([key])[key], left
-
-
-def lapse(
-    ctx: Context, balance: Balance, lots: Sequence[Lot], at: datetime
-) -> tuple[Change | None, list[Lot]]:
-    """The plan that expires what of the wallet's open ``lots`` has lapsed by ``at`` (None when
-    nothing has), by ``system``, dated and worded as the expiry job's entries; and the lots
-    left."""
-    policy = ctx.config.wallets.get(balance.wallet)
-    timezone = ctx.program.timezone
-    gone, dated = lapsed(policy, balance, lots, at, timezone)
-    if not gone:
-        return None, list(lots)
-    reason = "inactivity" if lapsed_by_inactivity(policy, balance, at, timezone) else None
-    header = replace(ctx.header("expire", dated or at, reason=reason), actor=SYSTEM.label)
-    taken = {lot.id for lot in gone}
-    return ledger.expire(balance, header, lots=gone), [lot for lot in lots if lot.id not in taken]
+__all__ = [
+    "MAX_AMOUNT",
+    "Context",
+    "Posted",
+    "StoppedClock",
+    "adjust",
+    "can_move",
+    "cancel_debit",
+    "check_amount",
+    "clawback",
+    "close",
+    "debit",
+    "earn",
+    "lapse",
+    "member_for",
+    "replay",
+    "settle",
+    "transfer",
+]
 
 
 def earn(
@@ -262,7 +129,7 @@ def earn(
         pending=available_at > now,
         source=source,
     )
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)
 
 
 def debit(
@@ -306,7 +173,7 @@ def debit(
         amount=amount,
         destination=destination,
     )
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)
 
 
 def cancel_debit(ctx: Context, entry_id: str, *, reason: str | None = None) -> Posted:
@@ -343,7 +210,7 @@ def cancel_debit(ctx: Context, entry_id: str, *, reason: str | None = None) -> P
         pending=False,
         source=ledger.REDEEMED,
     )
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)
 
 
 def clawback(
@@ -381,7 +248,7 @@ def clawback(
         other_lots=lots,
         amount=amount,
     )
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)
 
 
 def adjust(
@@ -482,7 +349,7 @@ def transfer(
         consumptions=[*sent.consumptions, *received.consumptions],
         balances=[*sent.balances, *received.balances],
     )
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)
 
 
 def close(
@@ -511,4 +378,4 @@ def close(
         change.updated_lots += planned.updated_lots
         change.consumptions += planned.consumptions
         change.balances += planned.balances
-    return _save(ctx, change, locked)
+    return save(ctx, change, locked)

@@ -35,7 +35,7 @@ from patron.domain import ledger
 from patron.domain.config.wallets import AfterEarn, Inactivity
 from patron.domain.expiry import idle_bounds, inactivity_deadline, lapsed_by_inactivity
 from patron.domain.ledger import Balance, Change, Posting
-from patron.services.ledger import Context, _save, lapse
+from patron.services.ledger_steps import Context, lapse, save
 from patron.services.ports import BalanceKey
 
 BATCH = 500
@@ -170,7 +170,7 @@ def _expire_in_sql(ctx: Context, due: _Due) -> int:
         )
     if not change.entries:
         return 0
-    _save(ctx, change, due.locked)
+    save(ctx, change, due.locked)
     expired = ctx.uow.ledger.expire_lots(
         {(entry.member_id, entry.wallet): entry.id for entry in change.entries}, due.until
     )
@@ -211,5 +211,5 @@ def _save_all(ctx: Context, changes: list[Change], locked: dict[BalanceKey, Bala
         balances.update({(b.member_id, b.wallet): b for b in change.balances})
     merged.balances = list(balances.values())
     if changes:
-        _save(ctx, merged, locked)
+        save(ctx, merged, locked)
     return len(balances)

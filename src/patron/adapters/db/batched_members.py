@@ -16,17 +16,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from sqlalchemy.engine import Connection
 
+from patron.adapters.db.batched_queue import BatchQueue as Queue
 from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.repositories import SqlMemberRepository
 from patron.domain.members import Consent, Member
 from patron.services.ports import MemberFilter
-
-if TYPE_CHECKING:  # the batched unit of work imports this module
-    from patron.adapters.db.batched import _Queue as Queue
 
 IDENTIFIERS = ("external_id", "email_key", "phone", "card_number", "referral_code")
 GENERATED = ("card_number", "referral_code")

@@ -5,29 +5,33 @@ parameters; inserts of a change are batched per table. Balance rows are locked i
 (member, wallet) order, so two use cases touching the same members can never deadlock on them;
 on SQLite the single writer makes the lock implicit. Each balance update also checks the version
 read under the lock, so a lost update would surface as a retryable error, never as wrong money.
+
+``SqlLedgerRepository`` is composed from mixins by what they do: this module locks and saves;
+``ledger_reads`` reads entries, lots and balances; ``ledger_jobs`` finds the wallets due for
+release or expiry and expires lots set-based; ``ledger_lapse`` reads what is expiring and which
+wallets are idle. ``ledger_rows`` converts rows and domain values both ways.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
-from patron.adapters.db.ledger_audit import verify_ledger
-from patron.adapters.db.ledger_lapse import LapseQueries
-from patron.adapters.db.ledger_lapse import balance_of as _balance
+from patron.adapters.db.ledger_jobs import JobQueries
+from patron.adapters.db.ledger_lapse import LapseQueries, balance_of
+from patron.adapters.db.ledger_reads import LedgerReads
+from patron.adapters.db.ledger_rows import entry_row, lot_row
 from patron.domain.errors import MemberNotFound
-from patron.domain.ledger import Balance, Change, Consumption, Entry, Lot
-from patron.services.ports import BalanceKey, ExpiryTotal, RetryableError, Violation
+from patron.domain.ledger import Balance, Change
+from patron.services.ports import BalanceKey, RetryableError
 
 _b = t.balances.c
-_e = t.ledger_entries.c
 _l = t.ledger_lots.c
 
 _SELECT_BALANCE = sa.select(t.balances).where(
@@ -92,126 +96,9 @@ _UPDATE_LOT = (
     .where(_l.id == sa.bindparam("lot_id"))
     .values(remaining=sa.bindparam("remaining"), pending=sa.bindparam("pending"))
 )
-_OPEN_LOTS = sa.select(t.ledger_lots).where(
-    _l.member_id == sa.bindparam("m"), _l.wallet == sa.bindparam("w"), _l.remaining > 0
-)
-_ENTRY_BY_KEY = sa.select(t.ledger_entries).where(
-    _e.program_id == sa.bindparam("p"), _e.key == sa.bindparam("k")
-)
-
-# The expiry job's set-based statements (``expiry_totals``, ``expire_lots``), per backend and per
-# kind of expiry: the lots past their date (``until`` bound) or every open lot (inactivity).
-# Their parameters are the batch's wallets and entry ids, never one per lot. On PostgreSQL the
-# batch arrives as arrays joined through ``unnest`` (a long ``IN`` list of (member, wallet) pairs
-# is planned as a filter over every lot), and the lots are emptied and consumed by one statement.
-_c = t.lot_consumptions.c
 
 
-def _open(lots: Any, dated: bool) -> list[sa.ColumnElement[bool]]:
-    return [lots.remaining > 0, *([lots.expires_at <= sa.bindparam("until")] if dated else [])]
-
-
-def _batch(*columns: str) -> Any:
-    """The batch's wallets as a PostgreSQL table: ``unnest`` of one text array per column, bound
-    as ``batch_<column>`` (a parameter named like a column would become a SET of an UPDATE)."""
-    arrays = [sa.bindparam(f"batch_{name}", type_=postgresql.ARRAY(sa.Text)) for name in columns]
-    return sa.func.unnest(*arrays).table_valued(*columns).render_derived("batch")
-
-
-def _expiry_totals(postgres: bool, dated: bool) -> sa.Select[Any]:
-    totals = sa.select(
-        _l.member_id,
-        _l.wallet,
-        sa.func.count().label("lots"),
-        sa.func.sum(sa.case((_l.pending, _l.remaining), else_=0)).label("from_pending"),
-        sa.func.sum(sa.case((_l.pending, 0), else_=_l.remaining)).label("from_available"),
-        sa.func.max(_l.expires_at).label("latest"),
-    )
-    if postgres:
-        k = _batch("member_id", "wallet")
-        totals = totals.select_from(
-            k.join(t.ledger_lots, sa.and_(_l.member_id == k.c.member_id, _l.wallet == k.c.wallet))
-        )
-    else:
-        totals = totals.where(
-            sa.tuple_(_l.member_id, _l.wallet).in_(sa.bindparam("keys", expanding=True))
-        )
-    return totals.where(*_open(_l, dated)).group_by(_l.member_id, _l.wallet)
-
-
-def _expire_lots_postgres(dated: bool) -> sa.Insert:
-    """Empty the lots and record what each had left as a consumption by its wallet's entry, in
-    one statement (the ``UPDATE ... RETURNING`` feeds the ``INSERT``); the self-join reads the
-    remainder before the update, which ``RETURNING`` cannot show."""
-    k = _batch("member_id", "wallet", "entry_id")
-    before = t.ledger_lots.alias("before")
-    due = (
-        sa.select(k.c.entry_id, before.c.id, before.c.remaining)
-        .select_from(
-            k.join(
-                before,
-                sa.and_(before.c.member_id == k.c.member_id, before.c.wallet == k.c.wallet),
-            )
-        )
-        .where(*_open(before.c, dated))
-        .subquery("due")
-    )
-    expired = (
-        t.ledger_lots.update()
-        .where(_l.id == due.c.id)
-        .values(remaining=0)
-        .returning(due.c.entry_id, due.c.id, due.c.remaining)
-        .cte("expired")
-    )
-    return (
-        t.lot_consumptions.insert()
-        .from_select(
-            ["entry_id", "lot_id", "amount"],
-            sa.select(expired.c.entry_id, expired.c.id, expired.c.remaining),
-        )
-        .execution_options(preserve_rowcount=True)  # an INSERT's count is dropped otherwise
-    )
-
-
-def _consume_expiring_sqlite(dated: bool) -> sa.Insert:
-    """One consumption of its whole remainder per open lot, by the expire entry of its wallet
-    (SQLite has no data-modifying CTE: ``_EMPTY_CONSUMED`` then empties them)."""
-    lots = (
-        sa.select(_e.id, _l.id, _l.remaining)
-        .select_from(
-            t.ledger_entries.join(
-                t.ledger_lots, sa.and_(_l.member_id == _e.member_id, _l.wallet == _e.wallet)
-            )
-        )
-        .where(_e.id.in_(sa.bindparam("entries", expanding=True)), *_open(_l, dated))
-    )
-    return (
-        t.lot_consumptions.insert()
-        .from_select(["entry_id", "lot_id", "amount"], lots)
-        .execution_options(preserve_rowcount=True)
-    )
-
-
-_EXPIRY_TOTALS = {
-    (postgres, dated): _expiry_totals(postgres, dated)
-    for postgres in (False, True)
-    for dated in (False, True)
-}
-_EXPIRE_LOTS_POSTGRES = {dated: _expire_lots_postgres(dated) for dated in (False, True)}
-_CONSUME_EXPIRING_SQLITE = {dated: _consume_expiring_sqlite(dated) for dated in (False, True)}
-# Exactly the lots the entries just consumed are emptied, whatever the kind of expiry.
-_EMPTY_CONSUMED = (
-    t.ledger_lots.update()
-    .where(
-        _l.id.in_(
-            sa.select(_c.lot_id).where(_c.entry_id.in_(sa.bindparam("entries", expanding=True)))
-        )
-    )
-    .values(remaining=0)
-)
-
-
-class SqlLedgerRepository(LapseQueries):
+class SqlLedgerRepository(LedgerReads, JobQueries, LapseQueries):
     def __init__(self, conn: Connection, dialect: str) -> None:
         self._conn = conn
         self._postgres = dialect == "postgresql"
@@ -257,12 +144,12 @@ class SqlLedgerRepository(LapseQueries):
             rows = self._conn.execute(self._lock, {"m": member_id, "w": wallet})
         else:
             rows = self._conn.execute(self._lock_many, {"keys": list(keys)})
-        return {(row.member_id, row.wallet): _balance(row) for row in rows}
+        return {(row.member_id, row.wallet): balance_of(row) for row in rows}
 
     def save(self, program_id: str, change: Change) -> None:
         conn = self._conn
         if change.entries:
-            conn.execute(t.ledger_entries.insert(), [_entry_row(e) for e in change.entries])
+            conn.execute(t.ledger_entries.insert(), [entry_row(e) for e in change.entries])
             postings = [
                 {
                     "entry_id": e.id,
@@ -280,7 +167,7 @@ class SqlLedgerRepository(LapseQueries):
                 conn.execute(t.ledger_postings.insert(), postings)
         if change.new_lots:
             conn.execute(
-                t.ledger_lots.insert(), [_lot_row(program_id, lot) for lot in change.new_lots]
+                t.ledger_lots.insert(), [lot_row(program_id, lot) for lot in change.new_lots]
             )
         if change.updated_lots:
             conn.execute(
@@ -324,252 +211,3 @@ class SqlLedgerRepository(LapseQueries):
                 key = (balance.member_id, balance.wallet)
                 if key in self._held:
                     self._held[key] = replace(balance, version=balance.version + 1)
-
-    def entry_by_key(self, program_id: str, key: str) -> Entry | None:
-        row = self._conn.execute(_ENTRY_BY_KEY, {"p": program_id, "k": key}).first()
-        return _entry(row) if row else None
-
-    def get_entry(self, program_id: str, entry_id: str) -> Entry | None:
-        row = self._conn.execute(
-            sa.select(t.ledger_entries).where(_e.program_id == program_id, _e.id == entry_id)
-        ).first()
-        return _entry(row) if row else None
-
-    def cancellation_of(self, entry_id: str) -> Entry | None:
-        row = self._conn.execute(sa.select(t.ledger_entries).where(_e.reverses == entry_id)).first()
-        return _entry(row) if row else None
-
-    def open_lots(self, member_id: str, wallet: str) -> list[Lot]:
-        rows = self._conn.execute(_OPEN_LOTS, {"m": member_id, "w": wallet})
-        return [_lot(row) for row in rows]
-
-    def open_lots_of(self, keys: Sequence[BalanceKey]) -> dict[BalanceKey, list[Lot]]:
-        found: dict[BalanceKey, list[Lot]] = {key: [] for key in keys}
-        if not keys:
-            return found
-        rows = self._conn.execute(
-            sa.select(t.ledger_lots)
-            .where(sa.tuple_(_l.member_id, _l.wallet).in_(list(keys)), _l.remaining > 0)
-            .order_by(_l.id)
-        )
-        for row in rows:
-            found[(row.member_id, row.wallet)].append(_lot(row))
-        return found
-
-    def lots_of_entry(self, entry_id: str) -> list[Lot]:
-        rows = self._conn.execute(sa.select(t.ledger_lots).where(_l.entry_id == entry_id))
-        return [_lot(row) for row in rows]
-
-    def lots_by_id(self, lot_ids: Sequence[str]) -> list[Lot]:
-        if not lot_ids:
-            return []
-        rows = self._conn.execute(sa.select(t.ledger_lots).where(_l.id.in_(list(lot_ids))))
-        return [_lot(row) for row in rows]
-
-    def consumptions_of(self, entry_id: str) -> list[Consumption]:
-        c = t.lot_consumptions.c
-        rows = self._conn.execute(
-            sa.select(c.entry_id, c.lot_id, c.amount).where(c.entry_id == entry_id)
-        )
-        return [Consumption(r.entry_id, r.lot_id, r.amount) for r in rows]
-
-    def expiry_totals(
-        self, keys: Sequence[BalanceKey], until: datetime | None
-    ) -> dict[BalanceKey, ExpiryTotal]:
-        if not keys:
-            return {}
-        params: dict[str, Any] = (
-            {"batch_member_id": [m for m, _ in keys], "batch_wallet": [w for _, w in keys]}
-            if self._postgres
-            else {"keys": list(keys)}
-        )
-        if until is not None:
-            params["until"] = until
-        rows = self._conn.execute(_EXPIRY_TOTALS[(self._postgres, until is not None)], params)
-        return {
-            (row.member_id, row.wallet): ExpiryTotal(
-                lots=int(row.lots),
-                from_pending=int(row.from_pending),
-                from_available=int(row.from_available),
-                latest=row.latest,
-            )
-            for row in rows
-        }
-
-    def expire_lots(self, entries: Mapping[BalanceKey, str], until: datetime | None) -> int:
-        if not entries:
-            return 0
-        dated: dict[str, Any] = {} if until is None else {"until": until}
-        if self._postgres:
-            params = {
-                "batch_member_id": [m for m, _ in entries],
-                "batch_wallet": [w for _, w in entries],
-                "batch_entry_id": list(entries.values()),
-                **dated,
-            }
-            return int(
-                self._conn.execute(_EXPIRE_LOTS_POSTGRES[until is not None], params).rowcount
-            )
-        ids = {"entries": list(entries.values())}
-        consumed = self._conn.execute(_CONSUME_EXPIRING_SQLITE[until is not None], ids | dated)
-        emptied = self._conn.execute(_EMPTY_CONSUMED, ids)
-        if emptied.rowcount != consumed.rowcount:  # impossible under the balance locks
-            raise RuntimeError(
-                f"{consumed.rowcount} lots consumed by the expiry but {emptied.rowcount} emptied"
-            )
-        return int(consumed.rowcount)
-
-    def due_for_release(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]:
-        stmt = (
-            sa.select(_l.member_id, _l.wallet)
-            .where(
-                _l.program_id == program_id,
-                _l.pending.is_(True),
-                _l.available_at <= now,
-                _l.remaining > 0,
-            )
-            .distinct()
-            .order_by(_l.member_id, _l.wallet)
-            .limit(limit)
-        )
-        return [(r.member_id, r.wallet) for r in self._conn.execute(stmt)]
-
-    def due_for_expiry(self, program_id: str, now: datetime, limit: int) -> list[BalanceKey]:
-        stmt = (
-            sa.select(_l.member_id, _l.wallet)
-            .where(_l.program_id == program_id, _l.expires_at <= now, _l.remaining > 0)
-            .distinct()
-            .order_by(_l.member_id, _l.wallet)
-            .limit(limit)
-        )
-        return [(r.member_id, r.wallet) for r in self._conn.execute(stmt)]
-
-    def balances(self, program_id: str, member_ids: Sequence[str]) -> list[Balance]:
-        if not member_ids:
-            return []
-        rows = self._conn.execute(
-            sa.select(t.balances).where(
-                _b.program_id == program_id, _b.member_id.in_(list(member_ids))
-            )
-        )
-        return [_balance(row) for row in rows]
-
-    def activity(
-        self, program_id: str, member_id: str, *, before: str | None, limit: int
-    ) -> list[Entry]:
-        conditions = [_e.program_id == program_id, _e.member_id == member_id]
-        if before is not None:
-            conditions.append(_e.id < before)
-        stmt = sa.select(t.ledger_entries).where(*conditions).order_by(_e.id.desc()).limit(limit)
-        return [_entry(row) for row in self._conn.execute(stmt)]
-
-    def total(
-        self,
-        member_id: str,
-        wallet: str,
-        types: Sequence[str],
-        since: datetime | None,
-        until: datetime | None,
-    ) -> int:
-        conditions = [_e.member_id == member_id, _e.wallet == wallet, _e.type.in_(list(types))]
-        if since is not None:
-            conditions.append(_e.occurred_at >= since)
-        if until is not None:
-            conditions.append(_e.occurred_at < until)
-        stmt = sa.select(sa.func.coalesce(sa.func.sum(_e.amount), 0)).where(*conditions)
-        return int(self._conn.execute(stmt).scalar_one())
-
-    def expiring_between(
-        self, program_id: str, wallet: str, start: datetime, end: datetime
-    ) -> list[tuple[str, datetime, int]]:
-        stmt = (
-            sa.select(_l.member_id, _l.expires_at, sa.func.sum(_l.remaining))
-            .where(
-                _l.program_id == program_id,
-                _l.wallet == wallet,
-                _l.remaining > 0,
-                _l.pending.is_(False),
-                _l.expires_at >= start,
-                _l.expires_at < end,
-            )
-            .group_by(_l.member_id, _l.expires_at)
-            .order_by(_l.member_id, _l.expires_at)
-        )
-        return [(r[0], r[1], int(r[2])) for r in self._conn.execute(stmt)]
-
-    def verify(self, program_id: str | None) -> list[Violation]:
-        return verify_ledger(self._conn, program_id)
-
-
-def _entry_row(e: Entry) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "program_id": e.program_id,
-        "member_id": e.member_id,
-        "wallet": e.wallet,
-        "type": e.type,
-        "amount": e.amount,
-        "status": e.status,
-        "occurred_at": e.occurred_at,
-        "recorded_at": e.recorded_at,
-        "reference": e.reference,
-        "key": e.key,
-        "reverses": e.reverses,
-        "reason": e.reason,
-        "actor": e.actor,
-        "config_version": e.config_version,
-        "explanation": list(e.explanation) if e.explanation else None,
-    }
-
-
-def _entry(row: Row[Any]) -> Entry:
-    return Entry(
-        id=row.id,
-        program_id=row.program_id,
-        member_id=row.member_id,
-        wallet=row.wallet,
-        type=row.type,
-        amount=row.amount,
-        status=row.status,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        postings=(),
-        reference=row.reference,
-        key=row.key,
-        reverses=row.reverses,
-        reason=row.reason,
-        actor=row.actor,
-        config_version=row.config_version,
-        explanation=tuple(row.explanation or ()),
-    )
-
-
-def _lot_row(program_id: str, lot: Lot) -> dict[str, Any]:
-    return {
-        "id": lot.id,
-        "program_id": program_id,
-        "member_id": lot.member_id,
-        "wallet": lot.wallet,
-        "entry_id": lot.entry_id,
-        "amount": lot.amount,
-        "remaining": lot.remaining,
-        "earned_at": lot.earned_at,
-        "available_at": lot.available_at,
-        "expires_at": lot.expires_at,
-        "pending": lot.pending,
-    }
-
-
-def _lot(row: Row[Any]) -> Lot:
-    return Lot(
-        id=row.id,
-        member_id=row.member_id,
-        wallet=row.wallet,
-        entry_id=row.entry_id,
-        amount=row.amount,
-        remaining=row.remaining,
-        earned_at=row.earned_at,
-        available_at=row.available_at,
-        expires_at=row.expires_at,
-        pending=row.pending,
-    )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from patron.adapters.db import staff_tables as st
+from patron.adapters.db.tables import staff as st
 from patron.domain.staff import StaffGrant, StaffSession, StaffUser
 from patron.services.ports.staff import StaffCredentials
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from patron.adapters.db.tables import ID, metadata
+from patron.adapters.db.tables.base import ID, metadata
 from patron.adapters.db.types import UtcDateTime
 
 staff_users = sa.Table(
