@@ -17,16 +17,10 @@ from patron.services.transactions import run_read
 from tests.conftest import table_counts
 from tests.console.conftest import form_token, make_staff, sign_in
 from tests.console.page_matrix import FORMS, PAGES
-from tests.console.test_page_roles import console_routes
+from tests.console.test_page_roles import _fill, console_routes
 from tests.factories import buy, create_program, enrol, program_key
 
 PREFIX = "/console/programs/{program}"
-
-
-def _fill(path: str, values: dict[str, str]) -> str:
-    for name, value in values.items():
-        path = path.replace("{" + name + "}", value)
-    return path
 
 
 def _staff_id(container: Container, email: str) -> str:
