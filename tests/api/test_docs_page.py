@@ -56,12 +56,14 @@ def test_landing_page_answers_json_to_clients(client: TestClient) -> None:
         assert response.headers["content-type"].startswith("application/json")
         body = response.json()
         assert body["links"] == {
+            "console": "/console/",
             "docs": "/docs",
             "openapi": "/openapi.json",
             "health": "/healthz",
         }
-        for link in body["links"].values():
-            assert client.get(link).status_code == 200, link
+        for name, link in body["links"].items():
+            if name != "console":  # served by the web app, not this API-only one (tests/console)
+                assert client.get(link).status_code == 200, link
 
 
 @pytest.mark.parametrize(
@@ -76,7 +78,8 @@ def test_landing_page_shows_html_to_browsers(client: TestClient, accept: str) ->
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     links = [url for url in _references(response.text) if not url.startswith("/static/")]
-    assert links == ["/docs", "/openapi.json", "/healthz"]
+    assert links == ["/console/", "/docs", "/openapi.json", "/healthz"]
     assert "API docs" in response.text
-    for link in links:
+    assert "Admin console" in response.text
+    for link in links[1:]:
         assert client.get(link).status_code == 200, link

@@ -43,6 +43,20 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", MEMBER + "/erase"): _only(("owner",), 200),
     # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
     ("POST", MEMBER + "/erase"): _only(("owner",), 422),
+OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "viewer": 403}
+OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
+STAFF = "/console/programs/{program}/staff"
+
+# Pages of the program "shop" ({program} is filled in by the test).
+PAGES: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/console/programs/{program}/audit"): {**EVERYONE, "support": 403},
+    ("GET", STAFF): OWNER_ONLY,
+    ("POST", STAFF): OWNER_ACTION,
+    ("GET", STAFF + "/{staff_id}"): OWNER_ONLY,
+    # In this order for the owner (the walk is sorted): change, sign out, then remove.
+    ("POST", STAFF + "/{staff_id}/access"): OWNER_ACTION,
+    ("POST", STAFF + "/{staff_id}/end-sessions"): OWNER_ACTION,
+    ("POST", STAFF + "/{staff_id}/remove"): OWNER_ACTION,
 }
 
 # Routes anyone may reach before signing in (no role applies).
@@ -65,4 +79,6 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", MEMBER + "/status"): {"status": "active"},
     ("POST", MEMBER + "/tier"): {"code": "vib", "until": "2026-12-31", "tier_reason": "matrix"},
     ("POST", MEMBER + "/erase"): {"confirm": "not the id"},
+    ("POST", STAFF): {"email": "invited@staff.example", "role": "viewer"},
+    ("POST", STAFF + "/{staff_id}/access"): {"role": "support", "support_limit": "100"},
 }

@@ -6,7 +6,8 @@ internet access. ReDoc is not served: it would need a second vendored bundle for
 document.
 
 ``/`` answers JSON (``Accept: application/json``, or ``*/*`` as curl sends) or a small HTML page
-(browsers) naming the places that exist: the API docs, the OpenAPI document and the health check.
+(browsers) naming the places that exist: the admin console, the API docs, the OpenAPI document
+and the health check.
 Neither is an API operation, so neither is in the OpenAPI document.
 """
 
@@ -27,8 +28,10 @@ STATIC = Path(__file__).with_name("static")
 STATIC_PREFIX = "/static"
 SWAGGER = f"{STATIC_PREFIX}/swagger-ui"
 
-# (key, path, what it is): the landing page's links, in order.
+# (key, path, what it is): the landing page's links, in order. The console is mounted beside
+# the API by ``patron.web`` (what ``patron serve`` runs).
 LINKS = (
+    ("console", "/console/", "Admin console (staff sign-in)"),
     ("docs", "/docs", "API docs (interactive, OpenAPI)"),
     ("openapi", "/openapi.json", "OpenAPI document"),
     ("health", "/healthz", "Health check"),

@@ -42,7 +42,13 @@ def serve(
         started = time.monotonic()
         made = _make_demo(container, 2000, 7)
         serving.announce_demo(
-            out, made, bind_host, bind_port, time.monotonic() - started, _key_file(settings)
+            out,
+            made,
+            bind_host,
+            bind_port,
+            time.monotonic() - started,
+            _key_file(settings),
+            settings.public_url,
         )
     loop = JobLoop(container, settings.jobs_interval_seconds) if settings.run_jobs else None
     if loop is not None:
@@ -135,5 +141,11 @@ def demo_command(
     started = time.monotonic()
     made = _make_demo(container, members, seed, days)
     serving.announce_demo(
-        out, made, settings.host, settings.port, time.monotonic() - started, _key_file(settings)
+        out,
+        made,
+        settings.host,
+        settings.port,
+        time.monotonic() - started,
+        _key_file(settings),
+        settings.public_url,
     )

@@ -83,10 +83,17 @@ def run_workers(host: str, port: int, workers: int) -> None:
 
 
 def announce_demo(
-    out: Console, made: demo.Demo, host: str, port: int, seconds: float, key_file: Path
+    out: Console,
+    made: demo.Demo,
+    host: str,
+    port: int,
+    seconds: float,
+    key_file: Path,
+    public_url: str | None = None,
 ) -> None:
-    """Where the demo is and how to try it: the URLs, the admin key, the ``patron`` command."""
-    base = f"http://{host}:{port}"
+    """Where the demo is and how to try it: the URLs, the admin key, the console's one-time
+    sign-in link, the ``patron`` command. Links start with ``public_url`` when it is set."""
+    base = (public_url or f"http://{host}:{port}").rstrip("/")
     state = "created" if made.created else "already there"
     took = f" in {seconds:.0f}s" if made.created else ""
     out.print(f"[bold]Patron[/bold] demo program '{made.program.slug}' ({state}{took})")
@@ -106,6 +113,13 @@ def announce_demo(
     )
     kept = "the same as last time" if made.key_reused else "new"
     out.print(f"  Admin key:    {made.key.secret}  ({kept}; kept in {key_file})", highlight=False)
+    out.print(f"  Console:      {base}/console/", highlight=False)
+    if made.owner_link:
+        out.print(
+            f"  Sign in:      {base}/console/set-password/{made.owner_link}  (one-time link of "
+            f"{demo.DEMO_OWNER}, valid 24 hours: choose a password, then you are in)",
+            highlight=False,
+        )
     hint = cli_hint()
     if hint is not None:
         out.print(f"  CLI:          {hint}", highlight=False)

@@ -5,6 +5,10 @@ It is the example configuration of API.md (a points wallet with 12-month expiry,
 wallet, every rule kind, three tiers, referrals), three rewards, and a simulated year of members
 and their activity (``demo_data``). Creating it twice is harmless: an existing demo program is
 left as it is.
+
+The demo program has an owner staff user, ``DEMO_OWNER`` ("Demo Owner"), so the console can be
+tried at once: every start hands out a fresh one-time set-password link for it (the earlier
+links stay valid until used or 24 hours old).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from patron.domain.audit import Actor
 from patron.domain.errors import Unauthenticated
 from patron.domain.programs import Program
-from patron.services import api_keys, audit, jobs, programs, rewards
+from patron.services import api_keys, audit, jobs, programs, rewards, staff
 from patron.services.demo_data import DAYS, Story, populate
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -133,6 +137,8 @@ def _demo_rewards(ctx: Context) -> None:
 
 
 DEMO_KEY_NAME = "demo admin"
+DEMO_OWNER = "owner@demo.example.com"
+DEMO_OWNER_NAME = "Demo Owner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +149,8 @@ class Demo:
     story: Story | None
     key_reused: bool = False
     """The remembered key was still a live admin key of the demo: no key was made."""
+    owner_link: str = ""
+    """A one-time set-password token of the demo's owner staff user (``DEMO_OWNER``)."""
 
 
 def ensure_demo(
@@ -212,7 +220,28 @@ def ensure_demo(
     key, reused = run_in_transaction(
         scoped, lambda uow: _admin_key(uow, clock, actor, program, remembered_key)
     )
-    return Demo(program=program, created=created, key=key, story=story, key_reused=reused)
+    link = run_in_transaction(scoped, lambda uow: _owner_link(uow, clock, actor, program))
+    return Demo(
+        program=program,
+        created=created,
+        key=key,
+        story=story,
+        key_reused=reused,
+        owner_link=link,
+    )
+
+
+def _owner_link(uow: UnitOfWork, clock: Clock, actor: Actor, program: Program) -> str:
+    """A fresh set-password link of the demo's owner, made (with its role) on first use."""
+    found = uow.staff.credentials(DEMO_OWNER)
+    if found is not None and any(
+        g.program_id == program.id for g in uow.staff.grants_of(found.user.id)
+    ):
+        return staff.issue_link(uow, clock.now(), found.user.id)
+    made = staff.create(
+        uow, clock, actor, email=DEMO_OWNER, role="owner", program=program, name=DEMO_OWNER_NAME
+    )
+    return made.link_token
 
 
 def _admin_key(
