@@ -27,6 +27,9 @@ def _only(allowed: tuple[str, ...], status: int) -> dict[str, int]:
 
 
 MEMBER = "/console/programs/{program}/members/{member}"
+OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "viewer": 403}
+OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
+STAFF = "/console/programs/{program}/staff"
 
 # Pages of the program "shop" ({program} is filled in by the test).
 PAGES: dict[tuple[str, str], dict[str, int]] = {
@@ -43,12 +46,6 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", MEMBER + "/erase"): _only(("owner",), 200),
     # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
     ("POST", MEMBER + "/erase"): _only(("owner",), 422),
-OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "viewer": 403}
-OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
-STAFF = "/console/programs/{program}/staff"
-
-# Pages of the program "shop" ({program} is filled in by the test).
-PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/console/programs/{program}/audit"): {**EVERYONE, "support": 403},
     ("GET", STAFF): OWNER_ONLY,
     ("POST", STAFF): OWNER_ACTION,
