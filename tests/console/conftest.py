@@ -126,3 +126,15 @@ def member_for_pages(web: TestClient, shop: dict[str, str]) -> dict[str, str]:
     )
     buy(web, shop["admin"], program="shop", member=member["id"], external_id="M-1", amount="40.00")
     return {"member": member["id"]}
+
+
+@pytest.fixture
+def staff_for_pages(container: Container, shop: dict[str, str]) -> dict[str, str]:
+    """Path values of the page matrix: another staff user of the program (a support agent)."""
+    make_staff(container, email="colleague@staff.example", role="support", program="shop")
+
+    def find(uow: Any) -> str:
+        found = uow.staff.credentials("colleague@staff.example")
+        return str(found.user.id)
+
+    return {"staff_id": run_in_transaction(container.uow, find)}

@@ -21,8 +21,21 @@ ACCOUNT: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/console/account/two-step/off"): dict.fromkeys(ROLES, 303),
 }
 
+OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "viewer": 403}
+OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
+STAFF = "/console/programs/{program}/staff"
+
 # Pages of the program "shop" ({program} is filled in by the test).
-PAGES: dict[tuple[str, str], dict[str, int]] = {}
+PAGES: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/console/programs/{program}/audit"): {**EVERYONE, "support": 403},
+    ("GET", STAFF): OWNER_ONLY,
+    ("POST", STAFF): OWNER_ACTION,
+    ("GET", STAFF + "/{staff_id}"): OWNER_ONLY,
+    # In this order for the owner (the walk is sorted): change, sign out, then remove.
+    ("POST", STAFF + "/{staff_id}/access"): OWNER_ACTION,
+    ("POST", STAFF + "/{staff_id}/end-sessions"): OWNER_ACTION,
+    ("POST", STAFF + "/{staff_id}/remove"): OWNER_ACTION,
+}
 
 # Routes anyone may reach before signing in (no role applies).
 ANONYMOUS = {
@@ -39,4 +52,7 @@ ANONYMOUS = {
 }
 
 # Bodies of the actions in PAGES (besides the token), and what fills their path parameters.
-FORMS: dict[tuple[str, str], dict[str, str]] = {}
+FORMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", STAFF): {"email": "invited@staff.example", "role": "viewer"},
+    ("POST", STAFF + "/{staff_id}/access"): {"role": "support", "support_limit": "100"},
+}

@@ -46,10 +46,14 @@ def _fill(path: str, values: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_table_says(
-    role: str, as_role: Any, shop: dict[str, str], member_for_pages: dict[str, str]
+    role: str,
+    as_role: Any,
+    shop: dict[str, str],
+    member_for_pages: dict[str, str],
+    staff_for_pages: dict[str, str],
 ) -> None:
     client = as_role(role)
-    values = {"program": shop["slug"], **member_for_pages}
+    values = {"program": shop["slug"], **member_for_pages, **staff_for_pages}
     wrong = []
     for (method, template), expected in sorted({**ACCOUNT, **PAGES}.items()):
         path = _fill(template, values)

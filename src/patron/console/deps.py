@@ -180,6 +180,7 @@ def in_program(permission: ConsolePermission) -> Callable[..., Page]:
 NAVIGATION: tuple[tuple[str, str, ConsolePermission], ...] = (
     ("Dashboard", "", "dashboard.read"),
     ("Members", "/members", "members.read"),
+    ("Staff", "/staff", "staff.manage"),
     ("Audit log", "/audit", "audit.read"),
 )
 

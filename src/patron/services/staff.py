@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from patron.domain.audit import Actor
-from patron.domain.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from patron.domain.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from patron.domain.identifiers import normalize_email
 from patron.domain.ids import new_id
 from patron.domain.programs import Program
@@ -78,12 +78,7 @@ def create(
         errors.append(FieldError("role", f"one of {', '.join(ROLES)}"))
     if program is None and role != "owner":
         errors.append(FieldError("program", "only an owner may hold every program"))
-    for path, value in (
-        ("support_limit", support_limit),
-        ("support_daily_limit", support_daily_limit),
-    ):
-        if value is not None and not 0 < value <= 10_000_000:
-            errors.append(FieldError(path, "a whole number of points from 1 to 10,000,000"))
+    errors.extend(_limit_errors(support_limit, support_daily_limit))
     try:
         shown, key = normalize_email(email)
     except ValidationFailed as error:
@@ -155,10 +150,86 @@ def issue_link(uow: UnitOfWork, now: datetime, staff_id: str) -> str:
     return token
 
 
+def _limit_errors(support_limit: int | None, support_daily_limit: int | None) -> list[FieldError]:
+    return [
+        FieldError(path, "a whole number of points from 1 to 10,000,000")
+        for path, value in (
+            ("support_limit", support_limit),
+            ("support_daily_limit", support_daily_limit),
+        )
+        if value is not None and not 0 < value <= 10_000_000
+    ]
+
+
+def grant_in(uow: UnitOfWork, program: Program, staff_id: str) -> tuple[StaffUser, StaffGrant]:
+    """A staff user and its role in the program. Raises: NotFound (no role there, so another
+    program's staff stay unseen)."""
+    user = uow.staff.get(staff_id)
+    grant = next((g for g in uow.staff.grants_in(program.id) if g.staff_id == staff_id), None)
+    if user is None or grant is None:
+        raise NotFound("no such staff user in this program")
+    return user, grant
+
+
+def _not_yourself(actor: Actor, staff_id: str, what: str) -> None:
+    if actor.kind == "user" and actor.id == staff_id:
+        raise Conflict(f"you cannot {what} yourself; ask another owner")
+
+
+def change(
+    uow: UnitOfWork,
+    clock: Clock,
+    actor: Actor,
+    program: Program,
+    staff_id: str,
+    *,
+    role: str,
+    support_limit: int | None = None,
+    support_daily_limit: int | None = None,
+) -> StaffGrant:
+    """Change a staff user's role in the program and its support limits (audited, with the
+    before and after). Raises: NotFound, ValidationFailed, Conflict (one's own role)."""
+    errors = _limit_errors(support_limit, support_daily_limit)
+    if role not in ROLES:
+        errors.insert(0, FieldError("role", f"one of {', '.join(ROLES)}"))
+    if errors:
+        raise ValidationFailed(errors)
+    _user, old = grant_in(uow, program, staff_id)
+    _not_yourself(actor, staff_id, "change the role of")
+    limit = support_limit or old.support_limit
+    grant = StaffGrant(
+        program_id=program.id,
+        staff_id=staff_id,
+        role=role,  # type: ignore[arg-type]  # checked against ROLES above
+        support_limit=limit,
+        support_daily_limit=support_daily_limit or max(old.support_daily_limit, limit),
+    )
+    now = clock.now()
+    uow.staff.put_grant(grant, now)
+    fields = ("role", "support_limit", "support_daily_limit")
+    before, after = audit.changed(
+        {k: getattr(old, k) for k in fields}, {k: getattr(grant, k) for k in fields}
+    )
+    audit.record(
+        uow,
+        program_id=program.id,
+        actor=actor,
+        action="staff.role_changed",
+        target=("staff", staff_id),
+        at=now,
+        before=before,
+        after=after,
+    )
+    return grant
+
+
 def remove(uow: UnitOfWork, clock: Clock, actor: Actor, program: Program, staff_id: str) -> None:
-    """Take the staff user's role in the program away (its sessions lose the program at once)."""
-    if uow.staff.get(staff_id) is None:
-        raise NotFound("no such staff user")
+    """Take the staff user's role in the program away (its sessions lose the program at once).
+
+    Raises: NotFound (no role there), Conflict (one's own role).
+    """
+    _user, old = grant_in(uow, program, staff_id)
+    _not_yourself(actor, staff_id, "remove")
     uow.staff.remove_grant(program.id, staff_id)
     audit.record(
         uow,
@@ -167,6 +238,7 @@ def remove(uow: UnitOfWork, clock: Clock, actor: Actor, program: Program, staff_
         action="staff.role_removed",
         target=("staff", staff_id),
         at=clock.now(),
+        before={"role": old.role},
     )
 
 

@@ -224,6 +224,25 @@ def revoke(uow: UnitOfWork, clock: Clock, actor: Actor, staff_id: str, session_i
     return done
 
 
+def revoke_all(
+    uow: UnitOfWork, clock: Clock, actor: Actor, program_id: str | None, staff_id: str
+) -> int:
+    """Sign the staff user out of every session (an owner's action, audited in the program it
+    was taken from); how many sessions ended."""
+    now = clock.now()
+    count = uow.staff.revoke_sessions(staff_id, now)
+    audit.record(
+        uow,
+        program_id=program_id,
+        actor=actor,
+        action="staff.sessions_revoked",
+        target=("staff", staff_id),
+        at=now,
+        after={"sessions": count},
+    )
+    return count
+
+
 def link_holder(uow: UnitOfWork, clock: Clock, token: str) -> StaffUser:
     """The staff user of a live set-password link. Raises: LinkNotValid."""
     staff_id = uow.staff.link(digest(token), SET_PASSWORD, clock.now())

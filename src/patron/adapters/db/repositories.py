@@ -460,9 +460,15 @@ class SqlAuditRepository:
             (c.target_type, where.target_type),
             (c.target_id, where.target_id),
             (c.action, where.action),
+            (c.actor_kind, where.actor_kind),
         ):
             if value is not None:
                 stmt = stmt.where(column == value)
+        if where.action_prefix:
+            stmt = stmt.where(c.action.startswith(where.action_prefix, autoescape=True))
+        if where.actor:
+            named = sa.func.lower(c.actor_name) == where.actor.lower()
+            stmt = stmt.where(sa.or_(c.actor_id == where.actor, named))
         if where.since is not None:
             stmt = stmt.where(c.at >= where.since)
         if where.until is not None:
