@@ -264,9 +264,15 @@ def assert_accessible(page: Page) -> None:
     assert not report, f"{page.url}: accessibility violations\n{json.dumps(report, indent=2)}"
 
 
-def assert_fits(page: Page) -> None:
-    """Nothing makes the page wider than its viewport (wide tables scroll inside their box)."""
+def assert_fits(page: Page, viewport: dict[str, int] | None = None) -> None:
+    """Nothing makes the page wider than its viewport (wide tables scroll inside their box);
+    with ``viewport`` (e.g. PHONE), the same page resized to it, then put back."""
+    size = page.viewport_size
+    if viewport is not None:
+        page.set_viewport_size(viewport)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    if viewport is not None and size is not None:
+        page.set_viewport_size(size)
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
 
