@@ -25,6 +25,13 @@ OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "vi
 OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
 STAFF = "/console/programs/{program}/staff"
 
+
+def _only(allowed: tuple[str, ...], status: int) -> dict[str, int]:
+    return {role: status if role in allowed else 403 for role in ROLES}
+
+
+MEMBER = "/console/programs/{program}/members/{member}"
+
 # Pages of the program "shop" ({program} is filled in by the test).
 PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/console/programs/{program}/audit"): {**EVERYONE, "support": 403},
@@ -35,6 +42,15 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("POST", STAFF + "/{staff_id}/access"): OWNER_ACTION,
     ("POST", STAFF + "/{staff_id}/end-sessions"): OWNER_ACTION,
     ("POST", STAFF + "/{staff_id}/remove"): OWNER_ACTION,
+    ("GET", "/console/programs/{program}/members"): EVERYONE,
+    ("GET", MEMBER): EVERYONE,
+    ("POST", MEMBER + "/adjust"): _only(("owner", "manager", "support"), 303),
+    ("POST", MEMBER + "/status"): _only(("owner", "manager", "support"), 303),
+    ("POST", MEMBER + "/tier"): _only(("owner", "manager"), 303),
+    ("GET", MEMBER + "/export"): _only(("owner", "manager"), 200),
+    ("GET", MEMBER + "/erase"): _only(("owner",), 200),
+    # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
+    ("POST", MEMBER + "/erase"): _only(("owner",), 422),
 }
 
 # Routes anyone may reach before signing in (no role applies).
@@ -55,4 +71,8 @@ ANONYMOUS = {
 FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", STAFF): {"email": "invited@staff.example", "role": "viewer"},
     ("POST", STAFF + "/{staff_id}/access"): {"role": "support", "support_limit": "100"},
+    ("POST", MEMBER + "/adjust"): {"wallet": "points", "amount": "5", "reason": "matrix"},
+    ("POST", MEMBER + "/status"): {"status": "active"},
+    ("POST", MEMBER + "/tier"): {"code": "vib", "until": "2026-12-31", "tier_reason": "matrix"},
+    ("POST", MEMBER + "/erase"): {"confirm": "not the id"},
 }

@@ -7,6 +7,7 @@ source; a member's current consent on a channel is the latest record.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -47,6 +48,35 @@ class Member:
     consents: dict[str, Consent] = field(default_factory=dict)
     referred_by: str | None = None
     tier_code: str | None = None
+
+
+NAME_KEY_LENGTH = 200
+"""Longest name key kept (the column's width); a longer name is searched by its first 200."""
+
+
+def name_key(text: str | None) -> str | None:
+    """The search key of a name: case-folded, accents stripped, whitespace collapsed; None for
+    no name. ``"  Grâce\tHOPPER "`` and ``"grace hopper"`` have one key.
+
+    Compatibility decomposition (NFKD) splits accented letters into a base letter and combining
+    marks, which are dropped; it is done again after case folding because folding can bring
+    marks back (``"İ"`` folds to ``"i"`` with a combining dot). Letters that do not decompose
+    (``"ø"``, ``"ł"``) stay as they are.
+    """
+    if text is None:
+        return None
+    key = " ".join(_bare(_bare(text).casefold()).split())[:NAME_KEY_LENGTH].rstrip()
+    return key or None
+
+
+def full_name_key(first_name: str | None, last_name: str | None) -> str | None:
+    """The key members are sorted by: ``"first last"``, each part as ``name_key`` makes it."""
+    parts = [k for k in (name_key(first_name), name_key(last_name)) if k]
+    return " ".join(parts) or None
+
+
+def _bare(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def check_birth_date(value: date | None, *, today: date) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from patron.adapters.db import tables as t
 from patron.domain.audit import Actor, AuditRecord
 from patron.domain.keys import ApiKey, Role
-from patron.domain.members import Consent, Member, MemberStatus
+from patron.domain.members import Consent, Member, MemberStatus, full_name_key, name_key
 from patron.domain.programs import Program
 from patron.services.ports import AuditFilter, MemberFilter, StoredOutcome
 
@@ -236,7 +236,7 @@ class SqlMemberRepository:
         self._conn = conn
 
     def add(self, member: Member) -> None:
-        values = {name: getattr(member, name) for name in _MEMBER_FIELDS}
+        values = {name: getattr(member, name) for name in _MEMBER_FIELDS} | _name_keys(member)
         # Parameters, not inline values: a batch's enrolments then share one statement.
         self._conn.execute(
             t.members.insert(), [{"id": member.id, "program_id": member.program_id, **values}]
@@ -244,6 +244,7 @@ class SqlMemberRepository:
 
     def update(self, member: Member) -> None:
         values = {name: getattr(member, name) for name in _MEMBER_FIELDS if name != "created_at"}
+        values |= _name_keys(member)
         self._conn.execute(
             t.members.update()
             .where(t.members.c.id == member.id, t.members.c.program_id == member.program_id)
@@ -255,7 +256,7 @@ class SqlMemberRepository:
         row = self._conn.execute(_MEMBER_BY_ID, {"p": program_id, "m": member_id}).first()
         if row is None:
             return None
-        member = _member(row)
+        member = member_of_row(row)
         for consent in self._conn.execute(_CONSENTS_OF, {"m": member_id}):
             member.consents[consent.channel] = Consent(
                 channel=consent.channel,
@@ -378,7 +379,7 @@ class SqlMemberRepository:
 
     def _select(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Member]:
         stmt = sa.select(t.members).where(condition).order_by(t.members.c.id).limit(limit)
-        members = [_member(row) for row in self._conn.execute(stmt)]
+        members = [member_of_row(row) for row in self._conn.execute(stmt)]
         if members:
             self._attach_consents(members)
         return members
@@ -401,7 +402,17 @@ class SqlMemberRepository:
             )
 
 
-def _member(row: Row[Any]) -> Member:
+def _name_keys(member: Member) -> dict[str, str | None]:
+    """The search keys of the member's names, written with every write of the names (an
+    enrolment, an update, an import, an erasure that blanks them), so they never disagree."""
+    return {
+        "first_key": name_key(member.first_name),
+        "last_key": name_key(member.last_name),
+        "name_key": full_name_key(member.first_name, member.last_name),
+    }
+
+
+def member_of_row(row: Row[Any]) -> Member:
     return Member(
         id=row.id,
         program_id=row.program_id,

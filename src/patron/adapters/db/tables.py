@@ -26,6 +26,14 @@ metadata = sa.MetaData(
 
 ID = sa.String(36)
 
+
+def _key(length: int) -> sa.types.TypeEngine[str]:
+    """A search key column: compared byte by byte on PostgreSQL (``COLLATE "C"``), as SQLite
+    compares text, so a prefix is one index range on both and both sort the keys alike
+    (migration 0025)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 programs = sa.Table(
     "programs",
     metadata,
@@ -91,6 +99,10 @@ members = sa.Table(
     sa.Column("enrolled_at", UtcDateTime, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Name search keys (``domain.members.name_key``), written with every name (migration 0025).
+    sa.Column("first_key", _key(200), nullable=True),
+    sa.Column("last_key", _key(200), nullable=True),
+    sa.Column("name_key", _key(401), nullable=True),
     sa.UniqueConstraint("program_id", "external_id"),
     sa.UniqueConstraint("program_id", "email_key"),
     sa.UniqueConstraint("program_id", "phone"),
@@ -99,6 +111,9 @@ members = sa.Table(
     sa.CheckConstraint("status IN ('active', 'frozen', 'closed', 'erased')", name="status_known"),
     sa.Index("ix_members_program_id_id", "program_id", "id"),
     sa.Index("ix_members_program_id_tier_code", "program_id", "tier_code"),
+    sa.Index("ix_members_program_id_first_key", "program_id", "first_key"),
+    sa.Index("ix_members_program_id_last_key", "program_id", "last_key"),
+    sa.Index("ix_members_program_id_name_key_id", "program_id", "name_key", "id"),
 )
 
 member_consents = sa.Table(

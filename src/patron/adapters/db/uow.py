@@ -27,6 +27,7 @@ from patron.adapters.db.engine import PROGRAM_OPTION, WRITE_OPTION, is_sqlite
 from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
+from patron.adapters.db.member_reads import SqlMemberReads
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
         self.analytics = SqlAnalyticsRepository(conn)
         self.privacy = SqlPrivacyRepository(conn, dialect)
         self.staff = SqlStaffRepository(conn, dialect)
+        self.member_reads = SqlMemberReads(conn)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:

@@ -11,13 +11,14 @@ from fastapi.responses import Response
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference, throttle, unknown_referral_code
 from patron.api.ledger_schemas import EntryOut
-from patron.api.pagination import decode_cursor, limit_param, page
+from patron.api.pagination import decode_cursor, encode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse, rfc3339
 from patron.api.schemas import MemberOut, MemberPage
 from patron.api.writes import respond
 from patron.domain.access import require
+from patron.domain.errors import FieldError, ValidationFailed
 from patron.schemas.members import MemberCreate, MemberPatch, consent_inputs
-from patron.services import enrolment, members, privacy
+from patron.services import enrolment, member_search, members, privacy
 from patron.services.balances import EntryView, MemberView, member_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
@@ -56,9 +57,22 @@ def find(
     referral_code: str | None = None,
     tier: str | None = None,
     status: str | None = Query(None, pattern="^(active|frozen|closed|erased)$"),
+    q: str | None = Query(
+        None,
+        max_length=200,
+        description="search: any identifier, or name prefixes (docs/members.md, Search)",
+    ),
     limit: int = Depends(limit_param),
     cursor: str | None = None,
 ) -> Response:
+    if q is not None:
+        return _search(
+            who,
+            q,
+            (email, phone, external_id, card_number, referral_code, tier, status),
+            limit=limit,
+            cursor=cursor,
+        )
     if any(v is not None for v in (email, phone, external_id, card_number, referral_code)):
         throttle(who, request, "member_lookups")
     else:  # every profile, page by page: a bulk read, not a lookup
@@ -87,6 +101,32 @@ def find(
     )
     return JsonResponse(
         page(found, limit=limit, position=lambda v: v.member.id, render=who.render_member)
+    )
+
+
+def _search(
+    who: ProgramCaller, q: str, filters: tuple[str | None, ...], *, limit: int, cursor: str | None
+) -> Response:
+    """``?q=``: a search reads names in bulk, so it needs ``members.list``; it takes no other
+    filter (the query itself says what it looks for)."""
+    require(who.key.role, "members.list")
+    if any(v is not None for v in filters):
+        raise ValidationFailed([FieldError("q", "a search takes no other filter", "exclusive")])
+    after = decode_cursor(cursor)
+    if after is not None and not isinstance(after, str):
+        raise ValidationFailed([FieldError("cursor", "not a cursor of this list", "cursor")])
+
+    def read(uow: UnitOfWork) -> tuple[list[MemberView], str | None]:
+        found = member_search.matches(uow, who.program, q, limit=limit, after=after)
+        now = who.container.clock.now()
+        return member_views(uow, who.program, found.members, now=now), found.next
+
+    views, after_last = run_read(who.uow, read)
+    return JsonResponse(
+        {
+            "items": [who.render_member(v) for v in views],
+            "next_cursor": encode_cursor(after_last) if after_last else None,
+        }
     )
 
 

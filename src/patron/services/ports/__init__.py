@@ -28,6 +28,7 @@ from patron.services.ports.marketing import (
     Segment,
     SegmentRepository,
 )
+from patron.services.ports.member_reads import ConsentRecord, MemberReads, NameQuery
 from patron.services.ports.members import MemberFilter, MemberRepository
 from patron.services.ports.privacy import PrivacyRepository, StoredDocument, Tombstone
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
@@ -68,6 +69,7 @@ __all__ = [
     "CampaignRepository",
     "ClaimedDelivery",
     "Clock",
+    "ConsentRecord",
     "ExpiryTotal",
     "GrantRepository",
     "HeldTier",
@@ -76,7 +78,9 @@ __all__ = [
     "LedgerRepository",
     "MemberCounts",
     "MemberFilter",
+    "MemberReads",
     "MemberRepository",
+    "NameQuery",
     "OutboxEvent",
     "OutboxRepository",
     "PrivacyRepository",

@@ -19,6 +19,7 @@ from patron.services.ports.marketing import (
     ReferralRepository,
     SegmentRepository,
 )
+from patron.services.ports.member_reads import MemberReads
 from patron.services.ports.members import MemberRepository
 from patron.services.ports.privacy import PrivacyRepository
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
@@ -84,6 +85,8 @@ class UnitOfWork(Protocol):
     def privacy(self) -> PrivacyRepository: ...
     @property
     def staff(self) -> StaffRepository: ...
+    @property
+    def member_reads(self) -> MemberReads: ...
 
     def prefetch(self, reads: BatchReads) -> None:
         """Read ahead what a batch of use cases will ask for (a no-op where reads are cheap)."""

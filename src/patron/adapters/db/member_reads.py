@@ -1,0 +1,147 @@
+"""The console's member reads (``services.ports.member_reads``): search and the member's page.
+
+A name prefix is an index range, ``key >= 'gra' AND key < 'grb'``, on the key columns of
+migration 0025, which compare byte by byte on both databases (``COLLATE "C"`` on PostgreSQL):
+the same statement uses the indexes ``(program_id, first_key)`` and ``(program_id, last_key)``
+on SQLite and PostgreSQL, where ``LIKE`` would not on SQLite (its ``LIKE`` ignores case, so it
+cannot use an index of case-sensitive text). Results are sorted by ``(name_key, id)`` and paged
+by that pair, the index ``(program_id, name_key, id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from patron.adapters.db import tables as t
+from patron.adapters.db.repositories import member_of_row
+from patron.domain.members import Member
+from patron.services.ports import Redemption, StoredPurchase, StoredRefund
+from patron.services.ports.member_reads import IDENTIFIER_COLUMNS, ConsentRecord, NameQuery
+
+_m = t.members.c
+_PURCHASE = [t.purchases.c[f.name] for f in fields(StoredPurchase)]
+_REFUND = [t.refunds.c[f.name] for f in fields(StoredRefund)]
+_REDEMPTION = [t.redemptions.c[f.name] for f in fields(Redemption)]
+
+
+def _prefix(column: sa.ColumnElement[Any], prefix: str) -> sa.ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as an index range."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:  # no code point above it: an open range
+        return column >= prefix
+    return sa.and_(column >= prefix, column < prefix[:-1] + chr(last + 1))
+
+
+def _matching(query: NameQuery) -> sa.ColumnElement[bool]:
+    every_word = sa.and_(
+        *(sa.or_(_prefix(_m.first_key, w), _prefix(_m.last_key, w)) for w in query.words)
+    )
+    alternatives = [every_word]
+    if len(query.words) > 1:
+        alternatives += [_prefix(_m.name_key, query.whole), _prefix(_m.last_key, query.whole)]
+    return sa.or_(*alternatives)
+
+
+class SqlMemberReads:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def holding(
+        self, program_id: str, identifiers: Sequence[tuple[str, str]], *, limit: int
+    ) -> list[Member]:
+        wanted = [(c, v) for c, v in identifiers if c in IDENTIFIER_COLUMNS]
+        if not wanted:
+            return []
+        stmt = (
+            sa.select(t.members)
+            .where(_m.program_id == program_id, sa.or_(*(_m[c] == v for c, v in wanted)))
+            .order_by(_m.id)
+            .limit(limit)
+        )
+        return self._members(stmt)
+
+    def named(
+        self, program_id: str, query: NameQuery, *, after: str | None, limit: int
+    ) -> list[Member]:
+        stmt = sa.select(t.members).where(*self._named(program_id, query))
+        if after is not None:
+            mark = (
+                sa.select(_m.name_key, _m.id)
+                .where(_m.program_id == program_id, _m.id == after)
+                .subquery()
+            )
+            stmt = stmt.where(
+                sa.tuple_(_m.name_key, _m.id)
+                > sa.tuple_(sa.select(mark.c.name_key).scalar_subquery(), after)
+            )
+        return self._members(stmt.order_by(_m.name_key, _m.id).limit(limit))
+
+    def count_named(self, program_id: str, query: NameQuery, *, cap: int) -> int:
+        return self._count(sa.select(_m.id).where(*self._named(program_id, query)), cap)
+
+    def newest(self, program_id: str, *, before: str | None, limit: int) -> list[Member]:
+        stmt = sa.select(t.members).where(_m.program_id == program_id)
+        if before is not None:
+            stmt = stmt.where(_m.id < before)
+        return self._members(stmt.order_by(_m.id.desc()).limit(limit))
+
+    def count(self, program_id: str, *, cap: int) -> int:
+        return self._count(sa.select(_m.id).where(_m.program_id == program_id), cap)
+
+    def consent_history(self, member_id: str) -> list[ConsentRecord]:
+        c = t.member_consents.c
+        stmt = (
+            sa.select(c.channel, c.granted, c.recorded_at, c.source)
+            .where(c.member_id == member_id)
+            .order_by(c.recorded_at.desc(), c.id.desc())
+        )
+        return [
+            ConsentRecord(r.channel, bool(r.granted), r.recorded_at, r.source)
+            for r in self._conn.execute(stmt)
+        ]
+
+    def purchases(self, program_id: str, member_id: str, *, limit: int) -> list[StoredPurchase]:
+        p = t.purchases.c
+        stmt = (
+            sa.select(*_PURCHASE)
+            .where(p.program_id == program_id, p.member_id == member_id)
+            .order_by(p.occurred_at.desc(), p.id.desc())
+            .limit(limit)
+        )
+        return [StoredPurchase(**row._asdict()) for row in self._conn.execute(stmt)]
+
+    def refunds_of(self, purchase_ids: Sequence[str]) -> list[StoredRefund]:
+        if not purchase_ids:
+            return []
+        r = t.refunds.c
+        stmt = (
+            sa.select(*_REFUND)
+            .where(r.purchase_id.in_(list(purchase_ids)))
+            .order_by(r.recorded_at, r.id)
+        )
+        return [StoredRefund(**row._asdict()) for row in self._conn.execute(stmt)]
+
+    def redemptions(self, program_id: str, member_id: str, *, limit: int) -> list[Redemption]:
+        d = t.redemptions.c
+        stmt = (
+            sa.select(*_REDEMPTION)
+            .where(d.program_id == program_id, d.member_id == member_id)
+            .order_by(d.id.desc())
+            .limit(limit)
+        )
+        return [Redemption(**row._asdict()) for row in self._conn.execute(stmt)]
+
+    def _named(self, program_id: str, query: NameQuery) -> list[sa.ColumnElement[bool]]:
+        return [_m.program_id == program_id, _m.status != "erased", _matching(query)]
+
+    def _members(self, stmt: sa.Select[Any]) -> list[Member]:
+        return [member_of_row(row) for row in self._conn.execute(stmt)]
+
+    def _count(self, ids: sa.Select[Any], cap: int) -> int:
+        capped = ids.limit(cap).subquery()
+        return int(self._conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar_one())

@@ -1,0 +1,181 @@
+"""The Members area: search, and the member's page (the 360° view).
+
+Search is a GET form (``q``), so it works without JavaScript; htmx swaps only the results
+(``#results``) when it is there. Paging is by keyset (``after``, from
+``services.member_search``) with the position of the page's first row carried along (``start``)
+so the foot can say "Showing 26 to 50 of 1,234". An empty query lists the newest members.
+
+The member's page reads ``services.member_profile`` in one transaction and shows the number
+first (name, tier, status, balance), then every section. Staff without ``members.personal``
+(viewers) see emails and phones masked everywhere on these pages: masking happens here, in
+:func:`personal`, before anything reaches a template.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Request
+from starlette.responses import Response
+
+from patron.console.deps import Page, in_program, page
+from patron.console.routing import router as make_router
+from patron.domain.staff import mask_email, mask_phone
+from patron.services import member_profile, member_search
+from patron.services.programs import load_config
+from patron.services.transactions import run_read
+
+router = make_router("/console/programs/{program}/members")
+
+PAGE_SIZE = 25
+ACTIVITY_SIZE = 25
+
+
+def display_name(first: str | None, last: str | None, external_id: str | None, id: str) -> str:
+    """What a person calls the member: its name, else its external id, else its id."""
+    name = " ".join(part for part in (first, last) if part)
+    return name or external_id or id
+
+
+def personal(at: Page, email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """Email and phone as this staff user may see them."""
+    if at.may("members.personal"):
+        return email, phone
+    return mask_email(email), mask_phone(phone)
+
+
+@router.get("")
+def search(
+    request: Request,
+    q: str = "",
+    after: str | None = None,
+    start: int = 1,
+    at: Page = Depends(in_program("members.read")),
+) -> Response:
+    query = q.strip()[:200]
+    now = at.box.clock.now()
+    found = run_read(
+        at.uow,
+        lambda uow: member_search.search(
+            uow, at.program, query, limit=PAGE_SIZE, after=after or None, now=now
+        ),
+    )
+    rows = []
+    for m in found.items:
+        email, phone = personal(at, m.email, m.phone)
+        rows.append(
+            {
+                "id": m.id,
+                "name": display_name(m.first_name, m.last_name, m.external_id, m.id),
+                "email": email,
+                "phone": phone,
+                "card": m.card_number,
+                "tier": m.tier_name or m.tier_code,
+                "status": m.status,
+                "points": m.points,
+                "enrolled_at": m.enrolled_at,
+            }
+        )
+    first = max(start, 1)
+    return page(
+        request,
+        "members/search.html",
+        {
+            "title": "Members",
+            "q": query,
+            "rows": rows,
+            "first": first,
+            "last": first + len(rows) - 1,
+            "total": found.total,
+            "capped": found.total_capped,
+            "by": found.by,
+            "next": found.next,
+            "paged": after is not None,
+        },
+        at=at,
+    )
+
+
+@router.get("/{member}")
+def member_page(
+    member: str,
+    request: Request,
+    before: str | None = None,
+    at: Page = Depends(in_program("members.read")),
+) -> Response:
+    return show(request, at, member, before=before)
+
+
+def show(
+    request: Request,
+    at: Page,
+    member: str,
+    *,
+    before: str | None = None,
+    errors: dict[str, str] | None = None,
+    problem: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The member's page; actions re-render it with their errors (``problem`` = the form whose
+    banner says what went wrong: ``{"form": ..., "message": ...}``)."""
+    now = at.box.clock.now()
+
+    def read(uow: Any) -> tuple[member_profile.Profile, Any]:
+        found = member_profile.profile(
+            uow,
+            at.program,
+            member,
+            now=now,
+            activity_limit=ACTIVITY_SIZE,
+            activity_before=before or None,
+        )
+        return found, load_config(uow, at.program)
+
+    story, config = run_read(at.uow, read)
+    m = story.member
+    email, phone = personal(at, m.email, m.phone)
+    return page(
+        request,
+        "members/member.html",
+        {
+            "title": display_name(m.first_name, m.last_name, m.external_id, m.id),
+            "m": m,
+            "email": email,
+            "phone": phone,
+            "story": story,
+            "config": config,
+            "now": now,
+            "before": before,
+            "errors": errors or {},
+            "problem": problem or {},
+            "values": values or {},
+            "audit": [
+                {
+                    "at": a.at,
+                    "actor": a.actor.label,
+                    "action": a.action,
+                    "changes": _changes(at, a.after),
+                }
+                for a in story.audit
+            ],
+        },
+        at=at,
+        status=status,
+    )
+
+
+def _changes(at: Page, after: dict[str, Any] | None) -> str:
+    """An audit record's new values in one line, personal ones masked for viewers."""
+    if not after:
+        return ""
+    masked = not at.may("members.personal")
+    shown = []
+    for key, value in after.items():
+        if masked and key == "email":
+            value = mask_email(value if isinstance(value, str) else None)
+        elif masked and key == "phone":
+            value = mask_phone(value if isinstance(value, str) else None)
+        shown.append(f"{key}: {value}")
+    text = ", ".join(shown)
+    return text if len(text) <= 240 else text[:239] + "…"
