@@ -268,10 +268,14 @@ def assert_fits(page: Page, viewport: dict[str, int] | None = None) -> None:
     """Nothing makes the page wider than its viewport (wide tables scroll inside their box);
     with ``viewport`` (e.g. PHONE), the same page resized to it, then put back."""
     size = page.viewport_size
+    assert size
     if viewport is not None:
         page.set_viewport_size(viewport)
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    if viewport is not None and size is not None:
+    # Against the screen's width, not innerWidth: a phone browser widens its layout viewport
+    # to the content, so innerWidth grows with the overflow it should reveal.
+    width = (viewport or size)["width"]
+    overflow = page.evaluate("() => document.documentElement.scrollWidth") - width
+    if viewport is not None:
         page.set_viewport_size(size)
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 

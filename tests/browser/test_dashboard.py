@@ -56,7 +56,7 @@ def test_the_audit_log_shows_staff_actions_with_the_staff_user_as_actor(
     sign_in(desktop, email, to=f"/console/programs/shop/members/{hugo}")
     desktop.get_by_label("Wallet").select_option("points")
     desktop.get_by_label("Amount").fill("-15")
-    desktop.get_by_label("Reason").fill("Points given twice by mistake")
+    desktop.get_by_label("Reason", exact=True).fill("Points given twice by mistake")
     desktop.get_by_role("button", name="Adjust").click()
     expect(desktop.get_by_role("status")).to_contain_text("Points given twice by mistake")
 

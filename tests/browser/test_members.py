@@ -31,7 +31,7 @@ def available(page: Page) -> Locator:
 def adjustments(web: TestClient, shop: dict[str, str], member: str) -> list[dict[str, Any]]:
     answer = web.get(f"/v1/programs/shop/members/{member}/activity", headers=auth(shop["admin"]))
     assert answer.status_code == 200, answer.text
-    return [e for e in answer.json() if e["type"] == "adjust"]
+    return [e for e in answer.json()["items"] if e["type"] == "adjust"]
 
 
 def test_find_a_member_by_email_and_open_their_page(
@@ -68,7 +68,7 @@ def test_adjust_with_a_reason_shows_the_entry_and_the_new_balance(
 
     desktop.get_by_label("Wallet").select_option("points")
     desktop.get_by_label("Amount").fill("50")
-    desktop.get_by_label("Reason").fill("Parcel arrived a week late")
+    desktop.get_by_label("Reason", exact=True).fill("Parcel arrived a week late")
     desktop.get_by_role("button", name="Adjust").click()
 
     expect(desktop.get_by_role("status")).to_contain_text("Reason: Parcel arrived a week late")
@@ -92,7 +92,7 @@ def test_a_form_submitted_twice_applies_once(
     form = desktop.locator("form").filter(has=desktop.get_by_role("button", name="Adjust"))
     desktop.get_by_label("Wallet").select_option("points")
     desktop.get_by_label("Amount").fill("25")
-    desktop.get_by_label("Reason").fill("Birthday gesture")
+    desktop.get_by_label("Reason", exact=True).fill("Birthday gesture")
     sent = form.evaluate("f => Object.fromEntries(new FormData(f))")
     action = form.get_attribute("action")
     assert action
@@ -118,7 +118,7 @@ def test_a_support_user_above_its_limit_is_refused(
     sign_in(desktop, staff("support", support_limit=50), to=f"{MEMBERS}/{noah}")
     desktop.get_by_label("Wallet").select_option("points")
     desktop.get_by_label("Amount").fill("80")
-    desktop.get_by_label("Reason").fill("Goodwill")
+    desktop.get_by_label("Reason", exact=True).fill("Goodwill")
     with desktop.expect_response(lambda r: r.request.method == "POST") as answer:
         desktop.get_by_role("button", name="Adjust").click()
 
