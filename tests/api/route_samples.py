@@ -326,6 +326,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         {"endpoint": o.webhook, "delivery": o.delivery}
     ),
     ("GET", P + "/analytics/summary"): lambda o, h: Call(),
+    ("GET", P + "/analytics/series"): lambda o, h: Call(),
     ("GET", P + "/audit-log"): lambda o, h: Call(),
 }
 

@@ -79,6 +79,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", P + "/webhooks/{endpoint}/deliveries"): ADMIN,
     ("POST", P + "/webhooks/{endpoint}/deliveries/{delivery}/retry"): ADMIN,
     ("GET", P + "/analytics/summary"): ADMIN | {"read"},
+    ("GET", P + "/analytics/series"): ADMIN | {"read"},
     ("GET", P + "/audit-log"): ADMIN,
 }
 

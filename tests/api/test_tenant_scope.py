@@ -95,6 +95,7 @@ def requests(member: str) -> list[tuple[str, str, Any]]:
         ("GET", "webhooks", None),
         ("GET", "audit-log", None),
         ("GET", "analytics/summary", None),
+        ("GET", "analytics/series", None),
         ("POST", "api-keys", {"name": "till", "role": "pos"}),
     ]
 

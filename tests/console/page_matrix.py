@@ -51,6 +51,9 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", MEMBER + "/erase"): _only(("owner",), 200),
     # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
     ("POST", MEMBER + "/erase"): _only(("owner",), 422),
+    # the program's home: the dashboard, or its members for a role without it
+    ("GET", "/console/programs/{program}/"): {**EVERYONE, "support": 303},
+    ("GET", "/console/programs/{program}/dashboard.csv"): {**EVERYONE, "support": 403},
 }
 
 # Routes anyone may reach before signing in (no role applies).

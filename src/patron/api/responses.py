@@ -264,3 +264,83 @@ class AnalyticsSummary(BaseModel):
     liability: str
     sales: dict[str, Any]
     behaviour: dict[str, Any]
+    expiry_forecast: dict[str, dict[str, ExpiringValue]] = Field(
+        description="per wallet with an expiry policy: what expires in the next 30, 60 and 90 "
+        "days from `to` (keys `next_30_days`, `next_60_days`, `next_90_days`; cumulative)"
+    )
+    tier_migration: TierMigration
+    top_rules: list[TopRule] = Field(description="the ten rules that issued the most points")
+    top_rewards: list[TopReward] = Field(description="the ten most redeemed rewards")
+    average_order_value: OrderValuesOut
+
+
+class ExpiringValue(BaseModel):
+    amount: Amount = Field(description="units expiring (points, or money of a money wallet)")
+    value: str = Field(description="what they cost the program, in its currency")
+
+
+class TierChangeOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_code: str | None = Field(alias="from", description="null: the member's first tier")
+    to: str
+    direction: str = Field(description="up, down, same, entry (first tier) or unknown")
+    changes: int
+
+
+class TierMigration(BaseModel):
+    up: int
+    down: int
+    changes: list[TierChangeOut]
+
+
+class TopRule(BaseModel):
+    rule_id: str
+    name: str | None
+    issued: int = Field(description="points the rule awarded in the window")
+    awards: int
+
+
+class TopReward(BaseModel):
+    code: str | None
+    name: str | None
+    wallet: str
+    redemptions: int
+    spent: Amount
+
+
+class OrderValueGroup(BaseModel):
+    sales: str
+    orders: int
+    average_order_value: str | None
+
+
+class OrderValuesOut(BaseModel):
+    redeemers: OrderValueGroup
+    non_redeemers: OrderValueGroup
+    non_members: OrderValueGroup
+
+
+class SeriesBucket(BaseModel):
+    start: Timestamp
+    end: Timestamp
+    points_issued: int
+    points_redeemed: int
+    points_expired: int
+    points_owed: int = Field(description="points available + pending at the bucket's end")
+    members_new: int
+    members_active: int
+    liability: str = Field(description="what every wallet owes at the bucket's end, in money")
+
+
+class AnalyticsSeries(BaseModel):
+    """Definitions in docs/analytics.md, "Series"."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    start: Timestamp = Field(alias="from")
+    end: Timestamp = Field(alias="to")
+    bucket: str
+    timezone: str
+    currency: str
+    buckets: list[SeriesBucket]

@@ -428,12 +428,19 @@ def report_command(
     since: str | None = typer.Option(None, "--from", help="start, ISO 8601 (default: to - 30d)"),
     until: str | None = typer.Option(None, "--to", help="end, exclusive (default: now)"),
     as_json: bool = typer.Option(False, "--json", help="print the API's JSON instead"),
+    series: bool = typer.Option(
+        False, "--series", help="the figures over time buckets (GET .../analytics/series)"
+    ),
+    bucket: str | None = typer.Option(
+        None, "--bucket", help="with --series: day, week or month (default: from the period)"
+    ),
 ) -> None:
-    """The analytics summary of a program (the figures of GET .../analytics/summary)."""
+    """The analytics summary of a program (the figures of GET .../analytics/summary), or with
+    --series the figures per time bucket (GET .../analytics/series)."""
     from rich.table import Table
 
     from patron.schemas.analytics import window
-    from patron.services import analytics
+    from patron.services import analytics, analytics_tables
     from patron.services.programs import load_config
 
     container = build()
@@ -443,28 +450,45 @@ def report_command(
 
     def read(uow: UnitOfWork) -> dict[str, Any]:
         begin, end = window(bounds[0], bounds[1], container.clock.now())
-        return analytics.summary(uow, found, load_config(uow, found), begin, end)
+        config = load_config(uow, found)
+        if series:
+            return analytics.series(uow, found, config, begin, end, bucket)
+        return analytics.summary(uow, found, config, begin, end)
 
     figures = guarded(lambda: run_read(container.uow, read, program_id=found.id))
     if as_json:
         sys.stdout.write(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
-    table = Table(title=f"{program}: {figures['from']} to {figures['to']}", show_header=False)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for section in ("members", "sales", "behaviour"):
-        for name, value in figures[section].items():
-            shown = (
-                ", ".join(f"{k} {v}" for k, v in value.items())
-                if isinstance(value, dict)
-                else value
-            )
-            table.add_row(f"{section}.{name}", "-" if shown is None else str(shown))
-    for code, flows in figures["wallets"].items():
-        for name, value in flows.items():
-            table.add_row(f"{code}.{name}", "-" if value is None else str(value))
-    table.add_row("liability", f"{figures['liability']} {figures['currency']}")
-    out.print(table)
+    if series:
+        named = {"series": analytics_tables.series_table(figures)}
+    else:
+        table = Table(title=f"{program}: {figures['from']} to {figures['to']}", show_header=False)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for section in ("members", "sales", "behaviour"):
+            for name, value in figures[section].items():
+                shown = (
+                    ", ".join(f"{k} {v}" for k, v in value.items())
+                    if isinstance(value, dict)
+                    else value
+                )
+                table.add_row(f"{section}.{name}", "-" if shown is None else str(shown))
+        for code, flows in figures["wallets"].items():
+            for name, value in flows.items():
+                table.add_row(f"{code}.{name}", "-" if value is None else str(value))
+        table.add_row("liability", f"{figures['liability']} {figures['currency']}")
+        out.print(table)
+        named = analytics_tables.tables(figures)
+        del named["figures"]  # the table above has them all
+    # As wide as the tables need: a timestamp folded over two lines cannot be copied.
+    wide = Console(soft_wrap=True, width=max(out.width, 200))
+    for title, headers, rows in named.values():
+        shown_table = Table(title=title)
+        for header in headers:
+            shown_table.add_column(header)
+        for row in rows:
+            shown_table.add_row(*("-" if cell is None else str(cell) for cell in row))
+        wide.print(shown_table)
 
 
 def _moment(option: str, value: str | None) -> datetime | None:

@@ -10,13 +10,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from patron.console import security
-from patron.console.routes import account, audit, auth, home, member_actions, members, staff
+from patron.console.routes import (
+    account,
+    audit,
+    auth,
+    dashboard,
+    home,
+    member_actions,
+    members,
+    staff,
+)
 
 
 def install(app: FastAPI) -> None:
     static = files("patron.console") / "static"
     app.mount("/console/static", StaticFiles(directory=str(static)), name="console-static")
-    for module in (auth, account, home, members, member_actions, staff, audit):
+    for module in (auth, account, home, dashboard, members, member_actions, staff, audit):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -2,6 +2,10 @@
 
 Every figure's definition is in ``docs/analytics.md``; the code follows it line by line. Money
 figures are in the program currency; point figures in points. Windows are ``[from, to)``.
+
+The dashboard's further figures (expiry forecast, tier migration, top rules and rewards, order
+values by kind of buyer) are in ``analytics_insight``; the figures over time buckets in
+``analytics_series``. Both are read here or re-exported, so ``analytics`` is the one entry.
 """
 
 from __future__ import annotations
@@ -13,7 +17,17 @@ from typing import Any
 from patron.domain.config import ProgramConfig
 from patron.domain.programs import Program
 from patron.domain.timestamps import rfc3339
+from patron.services.analytics_insight import (
+    average_order_values,
+    expiry_forecast,
+    tier_migration,
+    top_rewards,
+    top_rules,
+)
+from patron.services.analytics_series import BUCKETS, bucket_for, buckets, series
 from patron.services.ports import UnitOfWork
+
+__all__ = ["BUCKETS", "bucket_for", "buckets", "series", "summary"]
 
 ACTIVE_DAYS = 90
 
@@ -91,4 +105,9 @@ def summary(
             if counts.total
             else None,
         },
+        "expiry_forecast": expiry_forecast(uow, program, config, end),
+        "tier_migration": tier_migration(uow, program, config, start, end),
+        "top_rules": top_rules(uow, program, config, start, end),
+        "top_rewards": top_rewards(uow, program, config, start, end),
+        "average_order_value": average_order_values(uow, program, start, end),
     }

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
+from patron.adapters.db.analytics_insight import InsightQueries
 from patron.services.ports import LedgerFlows, MemberCounts, SalesFigures
 
 _m = t.members.c
@@ -38,7 +39,7 @@ _b = t.balances.c
 _FLOW_TYPES = ("adjust", "earn", "expire", "redeem", "redemption_cancel", "referral", "refund")
 
 
-class SqlAnalyticsRepository:
+class SqlAnalyticsRepository(InsightQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 

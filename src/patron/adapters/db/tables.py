@@ -114,6 +114,8 @@ members = sa.Table(
     sa.Index("ix_members_program_id_first_key", "program_id", "first_key"),
     sa.Index("ix_members_program_id_last_key", "program_id", "last_key"),
     sa.Index("ix_members_program_id_name_key_id", "program_id", "name_key", "id"),
+    # The members enrolled in each bucket of an analytics series (migration 0026).
+    sa.Index("ix_members_program_id_enrolled_at_status", "program_id", "enrolled_at", "status"),
 )
 
 member_consents = sa.Table(
@@ -319,6 +321,15 @@ purchase_awards = sa.Table(
     sa.CheckConstraint("amount > 0", name="amount_positive"),
     sa.Index("ix_purchase_awards_member_id_rule_id", "member_id", "rule_id"),
     sa.Index("ix_purchase_awards_program_id_rule_id", "program_id", "rule_id"),
+    # The top earning rules of a window, from the index alone (migration 0026).
+    sa.Index(
+        "ix_purchase_awards_program_id_occurred_at_wallet_rule_id_amount",
+        "program_id",
+        "occurred_at",
+        "wallet",
+        "rule_id",
+        "amount",
+    ),
 )
 
 # --- activity events and refunds -------------------------------------------------------------
@@ -353,6 +364,15 @@ event_awards = sa.Table(
     sa.CheckConstraint("amount > 0", name="amount_positive"),
     sa.Index("ix_event_awards_member_id_rule_id", "member_id", "rule_id"),
     sa.Index("ix_event_awards_program_id_rule_id", "program_id", "rule_id"),
+    # The top earning rules of a window, from the index alone (migration 0026).
+    sa.Index(
+        "ix_event_awards_program_id_occurred_at_wallet_rule_id_amount",
+        "program_id",
+        "occurred_at",
+        "wallet",
+        "rule_id",
+        "amount",
+    ),
 )
 
 refunds = sa.Table(
@@ -399,6 +419,14 @@ tier_history = sa.Table(
     sa.Column("reason", sa.String(500), nullable=True),
     sa.Column("actor", sa.String(100), nullable=True),
     sa.Index("ix_tier_history_member_id_at", "member_id", "at"),
+    # The tier migration of a window (migration 0026).
+    sa.Index(
+        "ix_tier_history_program_id_at_from_code_to_code",
+        "program_id",
+        "at",
+        "from_code",
+        "to_code",
+    ),
 )
 
 tier_grants = sa.Table(
@@ -462,6 +490,10 @@ redemptions = sa.Table(
     sa.Column("cancelled_at", UtcDateTime, nullable=True),
     sa.UniqueConstraint("program_id", "voucher_code"),
     sa.Index("ix_redemptions_member_id_reward_id", "member_id", "reward_id"),
+    # The top rewards and the redeemers of a window (migration 0026).
+    sa.Index(
+        "ix_redemptions_program_id_created_at_member_id", "program_id", "created_at", "member_id"
+    ),
 )
 
 # --- outbox ---------------------------------------------------------------------------------
