@@ -23,9 +23,14 @@ SECTIONS = ("Balances", "Tier", "Activity", "Redemptions", "Referrals", "Consent
 
 
 def available(page: Page) -> Locator:
-    """The first wallet's (points) available balance in the Balances section."""
-    balances = page.get_by_role("region", name="Balances")
-    return balances.get_by_text("Available", exact=True).first.locator("xpath=following::dd[1]")
+    """The points wallet's available balance in the Balances section (wallets are not in a
+    fixed order: PostgreSQL's JSONB sorts the configuration's keys)."""
+    points_wallet = page.get_by_role("region", name="Balances").get_by_role(
+        "heading", name="Points", exact=True
+    )
+    return points_wallet.locator(
+        "xpath=following-sibling::dl[1]/dt[normalize-space()='Available']/following-sibling::dd[1]"
+    )
 
 
 def adjustments(web: TestClient, shop: dict[str, str], member: str) -> list[dict[str, Any]]:
