@@ -146,7 +146,7 @@ def profile(
     views = wallet_views(uow, program, [member.id], now=now)[member.id]
     reads = uow.member_reads
     wallets = {}
-    for code, view in views.items():
+    for code, view in sorted(views.items(), key=lambda item: item[0] != "points"):
         lots, count = reads.open_lots(member.id, code, limit=LOTS_SHOWN)
         wallets[code] = WalletStory(code, view, lots, count)
     pending = [

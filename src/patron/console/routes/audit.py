@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from patron.console.deps import Page, in_program, page
+from patron.console.labels import actor_label
 from patron.console.routing import router as make_router
 from patron.domain.audit import AuditRecord
 from patron.domain.staff import mask_email, mask_phone
@@ -93,15 +94,6 @@ def plain(action: str) -> str:
         return PLAIN[action]
     words = action.replace(".", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
-
-
-def actor_label(record: AuditRecord) -> str:
-    actor = record.actor
-    if actor.kind == "system":
-        return "system"
-    if actor.kind == "cli":
-        return "command line"
-    return actor.name or actor.id
 
 
 def masked(value: Any) -> Any:
@@ -210,7 +202,7 @@ def audit_log(request: Request, at: Page = Depends(in_program("audit.read"))) ->
     rows = [
         {
             "record": r,
-            "actor": actor_label(r),
+            "actor": actor_label(r.actor),
             "kind": ACTOR_KINDS.get(r.actor.kind, r.actor.kind),
             "plain": plain(r.action),
             "changes": changes(r, personal=personal),

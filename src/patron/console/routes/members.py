@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from starlette.responses import Response
 
 from patron.console.deps import Page, PageNotFound, in_program, page
+from patron.console.labels import actor_label, entry_actor, plain
 from patron.console.routing import router as make_router
 from patron.domain.staff import mask_email, mask_phone
 from patron.services import member_profile, member_search
@@ -123,7 +124,7 @@ def show(
     banner says what went wrong: ``{"form": ..., "message": ...}``)."""
     now = at.box.clock.now()
 
-    def read(uow: Any) -> tuple[member_profile.Profile, Any]:
+    def read(uow: Any) -> tuple[member_profile.Profile, Any, dict[str, str]]:
         found = member_profile.profile(
             uow,
             at.program,
@@ -133,9 +134,9 @@ def show(
             activity_before=before or None,
             limit=LIST_SIZE,
         )
-        return found, load_config(uow, at.program)
+        return found, load_config(uow, at.program), actor_names(uow, at)
 
-    story, config = run_read(at.uow, read)
+    story, config, names = run_read(at.uow, read)
     m = story.member
     email, phone = personal(at, m.email, m.phone)
     return page(
@@ -148,6 +149,7 @@ def show(
             "phone": phone,
             "story": story,
             "config": config,
+            "who": lambda label: entry_actor(label, names),
             "now": now,
             "before": before,
             "errors": errors or {},
@@ -156,7 +158,7 @@ def show(
             "audit": [
                 {
                     "at": a.at,
-                    "actor": a.actor.label,
+                    "actor": actor_label(a.actor),
                     "action": a.action,
                     "changes": _changes(at, a.after),
                 }
@@ -166,6 +168,14 @@ def show(
         at=at,
         status=status,
     )
+
+
+def actor_names(uow: Any, at: Page) -> dict[str, str]:
+    """Display names of the actors a ledger entry can name: the program's API keys, staff."""
+    keys = uow.api_keys.of_program(at.program.id, after=None, limit=1000)
+    names = {f"api_key:{k.id}": f"API key {k.name}" for k in keys}
+    names.update({f"user:{u.id}": u.email for u in uow.staff.every()})
+    return names
 
 
 def _changes(at: Page, after: dict[str, Any] | None) -> str:
@@ -179,7 +189,7 @@ def _changes(at: Page, after: dict[str, Any] | None) -> str:
             value = mask_email(value if isinstance(value, str) else None)
         elif masked and key == "phone":
             value = mask_phone(value if isinstance(value, str) else None)
-        shown.append(f"{key}: {value}")
+        shown.append(f"{key}: {plain(value)}")
     text = ", ".join(shown)
     return text if len(text) <= 240 else text[:239] + "…"
 

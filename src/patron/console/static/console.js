@@ -17,7 +17,9 @@
           labels: spec.labels,
           datasets: spec.series.map(function (s, i) {
             return {
-              label: s.label, data: s.values, borderColor: colours[i], backgroundColor: i ? "rgba(194,65,12,.15)" : "rgba(31,95,191,.15)",
+              label: s.label, data: s.values, borderColor: colours[i],
+              // bars solid, lines over a light fill
+              backgroundColor: spec.type === "bar" ? colours[i] : (i ? "rgba(194,65,12,.15)" : "rgba(31,95,191,.15)"),
               fill: spec.type !== "bar", tension: 0.25, pointRadius: spec.labels.length > 40 ? 0 : 2, borderWidth: 2
             };
           })
