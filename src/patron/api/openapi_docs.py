@@ -78,6 +78,7 @@ SUMMARIES: dict[str, str] = {
         "Send a failed delivery again"
     ),
     "GET /v1/programs/{program}/analytics/summary": "Read the program's analytics summary",
+    "GET /v1/programs/{program}/analytics/series": "Read the program's figures over time buckets",
     "GET /v1/programs/{program}/audit-log": "Read the audit log",
 }
 
