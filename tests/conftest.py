@@ -56,6 +56,9 @@ def postgres_database() -> Iterator[str]:
     admin = PG_URL.replace("postgresql://", "postgresql://", 1)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # Commits need not wait for the disk in a scratch database: the tests' commits are
+        # many and small, and no test crashes the server itself.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     url = admin.rsplit("/", 1)[0] + "/" + name
     migrate.upgrade(url)
     yield url
@@ -75,9 +78,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _truncate(url: str) -> None:
-    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    """Empty every table between tests. DELETE, not TRUNCATE: TRUNCATE gives each of the ~60
+    tables and their indexes new files (0.27 s a test), DELETE of a few rows takes 0.02 s. The
+    ledger's append-only triggers and the foreign keys are off for this transaction only
+    (``session_replication_role``; the tests connect as a superuser), and the sequences restart
+    as TRUNCATE's ``RESTART IDENTITY`` did."""
+    tables = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(metadata.sorted_tables))
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        sequences = [
+            row[0]
+            for row in conn.execute(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                "FROM pg_sequences"
+            )
+        ]
+        restart = "".join(f"; ALTER SEQUENCE {name} RESTART" for name in sequences)
+        with conn.transaction():
+            conn.execute(f"SET LOCAL session_replication_role = replica; {tables}{restart}")
 
 
 @pytest.fixture(scope="session")
