@@ -319,3 +319,12 @@ def test_an_unknown_table_is_not_found(as_role: Any) -> None:
     answer = as_role("manager").get(CSV, params={"table": "secrets"})
     assert answer.status_code == 404
     assert "top_rewards" in answer.text
+
+
+@pytest.mark.usefixtures("history")
+def test_tiers_are_shown_by_their_names(as_role: Any) -> None:
+    page = as_role("viewer").get(HOME)
+    section = page.text[page.text.index('id="table-tiers"') :]
+    section = section[: section.index("</section>")]
+    assert "Insider" in section
+    assert "insider" not in section.replace("Insider", "")

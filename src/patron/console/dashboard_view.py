@@ -238,7 +238,7 @@ def charts(series: Table, size: str, timezone: str) -> list[dict[str, Any]]:
 TABLES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "tiers": (
         "Tier distribution",
-        ("text", "count"),
+        ("tier", "count"),
         "No members hold a tier yet — tiers are given on enrolment when the program has them.",
     ),
     "tier_migration": (

@@ -100,6 +100,7 @@ def dashboard(request: Request, at: Page = Depends(in_program("members.read"))) 
         context.update(errors=error.errors, period=None)
         return page(request, "dashboard.html", context, at=at, status=422)
     found = _read(at, period)
+    config = run_read(at.uow, lambda uow: load_config(uow, at.program))
     size = analytics.bucket_for(period.start, period.end)
     orders = view.figure(found["figures"], "Orders")
     context.update(
@@ -111,6 +112,9 @@ def dashboard(request: Request, at: Page = Depends(in_program("members.read"))) 
         charts=view.charts(found["series"], size, at.program.timezone),
         bucket=size,
         tables=view.tables(found),
+        tier_names={level.code: level.name for level in config.tiers.levels}
+        if config.tiers
+        else {},
         empty=not orders,
         csv=f"{at.base}/dashboard.csv?{period.query}&table=",
     )
