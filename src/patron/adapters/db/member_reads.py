@@ -50,6 +50,21 @@ def _matching(query: NameQuery) -> sa.ColumnElement[bool]:
     return sa.or_(*alternatives)
 
 
+FEW = 2_000
+"""Below this many candidates a name query reads them by their index ranges (``_named``)."""
+
+
+def _ranges(program_id: str, query: NameQuery) -> list[sa.Select[Any]]:
+    """The ids that can match, as index ranges: the members whose first or last name starts
+    with the query's longest word (the one that narrows most), and for several words those
+    whose full or last name starts with the whole query."""
+    driver = max(query.words, key=len)
+    ranges = [_prefix(_m.first_key, driver), _prefix(_m.last_key, driver)]
+    if len(query.words) > 1:
+        ranges += [_prefix(_m.name_key, query.whole), _prefix(_m.last_key, query.whole)]
+    return [sa.select(_m.id).where(_m.program_id == program_id, r) for r in ranges]
+
+
 class SqlMemberReads:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -163,7 +178,20 @@ class SqlMemberReads:
         return [Redemption(**row._asdict()) for row in self._conn.execute(stmt)]
 
     def _named(self, program_id: str, query: NameQuery) -> list[sa.ColumnElement[bool]]:
-        return [_m.program_id == program_id, _m.status != "erased", _matching(query)]
+        """A narrow query reads its candidates by their index ranges, then sorts the few that
+        match; a broad one (a common first name) walks the name order, where a page fills at
+        once. Walking the name order for a narrow query tests every member of the program
+        (350 ms at 100,000 members on SQLite); reading the ranges of a broad one sorts
+        thousands. Each range is counted up to ``FEW`` index entries to choose."""
+        where = [_m.program_id == program_id, _m.status != "erased", _matching(query)]
+        ranges = _ranges(program_id, query)
+        sizes = [
+            sa.select(sa.func.count()).select_from(r.limit(FEW).subquery()).scalar_subquery()
+            for r in ranges
+        ]
+        if sum(self._conn.execute(sa.select(*sizes)).one()) < FEW:
+            where.insert(1, _m.id.in_(sa.union(*ranges)))
+        return where
 
     def _members(self, stmt: sa.Select[Any]) -> list[Member]:
         return [member_of_row(row) for row in self._conn.execute(stmt)]
