@@ -28,7 +28,7 @@ from patron.domain.errors import Forbidden, NotFound, PatronError
 from patron.domain.programs import Program
 from patron.domain.staff import ConsolePermission, StaffGrant, StaffRole, allowed
 from patron.services import programs, staff_sessions
-from patron.services.ports import UnitOfWorkFactory
+from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.staff_sessions import Policy, SignedIn
 from patron.services.transactions import run_in_transaction, run_read
 
@@ -119,9 +119,12 @@ def signed_in(request: Request) -> Staff:
     login = f"/console/login?next={quote(target, safe='')}"
     if not token:
         raise SignInRequired(login)
-    found = run_read(
-        box.uow, lambda uow: staff_sessions.authenticate(uow, box.clock, token, policy(box))
-    )
+
+    def read(uow: UnitOfWork) -> tuple[Any, list[Program]]:
+        # The session and the programs for the switcher in one read transaction.
+        return staff_sessions.authenticate(uow, box.clock, token, policy(box)), uow.programs.all()
+
+    found, every = run_read(box.uow, read)
     if found is None:
         raise SignInRequired(login)
     session, user, grants = found
@@ -132,7 +135,6 @@ def signed_in(request: Request) -> Staff:
             box.uow, lambda uow: uow.staff.touch_session(session.id, box.clock.now())
         )
     me = Staff(SignedIn(user, session, grants), box, request)
-    every = run_read(box.uow, lambda uow: uow.programs.all())
     me.programs = [
         (p, role)
         for p in sorted(every, key=lambda p: p.name.casefold())

@@ -194,10 +194,11 @@ def needs_touch(session: StaffSession, now: datetime) -> bool:
 def sign_out(uow: UnitOfWork, clock: Clock, session: StaffSession) -> None:
     now = clock.now()
     if uow.staff.revoke_session(session.id, now):
+        user = uow.staff.get(session.staff_id)
         audit.record(
             uow,
             program_id=None,
-            actor=Actor("user", session.staff_id, session.staff_id),
+            actor=actor_of(user) if user else Actor("user", session.staff_id, session.staff_id),
             action="staff.signed_out",
             target=("staff", session.staff_id),
             at=now,
