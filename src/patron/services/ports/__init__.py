@@ -50,6 +50,13 @@ from patron.services.ports.purchases import (
 from patron.services.ports.rewards import Redemption, RewardRepository
 from patron.services.ports.staff import StaffCredentials, StaffRepository
 from patron.services.ports.tiers import HeldTier, TierChange, TierRepository
+from patron.services.ports.transports import (
+    Delivery,
+    EmailTransport,
+    OutgoingEmail,
+    OutgoingSms,
+    SmsTransport,
+)
 from patron.services.ports.uow import BatchReads, UnitOfWork, UnitOfWorkFactory
 from patron.services.ports.webhooks import (
     ClaimedDelivery,
@@ -78,6 +85,8 @@ __all__ = [
     "ClaimedDelivery",
     "Clock",
     "ConsentRecord",
+    "Delivery",
+    "EmailTransport",
     "ExpiryTotal",
     "GrantRepository",
     "HeldTier",
@@ -93,6 +102,8 @@ __all__ = [
     "OrderValues",
     "OutboxEvent",
     "OutboxRepository",
+    "OutgoingEmail",
+    "OutgoingSms",
     "PrivacyRepository",
     "ProgramRepository",
     "PurchaseRepository",
@@ -108,6 +119,7 @@ __all__ = [
     "Segment",
     "SegmentRepository",
     "SendResult",
+    "SmsTransport",
     "StaffCredentials",
     "StaffRepository",
     "StoredAward",

@@ -1,0 +1,54 @@
+"""Ports of the message transports: email over SMTP and SMS through an HTTP provider.
+
+A transport sends a batch and answers one ``Delivery`` per message, in order, never raising for
+a single message's failure: ``sent`` (accepted by the server or provider), ``retry`` (a
+transient failure: connection lost, timeout, SMTP 4xx, HTTP 429 or 5xx) or ``failed`` (a
+permanent one: SMTP 5xx, HTTP 4xx, an address the server refuses). The messages service decides
+what to do with each answer; a transport keeps no state about messages beyond its connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    message_id: str
+    """Patron's message id; the transport derives the ``Message-ID`` header from it."""
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra headers, e.g. ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` (DKIM-signed
+    when a key is configured)."""
+    sender_name: str | None = None
+    """Display name in ``From`` (the program's name); the address is the configured sender."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    message_id: str
+    to: str
+    """E.164 phone number."""
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    status: Literal["sent", "retry", "failed"]
+    detail: str | None = None
+    """The server's or provider's words: an error, or the provider's message id when sent."""
+
+
+class EmailTransport(Protocol):
+    def send(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]: ...
+    def close(self) -> None: ...
+
+
+class SmsTransport(Protocol):
+    def send(self, messages: Sequence[OutgoingSms]) -> list[Delivery]: ...
+    def close(self) -> None: ...
