@@ -19,7 +19,8 @@ from patron.adapters.ratelimit import Bucket, RateLimiter, parse_limits
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
 from patron.domain.fingerprints import Fingerprints
-from patron.services.ports import Clock, WebhookSender
+from patron.services.messages import Outlets
+from patron.services.ports import Clock, EmailTransport, SmsTransport, WebhookSender
 
 
 @dataclass
@@ -30,6 +31,12 @@ class Container:
     webhooks: WebhookSender
     limiter: RateLimiter
     clock: Clock = field(default_factory=SystemClock)
+    mailer: EmailTransport | None = None
+    sms: SmsTransport | None = None
+
+    def outlets(self) -> Outlets:
+        """Where messages go: the configured transports and the base of links."""
+        return Outlets(self.mailer, self.sms, self.settings.base_url())
 
     def close(self) -> None:
         self.engine.dispose()

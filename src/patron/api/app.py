@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from patron import __version__
-from patron.api import home, inputs, openapi_docs, problems
+from patron.api import home, inputs, openapi_docs, problems, unsubscribe
 from patron.api.guards import BodyLimit
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
@@ -24,6 +24,7 @@ from patron.api.routes import (
     health,
     ledger,
     members,
+    messages,
     programs,
     purchases,
     referrals,
@@ -86,4 +87,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(analytics.router)
     app.include_router(audit.router)
+    app.include_router(messages.router)
+    app.include_router(unsubscribe.router)
     return app

@@ -42,7 +42,13 @@ def jobs_run(
     container = build()
     moment = given or container.clock.now()
     report = guarded(
-        lambda: jobs.run_due(container.uow, moment, program=program, sender=container.webhooks)
+        lambda: jobs.run_due(
+            container.uow,
+            moment,
+            program=program,
+            sender=container.webhooks,
+            outlets=container.outlets(),
+        )
     )
     out.print(f"jobs run as of {moment.isoformat()}")
     for slug, counts in report.done.items():

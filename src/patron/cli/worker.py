@@ -1,8 +1,8 @@
 """The job loop: run every due job, wait, repeat. Used by `patron worker` and `patron serve`.
 
-Two cadences: every job (release, expiry, tiers, ..., webhooks) each ``interval`` seconds, and
-webhook delivery alone each ``webhook_interval`` seconds in between, so a fact reaches its
-endpoints within seconds and a failed attempt is retried on time.
+Two cadences: every job (release, expiry, tiers, ..., webhooks, messages) each ``interval``
+seconds, and webhook and message delivery alone each ``webhook_interval`` seconds in between, so
+a fact reaches its endpoints and members within seconds and a failed attempt is retried on time.
 
 A failing run is logged and retried at the next tick; nothing is lost, because every job is
 idempotent and resumes from the database. Before each full run the loop checks the database: when
@@ -65,6 +65,7 @@ class JobLoop:
                 self._container.uow,
                 self._container.clock.now(),
                 sender=self._container.webhooks,
+                outlets=self._container.outlets(),
             )
         except Exception:
             log.exception("scheduled jobs failed; retrying at the next tick")
@@ -78,13 +79,17 @@ class JobLoop:
     def deliver(self) -> int:
         if self._paused is not None:  # known not ready since the last full run
             return 0
+        done = 0
+        box = self._container
         try:
-            return jobs.run_webhooks(
-                self._container.uow, self._container.webhooks, self._container.clock.now()
-            )
+            done += jobs.run_webhooks(box.uow, box.webhooks, box.clock.now())
         except Exception:
             log.exception("webhook delivery failed; retrying at the next tick")
-            return 0
+        try:
+            done += jobs.run_messages(box.uow, box.outlets(), box.clock.now())
+        except Exception:
+            log.exception("message delivery failed; retrying at the next tick")
+        return done
 
     def run(self) -> None:
         """Loop in the calling thread until ``stop``."""

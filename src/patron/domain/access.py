@@ -17,6 +17,10 @@ A ``partner`` key (a coalition partner) posts, refunds and claims purchases and 
 it may not post activity events (``events.write``), which award fixed points whatever was bought.
 ``tests/api/test_roles.py`` holds the intended matrix for every route.
 
+``messages.read`` (the templates, a member's message log) belongs to ``admin``, ``platform``
+and ``read`` keys; ``messages.manage`` (editing templates, test sends, resending) to ``admin``
+and ``platform`` keys.
+
 ``members.list`` is reading members in bulk: the member list without an identifier filter, and
 a segment's members. A till or a partner looks a customer up by identifier (``members.read``);
 paging through every profile is an export of personal data, left to ``admin``, ``platform`` and
@@ -54,6 +58,8 @@ Permission = Literal[
     "redemptions.write",
     "webhooks.manage",
     "analytics.read",
+    "messages.read",
+    "messages.manage",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))
@@ -82,6 +88,7 @@ _MATRIX: dict[Role, frozenset[Permission]] = {
             "members.list",
             "purchases.read",
             "analytics.read",
+            "messages.read",
         }
     ),
 }

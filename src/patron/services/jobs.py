@@ -24,8 +24,18 @@ from patron.domain.audit import SYSTEM
 from patron.domain.programs import Program
 from patron.domain.rules import Event
 from patron.domain.timestamps import rfc3339
-from patron.services import audit, events, ledger_jobs, outbox, rewards, tiers, webhooks
+from patron.services import (
+    audit,
+    events,
+    ledger_jobs,
+    messages,
+    outbox,
+    rewards,
+    tiers,
+    webhooks,
+)
 from patron.services.ledger import Context, StoppedClock
+from patron.services.messages import Outlets
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookSender
 from patron.services.programs import get_program
 from patron.services.reminders import expiring_between
@@ -40,6 +50,7 @@ JOBS = (
     "birthdays",
     "outbox",
     "webhooks",
+    "messages",
     "idempotency_keys",
 )
 
@@ -78,10 +89,12 @@ def run_due(
     *,
     program: str | None = None,
     sender: WebhookSender | None = None,
+    outlets: Outlets | None = None,
 ) -> Report:
     """Run every job due at ``now`` for one program (slug or id) or for all of them.
 
-    Without a ``sender`` webhook deliveries are prepared but not sent."""
+    Without a ``sender`` webhook deliveries are prepared but not sent; without ``outlets``
+    facts are not turned into messages (they wait for a run that has them)."""
     clock = StoppedClock(now)
     report = Report(now)
     for target in _programs(uow_factory, program):
@@ -100,6 +113,8 @@ def run_due(
         report.add(slug, "outbox", webhooks.fan_out(scoped, target.id, now))
         if sender is not None:
             report.add(slug, "webhooks", deliver_webhooks(scoped, sender, target.id, now))
+        if outlets is not None:
+            report.add(slug, "messages", messages.run(scoped, target.id, now, outlets))
         _audit_run(scoped, target.id, now, report.done.get(slug, {}))
     if program is None:
         report.add(PLATFORM, "idempotency_keys", purge_idempotency_keys(uow_factory, now))
@@ -141,6 +156,14 @@ def run_webhooks(uow_factory: UnitOfWorkFactory, sender: WebhookSender, now: dat
     """Deliver due webhooks of every program (the frequent tick of a worker)."""
     return sum(
         deliver_webhooks(uow_factory, sender, target.id, now)
+        for target in _programs(uow_factory, None)
+    )
+
+
+def run_messages(uow_factory: UnitOfWorkFactory, outlets: Outlets, now: datetime) -> int:
+    """Plan and send the messages of every program (the frequent tick of a worker)."""
+    return sum(
+        messages.run(uow_factory, target.id, now, outlets)
         for target in _programs(uow_factory, None)
     )
 

@@ -28,6 +28,7 @@ from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.member_reads import SqlMemberReads
+from patron.adapters.db.messages import SqlMessageRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
         self.privacy = SqlPrivacyRepository(conn, dialect)
         self.staff = SqlStaffRepository(conn, dialect)
         self.member_reads = SqlMemberReads(conn)
+        self.messages = SqlMessageRepository(conn, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:

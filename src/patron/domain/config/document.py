@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictBool, StrictInt, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
+from patron.domain.config.messages import Locale, Messages
 from patron.domain.config.rules import (
     PURCHASE_ONLY_FILTERS,
     RULE_KINDS,
@@ -52,6 +53,10 @@ class ProgramConfig(Section):
     referrals: Referrals | None = None
     anonymous_claim_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 30
     """How long an anonymous purchase may be claimed by a member afterwards."""
+    locale: Locale | None = None
+    """The language of messages and the portal (``en`` when absent)."""
+    messages: Messages | None = None
+    """The sending policy: frequency caps and SMS quiet hours (defaults when absent)."""
 
     def to_document(self) -> dict[str, Any]:
         document: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
@@ -71,9 +76,20 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "tiers": TypeAdapter(Tiers | None),
     "referrals": TypeAdapter(Referrals | None),
     "anonymous_claim_days": TypeAdapter(Annotated[StrictInt, Field(ge=0, le=3650)]),
+    "locale": TypeAdapter(Locale | None),
+    "messages": TypeAdapter(Messages | None),
 }
 _RULE = TypeAdapter(Rule)
-SECTIONS = ("wallets", "earning", "rules", "tiers", "referrals", "anonymous_claim_days")
+SECTIONS = (
+    "wallets",
+    "earning",
+    "rules",
+    "tiers",
+    "referrals",
+    "anonymous_claim_days",
+    "locale",
+    "messages",
+)
 EXPIRY_MODES = frozenset({"after_earn", "inactivity", "none"})
 
 

@@ -36,6 +36,12 @@ from patron.services.ports.marketing import (
 )
 from patron.services.ports.member_reads import ConsentRecord, MemberReads, NameQuery
 from patron.services.ports.members import MemberFilter, MemberRepository
+from patron.services.ports.messages import (
+    Message,
+    MessageRepository,
+    MessageUpdate,
+    StoredTemplate,
+)
 from patron.services.ports.privacy import PrivacyRepository, StoredDocument, Tombstone
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import (
@@ -98,6 +104,9 @@ __all__ = [
     "MemberFilter",
     "MemberReads",
     "MemberRepository",
+    "Message",
+    "MessageRepository",
+    "MessageUpdate",
     "NameQuery",
     "OrderValues",
     "OutboxEvent",
@@ -129,6 +138,7 @@ __all__ = [
     "StoredOutcome",
     "StoredPurchase",
     "StoredRefund",
+    "StoredTemplate",
     "TierChange",
     "TierRepository",
     "Tombstone",

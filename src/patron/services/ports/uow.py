@@ -21,6 +21,7 @@ from patron.services.ports.marketing import (
 )
 from patron.services.ports.member_reads import MemberReads
 from patron.services.ports.members import MemberRepository
+from patron.services.ports.messages import MessageRepository
 from patron.services.ports.privacy import PrivacyRepository
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import PurchaseRepository
@@ -77,6 +78,8 @@ class UnitOfWork(Protocol):
     def grants(self) -> GrantRepository: ...
     @property
     def campaigns(self) -> CampaignRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
     @property

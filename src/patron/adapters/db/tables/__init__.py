@@ -20,6 +20,7 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``rewards``: the catalogue and redemptions;
 - ``campaigns``: campaigns, segments, referrals, bulk grants;
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
+- ``messages``: message templates, the message log, the unsubscribe keys;
 - ``staff``: console staff users, their roles per program, sessions, links, daily limits.
 """
 
@@ -53,6 +54,7 @@ from patron.adapters.db.tables.members import (
     member_consents,
     members,
 )
+from patron.adapters.db.tables.messages import message_keys, message_templates, messages
 from patron.adapters.db.tables.programs import (
     api_keys,
     idempotency_keys,
@@ -104,6 +106,9 @@ __all__ = [
     "member_consents",
     "member_tiers",
     "members",
+    "message_keys",
+    "message_templates",
+    "messages",
     "metadata",
     "outbox",
     "program_configs",

@@ -1,0 +1,202 @@
+"""Message templates, the message log, unsubscribe keys, and the outbox's message mark."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from patron.adapters.db import tables as t
+from patron.services.ports import Message, MessageUpdate, OutboxEvent, StoredTemplate
+
+_m = t.messages.c
+_tp = t.message_templates.c
+_o = t.outbox.c
+_MESSAGE = [f.name for f in fields(Message)]
+_TEMPLATE = [f.name for f in fields(StoredTemplate)]
+_EVENT = [f.name for f in fields(OutboxEvent)]
+
+
+class SqlMessageRepository:
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self._conn = conn
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    # --- templates ---------------------------------------------------------------------------
+
+    def templates(self, program_id: str) -> list[StoredTemplate]:
+        rows = self._conn.execute(
+            sa.select(*(_tp[n] for n in _TEMPLATE))
+            .where(_tp.program_id == program_id)
+            .order_by(_tp.event, _tp.channel)
+        )
+        return [StoredTemplate(**row._asdict()) for row in rows]
+
+    def template(self, program_id: str, event: str, channel: str) -> StoredTemplate | None:
+        row = self._conn.execute(
+            sa.select(*(_tp[n] for n in _TEMPLATE)).where(
+                _tp.program_id == program_id, _tp.event == event, _tp.channel == channel
+            )
+        ).first()
+        return StoredTemplate(**row._asdict()) if row is not None else None
+
+    def put_template(self, template: StoredTemplate) -> None:
+        values = {n: getattr(template, n) for n in _TEMPLATE}
+        changed = {n: values[n] for n in _TEMPLATE if n not in ("program_id", "event", "channel")}
+        self._conn.execute(
+            self._insert(t.message_templates)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[_tp.program_id, _tp.event, _tp.channel], set_=changed
+            )
+        )
+
+    def key(self, program_id: str, now: datetime, *, create: bool) -> str | None:
+        k = t.message_keys.c
+        if create:
+            self._conn.execute(
+                self._insert(t.message_keys)
+                .values(program_id=program_id, secret=secrets.token_hex(32), created_at=now)
+                .on_conflict_do_nothing(index_elements=[k.program_id])
+            )
+        value = self._conn.execute(
+            sa.select(k.secret).where(k.program_id == program_id)
+        ).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    # --- the outbox's message side -----------------------------------------------------------
+
+    def unplanned(self, program_id: str, limit: int) -> list[OutboxEvent]:
+        rows = self._conn.execute(
+            sa.select(*(_o[n] for n in _EVENT))
+            .where(_o.program_id == program_id, _o.messaged_at.is_(None))
+            .order_by(_o.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [OutboxEvent(**row._asdict()) for row in rows]
+
+    def mark_planned(self, event_ids: Sequence[str], now: datetime) -> None:
+        if event_ids:
+            self._conn.execute(
+                t.outbox.update().where(_o.id.in_(list(event_ids))).values(messaged_at=now)
+            )
+
+    # --- the log -----------------------------------------------------------------------------
+
+    def add(self, messages: Sequence[Message]) -> int:
+        if not messages:
+            return 0
+        result = self._conn.execute(
+            self._insert(t.messages)
+            .on_conflict_do_nothing(
+                index_elements=[_m.program_id, _m.member_id, _m.event, _m.channel, _m.subject_key]
+            )
+            .returning(_m.id),
+            [{n: getattr(m, n) for n in _MESSAGE} for m in messages],
+        )
+        return len(result.all())
+
+    def claim(
+        self, program_id: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Message]:
+        due = (
+            self._conn.execute(
+                sa.select(_m.id)
+                .where(
+                    _m.program_id == program_id, _m.status == "queued", _m.next_attempt_at <= now
+                )
+                .order_by(_m.next_attempt_at, _m.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not due:
+            return []
+        self._conn.execute(
+            t.messages.update()
+            .where(_m.id.in_(due))
+            .values(attempts=_m.attempts + 1, next_attempt_at=lease_until, last_attempt_at=now)
+        )
+        rows = self._conn.execute(
+            sa.select(*(_m[n] for n in _MESSAGE))
+            .where(_m.id.in_(due))
+            .order_by(_m.created_at, _m.id)
+        )
+        return [Message(**row._asdict()) for row in rows]
+
+    def record(self, updates: Sequence[MessageUpdate]) -> None:
+        for update in updates:
+            values: dict[str, object] = {
+                "status": update.status,
+                "reason": update.reason,
+                "detail": update.detail[:500] if update.detail else None,
+                "next_attempt_at": update.next_attempt_at,
+                "sent_at": update.sent_at,
+            }
+            if update.attempts_back:
+                values["attempts"] = _m.attempts - 1
+            self._conn.execute(t.messages.update().where(_m.id == update.id).values(**values))
+
+    def marketing_sent(
+        self, member_id: str, channel: str, since: datetime, exempt: Sequence[str]
+    ) -> int:
+        query = sa.select(sa.func.count()).where(
+            _m.member_id == member_id,
+            _m.channel == channel,
+            _m.sent_at >= since,
+            _m.category == "marketing",
+        )
+        if exempt:
+            query = query.where(_m.event.not_in(list(exempt)))
+        return int(self._conn.execute(query).scalar_one())
+
+    def of_member(
+        self, program_id: str, member_id: str, limit: int, before: str | None = None
+    ) -> list[Message]:
+        query = sa.select(*(_m[n] for n in _MESSAGE)).where(
+            _m.program_id == program_id, _m.member_id == member_id
+        )
+        if before is not None:
+            anchor = self._conn.execute(
+                sa.select(_m.created_at, _m.id).where(_m.id == before, _m.member_id == member_id)
+            ).first()
+            if anchor is None:
+                return []
+            query = query.where(sa.tuple_(_m.created_at, _m.id) < sa.tuple_(*anchor))
+        rows = self._conn.execute(query.order_by(_m.created_at.desc(), _m.id.desc()).limit(limit))
+        return [Message(**row._asdict()) for row in rows]
+
+    def get(self, program_id: str, message_id: str) -> Message | None:
+        row = self._conn.execute(
+            sa.select(*(_m[n] for n in _MESSAGE)).where(
+                _m.program_id == program_id, _m.id == message_id
+            )
+        ).first()
+        return Message(**row._asdict()) if row is not None else None
+
+    def resends(self, message_id: str) -> int:
+        return int(
+            self._conn.execute(
+                sa.select(sa.func.count()).where(_m.resend_of == message_id)
+            ).scalar_one()
+        )
+
+    def forget(self, member_id: str, now: datetime) -> None:
+        self._conn.execute(
+            t.messages.update()
+            .where(_m.member_id == member_id, _m.status == "queued")
+            .values(status="skipped", reason="member_erased", next_attempt_at=None)
+        )
+        self._conn.execute(
+            t.messages.update()
+            .where(_m.member_id == member_id)
+            .values(to_address=None, subject=None, body=None, detail=None)
+        )
