@@ -24,7 +24,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
-from patron.services import webhooks
+from patron.services import jobs, webhooks
+from tests.api.message_support import Recorder
 from tests.factories import auth, create_program, program_key
 from tests.support_example import EXAMPLE_CONFIG
 
@@ -71,6 +72,7 @@ class World:
     grant: str = ""
     webhook: str = ""
     delivery: str = ""
+    message: str = ""
     api_key: str = ""
     objects: dict[str, str] = field(default_factory=dict)
 
@@ -202,12 +204,16 @@ def build_world(
         f"/v1/programs/{slug}/webhooks/{w.webhook}/deliveries", headers=w.auth
     ).json()["items"]
     w.delivery = deliveries[0]["id"]
+    container.mailer = Recorder()
+    jobs.run_messages(container.uow, container.outlets(), container.clock.now())
+    sent = client.get(f"/v1/programs/{slug}/members/{w.member}/messages", headers=w.auth).json()
+    w.message = next(m["id"] for m in sent["items"] if m["body"])
     w.objects = {
         name: getattr(w, name)
         for name in (
             "member", "email", "phone", "card", "external_id", "referral_code", "purchase",
             "refund", "anonymous", "event", "reward", "redemption", "voucher", "segment",
-            "campaign", "grant", "webhook", "delivery", "api_key",
+            "campaign", "grant", "webhook", "delivery", "api_key", "message",
         )
     }  # fmt: skip
     return w
@@ -328,12 +334,31 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", P + "/analytics/summary"): lambda o, h: Call(),
     ("GET", P + "/analytics/series"): lambda o, h: Call(),
     ("GET", P + "/audit-log"): lambda o, h: Call(),
+    ("GET", P + "/message-templates"): lambda o, h: Call(),
+    ("PUT", P + "/message-templates/{event}/{channel}"): lambda o, h: Call(
+        {"event": "points.earned", "channel": "sms"},
+        {"body": f"+{{{{ points }}}} points ({fresh('t')})", "category": "marketing"},
+    ),
+    ("POST", P + "/message-templates/{event}/{channel}/preview"): lambda o, h: Call(
+        {"event": "member.enrolled", "channel": "email"}, {"member": h.member}
+    ),
+    ("POST", P + "/message-templates/{event}/{channel}/test"): lambda o, h: Call(
+        {"event": "member.enrolled", "channel": "email"}, {"to": f"{fresh('t')}@example.com"}
+    ),
+    ("GET", P + "/members/{member}/messages"): lambda o, h: Call({"member": o.member}),
+    ("POST", P + "/members/{member}/messages/{message}/resend"): lambda o, h: Call(
+        {"member": o.member, "message": o.message}
+    ),
 }
 
 PUBLIC = {("GET", "/healthz")}
 """Routes without authentication: no program, no role."""
 
-NOT_WRITES = {("POST", P + "/config/validate"), ("POST", P + "/purchases/preview")}
+NOT_WRITES = {
+    ("POST", P + "/config/validate"),
+    ("POST", P + "/purchases/preview"),
+    ("POST", P + "/message-templates/{event}/{channel}/preview"),
+}
 """``POST`` routes that write nothing (checks and previews)."""
 
 

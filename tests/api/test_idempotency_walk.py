@@ -28,6 +28,12 @@ from tests.factories import auth
 NOWHERE = "01900000-0000-7000-8000-000000000000"
 
 OTHER: dict[tuple[str, str], Callable[[World, Call], Call]] = {
+    ("POST", P + "/message-templates/{event}/{channel}/preview"): lambda w, c: Call(
+        c.path, {"body": "Hi {{ first_name }}"}
+    ),
+    ("POST", P + "/members/{member}/messages/{message}/resend"): lambda w, c: Call(
+        {"member": c.path["member"], "message": NOWHERE}
+    ),
     ("POST", P + "/config/validate"): lambda w, c: Call(body={"wallets": {}}),
     ("POST", P + "/members/{member}/adjustments"): lambda w, c: Call(
         c.path, {"wallet": "points", "amount": 8, "reason": "goodwill"}

@@ -81,6 +81,12 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", P + "/analytics/summary"): ADMIN | {"read"},
     ("GET", P + "/analytics/series"): ADMIN | {"read"},
     ("GET", P + "/audit-log"): ADMIN,
+    ("GET", P + "/message-templates"): ADMIN | {"read"},
+    ("PUT", P + "/message-templates/{event}/{channel}"): ADMIN,
+    ("POST", P + "/message-templates/{event}/{channel}/preview"): ADMIN | {"read"},
+    ("POST", P + "/message-templates/{event}/{channel}/test"): ADMIN,
+    ("GET", P + "/members/{member}/messages"): ADMIN | {"read"},
+    ("POST", P + "/members/{member}/messages/{message}/resend"): ADMIN,
 }
 
 SMUGGLED: dict[str, Any] = {

@@ -10,6 +10,8 @@ The token names the program, member and channel and carries an HMAC of them unde
 program's message key (``patron.domain.messages``), so it cannot be guessed or altered; an
 invalid one answers 404 with a page that says so. No API key is involved: the member holds the
 link. The pages are in the program's locale, with the console's style sheet and no script.
+Neither route is an API operation (no key, HTML answers), so neither is in the OpenAPI
+document; docs/messages.md describes them.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def confirm(token: str, request: Request) -> Response:
     )
 
 
-@router.post("/unsubscribe/{token}", summary="One-click unsubscribe (RFC 8058)")
+@router.post("/unsubscribe/{token}", include_in_schema=False)
 def one_click(token: str, request: Request) -> Response:
     """Withdraw the channel's consent at once (body ``List-Unsubscribe=One-Click``); 200 with a
     confirmation page, also when already withdrawn; 404 for an invalid link."""

@@ -14,13 +14,19 @@ from patron.api.deps import ProgramCaller, in_program
 from patron.api.pagination import decode_cursor, limit_param, page
 from patron.api.rendering import JsonResponse, Timestamp, rfc3339_or_none
 from patron.api.schemas import Page
-from patron.api.writes import answer, respond
+from patron.api.writes import answer, idempotency_of, respond, response_of
 from patron.domain import messages as rules
 from patron.services import message_templates, messages
 from patron.services.message_templates import Template
 from patron.services.ports import Message, UnitOfWork
 from patron.services.programs import load_config
-from patron.services.transactions import run_read
+from patron.services.transactions import (
+    Outcome,
+    claim_for_steps,
+    complete_steps,
+    run_in_transaction,
+    run_read,
+)
 
 router = APIRouter(prefix="/v1/programs/{program}", tags=["messages"])
 
@@ -214,17 +220,27 @@ def send_test(
     event: str,
     channel: str,
     body: TestSendIn,
+    request: Request,
     who: ProgramCaller = Depends(in_program("messages.manage")),
 ) -> Response:
     """Send the template (or a draft) now to ``to``, rendered as a preview; the member's log is
-    untouched and the send is audited. 409 ``no_transport`` when the channel has none."""
+    untouched and the send is audited. 409 ``no_transport`` when the channel has none. With an
+    ``Idempotency-Key`` a retry answers the first answer without sending again."""
     message_templates.check_pair(event, channel)
+    idempotency = idempotency_of(request, who, body.model_dump(mode="json"))
+    box = who.container
+    if idempotency is not None:
+        replay = run_in_transaction(
+            who.uow, lambda uow: claim_for_steps(uow, box.clock, idempotency)
+        )
+        if replay is not None:
+            return response_of(replay)
     result = messages.send_test(
         who.uow,
         who.program,
         who.actor,
-        who.container.clock.now(),
-        who.container.outlets(),
+        box.clock.now(),
+        box.outlets(),
         event,
         channel,
         to=body.to,
@@ -232,7 +248,10 @@ def send_test(
         subject=body.subject,
         body=body.body,
     )
-    return JsonResponse({"status": result.status, "detail": result.detail})
+    outcome = Outcome(200, {"status": result.status, "detail": result.detail})
+    if idempotency is not None:
+        run_in_transaction(who.uow, lambda uow: complete_steps(uow, idempotency, outcome))
+    return response_of(outcome)
 
 
 @router.get("/members/{member}/messages", response_model=MessagePage)
