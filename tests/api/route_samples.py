@@ -351,6 +351,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
 }
 
+CATALOGUE = {
+    ("PUT", P + "/message-templates/{event}/{channel}"),
+    ("POST", P + "/message-templates/{event}/{channel}/preview"),
+    ("POST", P + "/message-templates/{event}/{channel}/test"),
+}
+"""Routes whose path parameters name no object of a program (an event type and a channel of
+Patron's catalogue): every program has them, so another program's "objects" are its own."""
+
 PUBLIC = {("GET", "/healthz")}
 """Routes without authentication: no program, no role."""
 

@@ -58,6 +58,9 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
         "delivery",
         "path:delivery",
     ),
+    ("PUT", P + "/message-templates/{event}/{channel}"): ("message_template", "template"),
+    ("POST", P + "/message-templates/{event}/{channel}/test"): ("message_template", "template"),
+    ("POST", P + "/members/{member}/messages/{message}/resend"): ("member", "path:member"),
 }
 """What each write targets: an object of its path, the object it created, or the program."""
 
@@ -107,6 +110,8 @@ def test_every_successful_write_is_recorded_once_with_its_actor_and_target(
         kind, source = TARGETS[route]
         if source == "program":
             target = world.id
+        elif source == "template":
+            target = f"{call.path['event']}/{call.path['channel']}"
         elif source.startswith("path:"):
             target = call.path[source.removeprefix("path:")]
         else:
