@@ -692,6 +692,7 @@ def synthesize(backend: str, url: str, program_id: str, members_n: int, purchase
 # --- main ------------------------------------------------------------------------------------
 
 from bench.console import console_bench  # noqa: E402  (it uses the helpers above)
+from bench.messages import messages_bench  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "earn": earn_http,
@@ -700,6 +701,7 @@ BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "expiry": expiry_bench,
     "summary": summary_bench,
     "console": console_bench,
+    "messages": messages_bench,
 }
 
 

@@ -80,6 +80,16 @@ SUMMARIES: dict[str, str] = {
     "GET /v1/programs/{program}/analytics/summary": "Read the program's analytics summary",
     "GET /v1/programs/{program}/analytics/series": "Read the program's figures over time buckets",
     "GET /v1/programs/{program}/audit-log": "Read the audit log",
+    "GET /v1/programs/{program}/message-templates": "List the message templates",
+    "PUT /v1/programs/{program}/message-templates/{event}/{channel}": "Save a message template",
+    "POST /v1/programs/{program}/message-templates/{event}/{channel}/preview": (
+        "Preview a message template"
+    ),
+    "POST /v1/programs/{program}/message-templates/{event}/{channel}/test": ("Send a test message"),
+    "GET /v1/programs/{program}/members/{member}/messages": "Read a member's message log",
+    "POST /v1/programs/{program}/members/{member}/messages/{message}/resend": (
+        "Resend a message to a member"
+    ),
 }
 
 # --- example bodies (API.md) ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 from patron.domain.audit import Actor
 from patron.domain.errors import Unauthenticated
 from patron.domain.programs import Program
-from patron.services import api_keys, audit, jobs, programs, rewards, staff
+from patron.services import api_keys, audit, jobs, messages, programs, rewards, staff
 from patron.services.demo_data import DAYS, Story, populate
 from patron.services.ledger import Context, StoppedClock
 from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -204,6 +204,9 @@ def ensure_demo(
             scoped, actor, program, end=now, count=members, seed=seed, days=days, progress=progress
         )
         jobs.run_due(scoped, now, program=program.id)
+        # The story's history is made up: its members hear nothing about it. Members enrolled
+        # from now on get their messages (docs/messages.md).
+        messages.settle(scoped, program.id, now)
         told = asdict(story)
         run_in_transaction(
             scoped,

@@ -200,6 +200,22 @@ def _plan(uow: UnitOfWork, program_id: str, now: datetime, base_url: str) -> tup
     return len(events), written
 
 
+def settle(uow_factory: UnitOfWorkFactory, program_id: str, now: datetime) -> int:
+    """Mark every unhandled fact handled without messages (a demo's made-up history);
+    returns the facts marked."""
+    scoped = uow_factory.scoped(program_id)
+    marked = 0
+
+    def batch(uow: UnitOfWork) -> int:
+        events = uow.messages.unplanned(program_id, PLAN_BATCH * 5)
+        uow.messages.mark_planned([event.id for event in events], now)
+        return len(events)
+
+    while done := run_in_transaction(scoped, batch):
+        marked += done
+    return marked
+
+
 def _one_per_purchase(
     wanted: list[tuple[OutboxEvent, str]], config: ProgramConfig
 ) -> list[tuple[OutboxEvent, str]]:
