@@ -87,6 +87,9 @@ def test_mailbox_prints_and_saves_what_it_receives(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def test_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
