@@ -90,6 +90,35 @@ def test_the_message_has_its_headers_and_both_parts() -> None:
     assert b"\n" not in received[0].content.replace(b"\r\n", b"")
 
 
+def test_non_ascii_text_and_addresses() -> None:
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        answers = transport.send(
+            [
+                outgoing(1, text="Vous avez 120 points, Chloé ✓\n", html="<p>Chloé ✓</p>"),
+                outgoing(2, to="chloé@exemple.fr", text="Bonjour\n"),
+            ]
+        )
+        transport.close()
+    assert [a.status for a in answers] == ["sent", "sent"]
+    first, second = server.recorder.received
+    assert first.content.isascii()  # quoted-printable: no 8BITMIME needed
+    body = parsed(first.content).get_body(("plain",))
+    assert body is not None
+    assert body.get_content().strip() == "Vous avez 120 points, Chloé ✓"
+    assert second.rcpt_tos == ["chloé@exemple.fr"]  # sent with SMTPUTF8
+    assert parsed(second.content)["To"] == "chloé@exemple.fr"
+
+
+def test_a_non_ascii_address_fails_on_a_server_without_smtputf8() -> None:
+    with smtp_server(enable_SMTPUTF8=False) as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        answers = transport.send([outgoing(1, to="chloé@exemple.fr"), outgoing(2)])
+        transport.close()
+    assert answers[0] == Delivery("failed", "the server does not accept non-ASCII addresses")
+    assert answers[1].status == "sent"
+
+
 def test_a_batch_of_fifty_uses_one_connection_and_the_next_batch_reuses_it() -> None:
     with smtp_server() as server:
         transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)

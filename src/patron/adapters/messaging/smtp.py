@@ -50,6 +50,10 @@ SCHEMES: dict[str, tuple[Security, int]] = {
     "smtps": ("tls", 465),
 }
 DEFAULT_TIMEOUT = 30.0
+# Bodies in quoted-printable or base64, never 8bit: any server takes them, with or without
+# 8BITMIME. Headers are RFC 2047-encoded, unless an address needs SMTPUTF8 (then raw UTF-8).
+ASCII = SMTP.clone(cte_type="7bit")
+INTERNATIONAL = SMTPUTF8.clone(cte_type="7bit")
 MAX_DETAIL = 500
 
 
@@ -171,7 +175,7 @@ class SmtpTransport:
     def render(self, email: OutgoingEmail) -> bytes:
         """The message as sent: headers, text (and html) parts, DKIM signature when configured."""
         international = not (email.to.isascii() and self.sender.isascii())
-        message = EmailMessage(policy=SMTPUTF8 if international else SMTP)
+        message = EmailMessage(policy=INTERNATIONAL if international else ASCII)
         name = email.sender_name if email.sender_name is not None else self.sender_name
         message["From"] = formataddr((name, self.sender)) if name else self.sender
         message["To"] = email.to
@@ -210,7 +214,7 @@ class SmtpTransport:
     def _send_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery:
         """One MAIL, RCPT, DATA exchange (``sendmail`` does not give the DATA reply back)."""
         options: list[str] = []
-        if not (message.isascii() and to.isascii()):
+        if not message.isascii():  # raw UTF-8 headers: an address is not ASCII
             if not connection.has_extn("smtputf8"):
                 return Delivery("failed", "the server does not accept non-ASCII addresses")
             options.append("SMTPUTF8")
