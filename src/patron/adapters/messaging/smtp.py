@@ -15,7 +15,7 @@ is reopened and the message sent again; a connection that fails before it delive
 not retried in the same batch, so a dead server costs one attempt, and the rest of the batch is
 answered ``retry``. A message whose connection broke after its data went out may have been
 delivered; sending it again is the at-least-once price, and the ``Message-ID`` lets receivers
-drop the copy.
+drop the copy. Batches from several threads take turns on the one connection (a lock).
 
 **Outcomes.** Accepted: ``sent`` with the server's reply (it usually names the queue id).
 A 5xx reply to the sender, the recipient or the data: ``failed``. A 4xx reply, a lost or refused
@@ -29,6 +29,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,12 +140,17 @@ class SmtpTransport:
         self._local_hostname = local_hostname
         self._context = tls_context(self.endpoint.verify)
         self._connection: smtplib.SMTP | None = None
+        self._lock = threading.Lock()
         self.connections_opened = 0
         """How many connections this transport opened (tests and benchmarks read it)."""
 
     # -- EmailTransport -------------------------------------------------------------------------
 
     def send(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]:
+        with self._lock:  # one SMTP session: one batch at a time
+            return self._send(emails)
+
+    def _send(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]:
         deliveries: list[Delivery] = []
         for index, email in enumerate(emails):
             try:
@@ -162,13 +168,14 @@ class SmtpTransport:
         return deliveries
 
     def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            connection.quit()
-        except (smtplib.SMTPException, OSError):
-            connection.close()
+        with self._lock:
+            connection, self._connection = self._connection, None
+            if connection is None:
+                return
+            try:
+                connection.quit()
+            except (smtplib.SMTPException, OSError):
+                connection.close()
 
     # -- building -------------------------------------------------------------------------------
 
