@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench import suite
+
 from patron.adapters.messaging.smtp import SmtpTransport
 from patron.domain import messages as rules
 from patron.domain.audit import CLI
@@ -217,4 +218,3 @@ def earn_bench(backend: str, url: str, quick: bool) -> None:
 def messages_bench(backend: str, url: str, quick: bool) -> None:
     delivery_bench(backend, url, quick)
     earn_bench(backend, url, quick)
-

@@ -1,11 +1,11 @@
-"""A real SMTP server on loopback for the tests (aiosmtpd): it keeps every message it accepts,
-parsed, and can refuse chosen recipients with a given reply."""
+"""A real SMTP server on loopback for the pipeline's tests (aiosmtpd): it keeps every message it
+accepts, parsed as an email, and can refuse chosen recipients with a given reply. (The
+transport's own tests use ``tests.adapters.smtp_support``, which records raw sessions.)"""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,12 +14,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.adapters.smtp_support import free_port
 
 
 @dataclass
@@ -37,7 +32,7 @@ class Sink:
         with self.lock:
             return [m for m in self.messages if m["To"] == address]
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address in self.refuse:
@@ -45,7 +40,7 @@ class Sink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         with self.lock:

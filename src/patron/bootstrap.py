@@ -1,5 +1,6 @@
 """The composition root: from settings to a ready ``Container`` of engine, units of work, clock,
-webhook sender and the API's rate limiter.
+webhook sender, the API's rate limiter and the message transports (email, SMS; None when not
+configured).
 
 Entrypoints (the API app, the CLI) build one container at start and hand it down; nothing below
 reads settings or creates engines itself.
@@ -15,6 +16,13 @@ from patron.adapters.clock import SystemClock
 from patron.adapters.db import migrate
 from patron.adapters.db.engine import make_engine
 from patron.adapters.db.uow import SqlUnitOfWorkFactory
+from patron.adapters.messaging import (
+    DkimSigner,
+    JsonSmsProvider,
+    SmtpTransport,
+    TwilioSmsProvider,
+    parse_sender,
+)
 from patron.adapters.ratelimit import Bucket, RateLimiter, parse_limits
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
@@ -43,6 +51,9 @@ class Container:
         close = getattr(self.webhooks, "close", None)
         if close is not None:
             close()
+        for transport in (self.mailer, self.sms):
+            if transport is not None:
+                transport.close()
 
 
 def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Container:
@@ -58,6 +69,39 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         webhooks=HttpWebhookSender(allow_private=settings.webhooks_allow_private_targets),
         limiter=rate_limiter(settings),
         clock=clock or SystemClock(),
+        mailer=email_transport(settings),
+        sms=sms_transport(settings),
+    )
+
+
+def email_transport(settings: Settings) -> EmailTransport | None:
+    """The SMTP transport of ``PATRON_SMTP_URL`` (DKIM-signing with ``PATRON_DKIM_KEY`` when
+    set), or None when no SMTP server is configured. It connects on its first send."""
+    if settings.smtp_url is None:
+        return None
+    signer = None
+    if settings.dkim_key is not None:
+        domain = settings.dkim_domain or parse_sender(settings.mail_from)[1].rpartition("@")[2]
+        signer = DkimSigner(
+            settings.dkim_key.get_secret_value(), selector=settings.dkim_selector, domain=domain
+        )
+    return SmtpTransport(settings.smtp_url, settings.mail_from, dkim=signer)
+
+
+def sms_transport(settings: Settings) -> SmsTransport | None:
+    """The SMS provider of ``PATRON_SMS_URL`` and ``PATRON_SMS_PROVIDER``, or None."""
+    url = settings.sms_endpoint()
+    if url is None:
+        return None
+    if settings.sms_provider == "twilio":
+        sid, token = settings.twilio_credentials()
+        # The settings checked all three; the provider refuses empty ones too.
+        return TwilioSmsProvider(url, sid or "", token or "", settings.sms_from or "")
+    token_secret = settings.sms_token
+    return JsonSmsProvider(
+        url,
+        token=token_secret.get_secret_value() if token_secret is not None else None,
+        sender=settings.sms_from,
     )
 
 

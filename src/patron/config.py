@@ -7,6 +7,7 @@ everything below receives plain values.
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from limits import parse_many
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -108,6 +109,63 @@ class Settings(BaseSettings):
         "https or the environment is production.",
     )
 
+    # Messages (docs/messages.md): email over SMTP, SMS through an HTTP provider.
+    smtp_url: str | None = Field(
+        default=None,
+        description="Where email goes: smtp://[user:pass@]host[:port] (plain, port 25), "
+        "smtp+starttls://... (STARTTLS required, port 587) or smtps://... (TLS, port 465); "
+        "?verify=false skips the certificate check (development only). Unset: no email is sent.",
+    )
+    mail_from: str = Field(
+        default="Patron <patron@localhost>",
+        description="The sender of email, `Name <address>` or `address`; a message's program "
+        "name replaces the display name.",
+    )
+    sms_url: str | None = Field(
+        default=None,
+        description="The SMS provider's endpoint (http:// or https://). Unset: no SMS is sent.",
+    )
+    sms_provider: Literal["json", "twilio"] = Field(
+        default="json",
+        description="json: POST {id, to, from, text} as JSON with a Bearer token; twilio: "
+        "POST the form fields To, From, Body with basic authentication (Twilio's Messages.json).",
+    )
+    sms_token: SecretStr | None = Field(
+        default=None, description="json provider: the Bearer token, if it wants one."
+    )
+    sms_from: str | None = Field(
+        default=None,
+        description="The SMS sender: a phone number in E.164 or an alphanumeric sender id "
+        "(required by the twilio provider).",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None,
+        description="twilio provider: the account SID (or give it as the user of PATRON_SMS_URL).",
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None,
+        description="twilio provider: the auth token (or give it as the password of "
+        "PATRON_SMS_URL).",
+    )
+    dkim_key: SecretStr | None = Field(
+        default=None,
+        description="DKIM private key (RSA or Ed25519), as PEM text or the path of a PEM file; "
+        "email is signed when it is set.",
+    )
+    dkim_selector: str = Field(
+        default="patron",
+        description="The DKIM selector: the key is published at SELECTOR._domainkey.DOMAIN.",
+    )
+    dkim_domain: str | None = Field(
+        default=None, description="The DKIM signing domain; default: PATRON_MAIL_FROM's domain."
+    )
+    messages_interval_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=3_600,
+        description="How often a job loop sends due messages between full job runs.",
+    )
+
     fingerprint_secret: SecretStr | None = Field(
         default=None,
         min_length=32,
@@ -138,6 +196,46 @@ class Settings(BaseSettings):
             parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
         return value
 
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from patron.adapters.messaging.smtp import parse_smtp_url
+
+        parse_smtp_url(value)  # ValueError: what is wrong with it
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        from patron.adapters.messaging.smtp import parse_sender
+
+        parse_sender(value)
+        return value
+
+    @field_validator("sms_url")
+    @classmethod
+    def _sms_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from patron.adapters.messaging.sms import check_http_url
+
+        return check_http_url(value, "PATRON_SMS_URL")
+
+    @model_validator(mode="after")
+    def _sms_provider_complete(self) -> Settings:
+        if self.sms_url is None or self.sms_provider != "twilio":
+            return self
+        sid, token = self.twilio_credentials()
+        if not sid or not token or not self.sms_from:
+            raise ValueError(
+                "the twilio SMS provider needs PATRON_TWILIO_ACCOUNT_SID, "
+                "PATRON_TWILIO_AUTH_TOKEN (or https://SID:TOKEN@... in PATRON_SMS_URL) and "
+                "PATRON_SMS_FROM"
+            )
+        return self
+
     @model_validator(mode="after")
     def _production_has_its_secrets(self) -> Settings:
         if self.environment == "production" and self.fingerprint_secret is None:
@@ -152,6 +250,25 @@ class Settings(BaseSettings):
         if self.fingerprint_secret is None:
             return DEVELOPMENT_SECRET
         return self.fingerprint_secret.get_secret_value()
+
+    def twilio_credentials(self) -> tuple[str | None, str | None]:
+        """Account SID and auth token: the settings, else the user and password of the URL."""
+        sid, token = self.twilio_account_sid, self.twilio_auth_token
+        parts = urlsplit(self.sms_url or "")
+        return (
+            sid or (unquote(parts.username) if parts.username else None),
+            token.get_secret_value()
+            if token is not None
+            else (unquote(parts.password) if parts.password else None),
+        )
+
+    def sms_endpoint(self) -> str | None:
+        """PATRON_SMS_URL without its user and password (they go in a header)."""
+        if self.sms_url is None:
+            return None
+        parts = urlsplit(self.sms_url)
+        netloc = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=netloc))
 
     def base_url(self) -> str:
         """Where people reach this installation (no trailing slash)."""

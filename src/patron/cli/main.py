@@ -5,7 +5,8 @@ and the message is printed to standard error.
 
 This module assembles the Typer app: the schema check before every command, the command groups
 and commands from the modules named for them (``maintenance``: db, jobs, audit; ``keys``;
-``running``: serve, worker, demo; ``transfer_commands``: import, export), and ``report``.
+``running``: serve, worker, demo; ``transfer_commands``: import, export; ``mailbox``: the
+development SMTP server), and ``report``.
 ``err``, ``out`` and ``guarded`` are re-exported for the command modules that import them from
 here.
 """
@@ -20,7 +21,7 @@ import typer
 from rich.console import Console
 
 from patron.bootstrap import build
-from patron.cli import keys, maintenance, readiness, running, transfer_commands
+from patron.cli import keys, mailbox, maintenance, readiness, running, transfer_commands
 from patron.cli.options import parse_moment as _moment
 from patron.cli.options import program_named as _program
 from patron.cli.output import EXIT_CODES, err, guarded, out
@@ -142,6 +143,7 @@ def report_command(
 
 
 app.command("demo")(running.demo_command)
+app.command("mailbox")(mailbox.mailbox)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from patron.adapters.db.engine import make_engine
 
 EXIT_NOT_READY = 8
 """The exit code when the database does not answer or its schema is not migrated."""
-NO_SCHEMA_NEEDED = frozenset({"db"})
+NO_SCHEMA_NEEDED = frozenset({"db", "mailbox"})
 """Commands that work on a database without Patron's schema."""
 
 
