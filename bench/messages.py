@@ -22,9 +22,8 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
-
-from bench import suite
 
 from patron.adapters.messaging.smtp import SmtpTransport
 from patron.domain import messages as rules
@@ -33,6 +32,14 @@ from patron.services import api_keys, members, message_templates, messages, prog
 from patron.services.demo import EXAMPLE_CONFIG
 from patron.services.ledger import StoppedClock
 from patron.services.transactions import run_in_transaction
+
+
+def _suite() -> ModuleType:
+    """The suite's helpers (imported late: the suite imports this module)."""
+    from bench import suite
+
+    return suite
+
 
 CONFIG: dict[str, Any] = {**EXAMPLE_CONFIG, "messages": {"frequency_caps": {"email": None}}}
 
@@ -60,6 +67,7 @@ def _sink(port: int) -> subprocess.Popen[bytes]:
 
 
 def _program(box: Any, slug: str, *, active: bool) -> Any:
+    suite = _suite()
     clock = StoppedClock(suite.NOW - timedelta(days=1))
     made = run_in_transaction(
         box.uow,
@@ -99,6 +107,7 @@ def _program(box: Any, slug: str, *, active: bool) -> Any:
 
 
 def _enrol(box: Any, program: Any, count: int) -> None:
+    suite = _suite()
     clock = StoppedClock(suite.NOW)
     scoped = box.uow.scoped(program.id)
     for start in range(0, count, 500):
@@ -122,6 +131,7 @@ def _enrol(box: Any, program: Any, count: int) -> None:
 
 
 def delivery_bench(backend: str, url: str, quick: bool) -> None:
+    suite = _suite()
     count = 2000 if quick else 10_000
     box = suite.container_for(url)
     program = _program(box, "mail", active=True)
@@ -158,6 +168,7 @@ def delivery_bench(backend: str, url: str, quick: bool) -> None:
 
 
 def _earn_rate(url: str, slug: str, *, active: bool, quick: bool) -> float:
+    suite = _suite()
     count = 600 if quick else 3000
     box = suite.container_for(url)
     program = _program(box, slug, active=active)
@@ -201,6 +212,7 @@ def _earn_rate(url: str, slug: str, *, active: bool, quick: bool) -> float:
 
 
 def earn_bench(backend: str, url: str, quick: bool) -> None:
+    suite = _suite()
     without = _earn_rate(url, "earn-off", active=False, quick=quick)
     with_templates = _earn_rate(url, "earn-on", active=True, quick=quick)
     suite.record(

@@ -51,6 +51,12 @@ def container(request: Request) -> Container:
     return found
 
 
+def scoped_to(request: Request, program_id: str) -> UnitOfWorkFactory:
+    """Units of work in one program's scope, for a route that knows its program from something
+    other than an API key (a one-click unsubscribe token names it)."""
+    return container(request).uow.scoped(program_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     key: ApiKey

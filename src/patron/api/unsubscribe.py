@@ -21,7 +21,7 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from patron.api.deps import container
+from patron.api.deps import container, scoped_to
 from patron.api.home import wants_html
 from patron.api.rendering import JsonResponse
 from patron.domain.errors import NotFound
@@ -117,7 +117,7 @@ def confirm(token: str, request: Request) -> Response:
         return _invalid(request)
     try:
         result = run_read(
-            box.uow.scoped(program_id),
+            scoped_to(request, program_id),
             lambda uow: messages.check_unsubscribe(uow, token, box.clock.now()),
         )
     except NotFound:
@@ -146,7 +146,7 @@ def one_click(token: str, request: Request) -> Response:
         return _invalid(request)
     try:
         result = run_in_transaction(
-            box.uow.scoped(program_id),
+            scoped_to(request, program_id),
             lambda uow: messages.unsubscribe(uow, token, box.clock.now()),
         )
     except NotFound:
