@@ -35,8 +35,11 @@ class JobLoop:
     ) -> None:
         self._container = container
         self._interval = interval
+        settings = container.settings
         self._webhook_interval = min(
-            interval, webhook_interval or container.settings.webhooks_interval_seconds
+            interval,
+            webhook_interval or settings.webhooks_interval_seconds,
+            settings.messages_interval_seconds,
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
