@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
+from patron.services import jobs
 from patron.services.ports import Delivery, OutgoingEmail, OutgoingSms
 from tests.api.message_support import Recorder, run_messages
 from tests.factories import COFFEE, MutableClock, auth, buy, change_config, enrol
@@ -569,3 +570,31 @@ def test_message_log_pages_and_isolation(
         client.get(f"{P}/members/{member['id']}/messages", headers=auth(shop["pos"])).status_code
         == 403
     )
+
+
+def test_expiry_reminders_render_their_date_and_are_exempt_from_the_cap(
+    client: TestClient,
+    shop: dict[str, str],
+    container: Container,
+    mail: Recorder,
+    clock: MutableClock,
+) -> None:
+    member = _member(
+        client, shop["admin"], first_name="Ada", email="ada@example.com", consents={"email": True}
+    )
+    buy(client, shop["pos"], program="shop", external_id="o-1", member=member["id"], amount="80")
+    run_messages(container)
+    # The example's points expire 12 months after earning, at the end of the month (at midnight
+    # starting 2027-04-01 in Paris), with reminders 30 and 7 days before: on 2027-03-02 the
+    # 30-day reminder is due.
+    clock.at = clock.at.replace(year=2027, month=3, day=2, hour=9)
+    buy(client, shop["pos"], program="shop", external_id="o-2", member=member["id"], amount="10")
+    run_messages(container)  # the day's one marketing email: points earned by o-2
+    jobs.run_due(container.uow, clock.now(), program="shop", outlets=container.outlets())
+    log = _log(client, shop["read"], member["id"])
+    reminder = _by(log, "points.expiring", "email")
+    assert reminder["status"] == "sent", reminder
+    assert reminder["subject"].endswith("expire on Apr 1, 2027")
+    assert "Hello Ada" in reminder["body"]
+    earned_today = [m for m in log if m["event"] == "points.earned" and m["status"] == "sent"]
+    assert len(earned_today) == 1
