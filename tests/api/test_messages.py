@@ -598,3 +598,33 @@ def test_expiry_reminders_render_their_date_and_are_exempt_from_the_cap(
     assert "Hello Ada" in reminder["body"]
     earned_today = [m for m in log if m["event"] == "points.earned" and m["status"] == "sent"]
     assert len(earned_today) == 1
+
+
+def test_a_direct_message_needs_no_fact_and_goes_once(
+    client: TestClient, shop: dict[str, str], container: Container, mail: Recorder
+) -> None:
+    from patron.services import messages
+    from patron.services.members import get_member
+    from patron.services.programs import get_program
+    from patron.services.transactions import run_in_transaction
+
+    made = _member(client, shop["admin"], first_name="Ada", email="ada@example.com")
+    run_messages(container)  # the welcome: no consent, skipped
+
+    def queue(uow: Any) -> list[Any]:
+        program = get_program(uow, "shop")
+        member = get_member(uow, program, made["id"])
+        payload = {"link": "https://example.com/portal/shop/sign-in/abc", "valid_minutes": 15}
+        now = container.clock.now()
+        return messages.queue_direct(
+            uow, program, member, "portal.sign_in", "link-1", payload, now, "https://example.com"
+        )
+
+    for _ in range(2):  # the same subject twice: one message
+        run_in_transaction(container.uow.scoped(shop["id"]), queue)
+    run_messages(container)
+    (email,) = mail.to("ada@example.com")
+    assert isinstance(email, OutgoingEmail)
+    assert "https://example.com/portal/shop/sign-in/abc" in email.text
+    assert "15 minutes" in email.text
+    assert "List-Unsubscribe" not in email.headers  # transactional

@@ -309,6 +309,45 @@ def _refusal(member: Member | None, channel: str, category: str) -> str | None:
     return None
 
 
+def queue_direct(
+    uow: UnitOfWork,
+    program: Program,
+    member: Member,
+    event: str,
+    subject: str,
+    payload: dict[str, Any],
+    now: datetime,
+    base_url: str,
+) -> list[Message]:
+    """Queue the messages of ``event`` for one member now, without an outbox fact: for what
+    must not travel in facts, which webhooks receive (a portal sign-in link is a secret).
+    ``subject`` keys them (once per member, template and subject, as planned messages);
+    ``payload`` gives the event's own values (``portal.sign_in``: ``link``, ``valid_minutes``).
+    Returns the messages written, skipped ones included; the worker sends them."""
+    config = load_config(uow, program)
+    links = Links(base_url, uow.messages.key(program.id, now, create=True))
+    points = balances(uow, program, config, [member.id], now)
+    fact = OutboxEvent(
+        id=new_id(),
+        program_id=program.id,
+        type=event,
+        subject=subject,
+        payload=payload,
+        occurred_at=now,
+    )
+    rows = [
+        replace(
+            _message(uow, program, config, fact, member, template, points, links, now),
+            subject_key=subject,
+            event_id=None,
+        )
+        for template in all_templates(uow, program, config)
+        if template.event == event and template.active
+    ]
+    uow.messages.add(rows)
+    return rows
+
+
 # --- delivery -------------------------------------------------------------------------------
 
 
@@ -713,6 +752,7 @@ __all__ = [
     "plan",
     "preview",
     "program_scope",
+    "queue_direct",
     "resend",
     "run",
     "send_test",
