@@ -65,7 +65,7 @@ def _attempt(
         raise
     except ValidationFailed as error:
         found = {(fields or {}).get(k, k): v for k, v in field_errors(error).items()}
-        message = "Nothing was changed: " + "; ".join(found.values())
+        message = "Nothing was changed: " + ("; ".join(found.values()) or str(error))
         problem = {"form": which, "message": message}
         return show(request, at, member, errors=found, problem=problem, values=values, status=422)
     except PatronError as error:

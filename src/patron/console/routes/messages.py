@@ -33,6 +33,8 @@ from starlette.responses import HTMLResponse, Response
 
 from patron.console.deps import Page, in_program, page
 from patron.console.forms import Done, form_data, perform_in
+from patron.console.labels import entry_actor
+from patron.console.routes.members import actor_names
 from patron.console.routing import router as make_router
 from patron.console.templating import render
 from patron.domain import messages as rules
@@ -57,9 +59,11 @@ def _title(event: str, channel: str) -> str:
 
 @router.get("")
 def templates(request: Request, at: Page = Depends(in_program("messages.read"))) -> Response:
-    def read(uow: UnitOfWork) -> list[Template]:
-        return message_templates.all_templates(uow, at.program, load_config(uow, at.program))
+    def read(uow: UnitOfWork) -> tuple[list[Template], dict[str, str]]:
+        config = load_config(uow, at.program)
+        return message_templates.all_templates(uow, at.program, config), actor_names(uow, at)
 
+    found, names = run_read(at.uow, read)
     rows = [
         {
             "t": t,
@@ -67,8 +71,9 @@ def templates(request: Request, at: Page = Depends(in_program("messages.read")))
             "channel": CHANNEL_NAMES[t.channel],
             "href": f"{at.base}/messages/{t.event}/{t.channel}",
             "name": _title(t.event, t.channel),
+            "by": entry_actor(t.updated_by, names) if t.updated_by else None,
         }
-        for t in run_read(at.uow, read)
+        for t in found
     ]
     return page(
         request, "messages/templates.html", {"title": "Message templates", "rows": rows}, at=at
@@ -132,11 +137,12 @@ def _editor(
 ) -> Response:
     message_templates.check_pair(event, channel)
 
-    def read(uow: UnitOfWork) -> tuple[Template, str | None]:
+    def read(uow: UnitOfWork) -> tuple[Template, str | None, dict[str, str]]:
         config = load_config(uow, at.program)
-        return message_templates.effective(uow, at.program, config, event, channel), config.locale
+        saved = message_templates.effective(uow, at.program, config, event, channel)
+        return saved, config.locale, actor_names(uow, at)
 
-    saved, locale = run_read(at.uow, read)
+    saved, locale, names = run_read(at.uow, read)
     if draft is None:
         subject, body = saved.subject, saved.body
         if default:
@@ -161,6 +167,7 @@ def _editor(
             "channel": channel,
             "kind": rules.EVENTS[event],
             "saved": saved,
+            "saved_by": entry_actor(saved.updated_by, names) if saved.updated_by else None,
             "draft": draft,
             "default": default,
             "variables": rules.variables(event),
