@@ -24,6 +24,10 @@ from tests.factories import auth, buy, enrol
 P = "/v1/programs/shop"
 T = "/console/programs/shop/messages"
 EARNED = f"{T}/points.earned/email"
+SKIPPED = (  # the status as a pill, the reason under it ("Skipped: no consent" when read)
+    '<span class="status status--muted">Skipped</span><span class="visually-hidden">:</span> '
+    '<br><span class="small">{}</span>'
+)
 M = "/console/programs/shop/members"
 
 
@@ -241,9 +245,9 @@ def test_the_member_page_shows_sent_and_skipped_messages(
     assert "Welcome · Email" in html
     assert "Points earned · SMS" in html
     assert 'status--ok">Sent</span>' in html
-    assert "Skipped: no consent" in html
+    assert SKIPPED.format("no consent") in html
     assert "ada@example.com" in html
-    assert "Skipped: frequency cap reached" in html
+    assert SKIPPED.format("frequency cap reached") in html
     assert "Resend<span" in html
     assert '<summary class="small">Text</summary>' in html
 
@@ -254,7 +258,7 @@ def test_a_viewer_sees_masked_addresses_and_no_text(
     member, _ = _with_messages(web, container, shop, sms=True)
     page = as_role("viewer").get(f"{M}/{member}").text
     html = section(page)
-    assert "Skipped: no SMS transport configured" in html
+    assert SKIPPED.format("no SMS transport configured") in html
     assert mask_email("ada@example.com") in html
     assert mask_phone("+14155550123") in html
     assert "ada@example.com" not in page
@@ -351,6 +355,14 @@ def _message(**fields: Any) -> Message:
             "Held: quiet hours until 23:45",
         ),
         ({"status": "skipped", "reason": "no_consent"}, "Skipped: no consent"),
+        (
+            {
+                "reason": "retrying",
+                "next_attempt_at": datetime(2026, 3, 7, 23, 35, tzinfo=UTC),
+                "detail": "SMTPServerDisconnected: gone",
+            },
+            "Retrying: next try at 23:35 (SMTPServerDisconnected: gone)",
+        ),
         ({"status": "skipped", "reason": "no_contact"}, "Skipped: no phone number"),
         ({"status": "skipped", "reason": "no_transport"}, "Skipped: no SMS transport configured"),
         (

@@ -52,7 +52,7 @@ def status_text(m: Message, now: datetime, tz: str) -> str:
         if reason == "quiet_hours":
             return f"Held: quiet hours until {_clock(m.next_attempt_at, now, tz)}"
         if reason == "retrying":
-            return f"Retrying at {_clock(m.next_attempt_at, now, tz)}{_detail(m.detail)}"
+            return f"Retrying: next try at {_clock(m.next_attempt_at, now, tz)}{_detail(m.detail)}"
         return "Queued"
     if m.status == "skipped":
         if reason == "no_contact":
@@ -78,6 +78,7 @@ def rows(at: Page, found: list[Message], now: datetime) -> list[dict[str, Any]]:
         if not personal:
             to = mask_email(to) if m.channel == "email" else mask_phone(to)
         kind = rules.EVENTS.get(m.event)
+        state, _, why = status_text(m, now, tz).partition(": ")
         shown.append(
             {
                 "id": m.id,
@@ -85,7 +86,8 @@ def rows(at: Page, found: list[Message], now: datetime) -> list[dict[str, Any]]:
                 "code": m.event,
                 "channel": CHANNELS.get(m.channel, m.channel),
                 "category": m.category,
-                "status": status_text(m, now, tz),
+                "state": state,
+                "why": why,
                 "tone": TONE.get(m.status, "muted"),
                 "to": to,
                 "subject": m.subject,
