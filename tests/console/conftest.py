@@ -19,7 +19,7 @@ from patron.domain.audit import CLI
 from patron.services import programs, staff
 from patron.services.transactions import run_in_transaction
 from patron.web import create_app
-from tests.factories import create_program, platform_key, program_key
+from tests.factories import auth, create_program, platform_key, program_key
 from tests.support_example import EXAMPLE_CONFIG
 
 PASSWORD = "correct horse battery staple"
@@ -117,15 +117,32 @@ def as_role(web: TestClient, container: Container, shop: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def member_for_pages(web: TestClient, shop: dict[str, str]) -> dict[str, str]:
-    """Path values of the page matrix: a member with a purchase."""
+def member_for_pages(web: TestClient, container: Container, shop: dict[str, str]) -> dict[str, str]:
+    """Path values of the page matrix: a member with a purchase, the messages they made (no
+    transport: skipped, with their text, so they can be resent), and a template's pair."""
+    from tests.api.message_support import run_messages
     from tests.factories import buy, enrol
 
     member = enrol(
-        web, shop["admin"], program="shop", external_id="matrix-1", email="matrix@example.com"
+        web,
+        shop["admin"],
+        program="shop",
+        external_id="matrix-1",
+        email="matrix@example.com",
+        consents={"email": True},
     )
     buy(web, shop["admin"], program="shop", member=member["id"], external_id="M-1", amount="40.00")
-    return {"member": member["id"]}
+    run_messages(container)
+    log = web.get(
+        f"/v1/programs/shop/members/{member['id']}/messages", headers=auth(shop["admin"])
+    ).json()["items"]
+    message = next(m["id"] for m in log if m["body"])
+    return {
+        "member": member["id"],
+        "message": message,
+        "event": "points.earned",
+        "channel": "email",
+    }
 
 
 @pytest.fixture

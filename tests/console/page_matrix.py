@@ -30,6 +30,8 @@ MEMBER = "/console/programs/{program}/members/{member}"
 OWNER_ONLY = {"owner": 200, "manager": 403, "marketer": 403, "support": 403, "viewer": 403}
 OWNER_ACTION = {**OWNER_ONLY, "owner": 303}
 STAFF = "/console/programs/{program}/staff"
+TEMPLATES = "/console/programs/{program}/messages"
+TEMPLATE = TEMPLATES + "/{event}/{channel}"
 
 # Pages of the program "shop" ({program} is filled in by the test).
 PAGES: dict[tuple[str, str], dict[str, int]] = {
@@ -46,6 +48,15 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("GET", MEMBER + "/erase"): _only(("owner",), 200),
     # the matrix types the wrong id: the owner gets the form back with the error, nothing erased
     ("POST", MEMBER + "/erase"): _only(("owner",), 422),
+    ("GET", MEMBER + "/messages"): EVERYONE,
+    ("POST", MEMBER + "/messages/{message}/resend"): _only(("owner", "manager", "support"), 303),
+    # templates: read by every role but support (no configuration); saved and tested by owner,
+    # manager and marketer. The matrix has no transport: a test send says so (409).
+    ("GET", TEMPLATES): {**EVERYONE, "support": 403},
+    ("GET", TEMPLATE): {**EVERYONE, "support": 403},
+    ("POST", TEMPLATE + "/preview"): {**EVERYONE, "support": 403},
+    ("POST", TEMPLATE): _only(("owner", "manager", "marketer"), 303),
+    ("POST", TEMPLATE + "/test"): _only(("owner", "manager", "marketer"), 409),
     ("GET", "/console/programs/{program}/audit"): {**EVERYONE, "support": 403},
     ("GET", STAFF): OWNER_ONLY,
     ("POST", STAFF): OWNER_ACTION,
@@ -77,5 +88,13 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", MEMBER + "/tier"): {"code": "vib", "until": "2026-12-31", "tier_reason": "matrix"},
     ("POST", MEMBER + "/erase"): {"confirm": "not the id"},
     ("POST", STAFF): {"email": "invited@staff.example", "role": "viewer"},
+    ("POST", TEMPLATE + "/preview"): {"subject": "Hi {{ first_name }}", "body": "{{ points }}"},
+    ("POST", TEMPLATE): {
+        "subject": "Hi {{ first_name }}",
+        "body": "You earned {{ points }} points.",
+        "category": "marketing",
+        "active": "on",
+    },
+    ("POST", TEMPLATE + "/test"): {"to": "test@example.com", "body": "{{ points }}"},
     ("POST", STAFF + "/{staff_id}/access"): {"role": "support", "support_limit": "100"},
 }

@@ -42,6 +42,8 @@ def two(web: TestClient, container: Container, shop: dict[str, str]) -> dict[str
         make_staff(container, email=email, role="support", program=slug)
         found[slug] = {
             "program": slug,
+            "event": "points.earned",
+            "channel": "email",
             "member": member["id"],
             "staff_id": _staff_id(container, email),
         }

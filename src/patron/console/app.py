@@ -18,6 +18,7 @@ from patron.console.routes import (
     home,
     member_actions,
     members,
+    messages,
     staff,
 )
 
@@ -25,7 +26,17 @@ from patron.console.routes import (
 def install(app: FastAPI) -> None:
     static = files("patron.console") / "static"
     app.mount("/console/static", StaticFiles(directory=str(static)), name="console-static")
-    for module in (auth, account, home, dashboard, members, member_actions, staff, audit):
+    for module in (
+        auth,
+        account,
+        home,
+        dashboard,
+        members,
+        member_actions,
+        messages,
+        staff,
+        audit,
+    ):
         app.include_router(module.router)
 
     @app.middleware("http")

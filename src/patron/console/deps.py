@@ -188,6 +188,7 @@ def in_program(permission: ConsolePermission) -> Callable[..., Page]:
 NAVIGATION: tuple[tuple[str, str, ConsolePermission], ...] = (
     ("Dashboard", "", "dashboard.read"),
     ("Members", "/members", "members.read"),
+    ("Messages", "/messages", "messages.read"),
     ("Staff", "/staff", "staff.manage"),
     ("Audit log", "/audit", "audit.read"),
 )

@@ -6,8 +6,13 @@ factor) and holds one role per program: ``owner``, ``manager``, ``marketer``, ``
 ``patron staff create --role owner`` without ``--program`` makes one.
 
 :data:`MATRIX` is the console's permission table. It follows SPEC §9, with the issue's one
-tightening: erasing a member is for owners alone. The console asks :func:`allowed` before every
-page and action, on the server; the pages only hide what the role may not use.
+tightening: erasing a member is for owners alone. Message templates: ``messages.read`` (the
+templates screen and its preview, read-only) goes with the read set, so marketers and viewers see
+them (templates hold no personal data); ``messages.templates`` (save, test send) is SPEC §9's
+"draft message templates" for marketers, beside owners and managers. Support resends a member's
+messages (``messages.resend``) but has no configuration, templates included. The console asks
+:func:`allowed` before every page and action, on the server; the pages only hide what the role
+may not use.
 
 Support users adjust balances within two limits, both in points: ``support_limit`` per adjustment
 (default 500) and ``support_daily_limit`` per day in the program's time zone (default four
@@ -39,18 +44,20 @@ ConsolePermission = Literal[
     "staff.manage",
     "keys.manage",
     "webhooks.manage",
+    "messages.read",
+    "messages.templates",
     "messages.resend",
 ]
 
 _EVERYTHING: frozenset[ConsolePermission] = frozenset(get_args(ConsolePermission))
 _READ: frozenset[ConsolePermission] = frozenset(
-    {"dashboard.read", "members.read", "members.personal", "audit.read"}
+    {"dashboard.read", "members.read", "members.personal", "audit.read", "messages.read"}
 )
 
 MATRIX: dict[StaffRole, frozenset[ConsolePermission]] = {
     "owner": _EVERYTHING,
     "manager": _EVERYTHING - {"staff.manage", "keys.manage", "members.erase"},
-    "marketer": _READ | {"config.draft"},
+    "marketer": _READ | {"config.draft", "messages.templates"},
     "support": frozenset(
         {
             "members.read",
@@ -61,7 +68,7 @@ MATRIX: dict[StaffRole, frozenset[ConsolePermission]] = {
             "messages.resend",
         }
     ),
-    "viewer": frozenset({"dashboard.read", "members.read", "audit.read"}),
+    "viewer": frozenset({"dashboard.read", "members.read", "audit.read", "messages.read"}),
 }
 
 DEFAULT_SUPPORT_LIMIT = 500

@@ -1,5 +1,5 @@
 """What staff do to a member from its page: adjust, freeze / unfreeze, override the tier,
-download the export, erase.
+download the export, erase, resend a message.
 
 Each write is a POST form with the page's one-time token, run through ``forms.perform_in`` with
 the services the API routes call (``api/routes/ledger.py`` adjust, ``members.py`` update and
@@ -35,10 +35,10 @@ from patron.domain.errors import (
 )
 from patron.domain.members import Member
 from patron.domain.money import from_minor, to_minor
-from patron.services import audit, ledger, members, privacy, staff, tiers
+from patron.services import audit, ledger, members, messages, privacy, staff, tiers
 from patron.services.ledger import Context
 from patron.services.member_export import export_document
-from patron.services.ports import UnitOfWork
+from patron.services.ports import Message, UnitOfWork
 from patron.services.transactions import run_in_transaction, run_read
 
 router = make_router("/console/programs/{program}/members/{member}")
@@ -65,7 +65,7 @@ def _attempt(
         raise
     except ValidationFailed as error:
         found = {(fields or {}).get(k, k): v for k, v in field_errors(error).items()}
-        message = "Nothing was changed: " + "; ".join(found.values())
+        message = "Nothing was changed: " + ("; ".join(found.values()) or str(error))
         problem = {"form": which, "message": message}
         return show(request, at, member, errors=found, problem=problem, values=values, status=422)
     except PatronError as error:
@@ -289,3 +289,35 @@ def erase(
         )
     except ValidationFailed as error:
         return _erase_page(request, at, member, field_errors(error).get("confirm"), 422)
+
+
+@router.post("/messages/{message}/resend")
+def resend(
+    member: str,
+    message: str,
+    request: Request,
+    form: dict[str, str] = Depends(form_data),
+    at: Page = Depends(in_program("messages.resend")),
+) -> Response:
+    """Queue a copy of the message; it goes through every send-time check again."""
+
+    def action(uow: UnitOfWork) -> Message:
+        now = at.box.clock.now()
+        return messages.resend(uow, at.program, at.staff.actor, now, member, message)
+
+    def done(copy: Message) -> Done:
+        what = "email" if copy.channel == "email" else "SMS"
+        return Done(
+            f"{at.base}/members/{member}#messages",
+            f"A copy of the message is queued: the {what} goes out with the next run of the "
+            "messages worker, after the same checks (consent, status, caps).",
+        )
+
+    return _attempt(
+        request,
+        at,
+        member,
+        form,
+        "resend",
+        lambda: perform_in(request, at, form, action, done),
+    )

@@ -18,11 +18,12 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from patron.console import message_log
 from patron.console.deps import Page, PageNotFound, in_program, page
 from patron.console.labels import actor_label, entry_actor, plain
 from patron.console.routing import router as make_router
 from patron.domain.staff import mask_email, mask_phone
-from patron.services import member_profile, member_search
+from patron.services import member_profile, member_search, messages
 from patron.services.members import get_member
 from patron.services.programs import load_config
 from patron.services.transactions import run_read
@@ -31,7 +32,8 @@ router = make_router("/console/programs/{program}/members")
 
 PAGE_SIZE = 25
 ACTIVITY_SIZE = 25
-LIST_SIZE = 20  # purchases, redemptions and audit records shown on the member's page
+LIST_SIZE = 20  # purchases, redemptions, messages and audit records shown on the member's page
+MESSAGES_PAGE = 50
 
 
 def display_name(first: str | None, last: str | None, external_id: str | None, id: str) -> str:
@@ -124,7 +126,7 @@ def show(
     banner says what went wrong: ``{"form": ..., "message": ...}``)."""
     now = at.box.clock.now()
 
-    def read(uow: Any) -> tuple[member_profile.Profile, Any, dict[str, str]]:
+    def read(uow: Any) -> tuple[member_profile.Profile, Any, dict[str, str], list[Any]]:
         found = member_profile.profile(
             uow,
             at.program,
@@ -134,9 +136,10 @@ def show(
             activity_before=before or None,
             limit=LIST_SIZE,
         )
-        return found, load_config(uow, at.program), actor_names(uow, at)
+        sent = messages.member_log(uow, at.program, member, limit=LIST_SIZE + 1, before=None)
+        return found, load_config(uow, at.program), actor_names(uow, at), sent
 
-    story, config, names = run_read(at.uow, read)
+    story, config, names, sent = run_read(at.uow, read)
     m = story.member
     email, phone = personal(at, m.email, m.phone)
     return page(
@@ -155,6 +158,8 @@ def show(
             "errors": errors or {},
             "problem": problem or {},
             "values": values or {},
+            "messages": message_log.rows(at, sent[:LIST_SIZE], now),
+            "more_messages": len(sent) > LIST_SIZE,
             "audit": [
                 {
                     "at": a.at,
@@ -229,6 +234,42 @@ def lots(
             "total": total,
             "offset": start,
             "size": LOTS_PAGE,
+        },
+        at=at,
+    )
+
+
+@router.get("/{member}/messages")
+def member_messages(
+    request: Request,
+    member: str,
+    before: str | None = None,
+    at: Page = Depends(in_program("members.read")),
+) -> Response:
+    """Every message to the member, newest first, 50 a page (keyset: ``before`` a message id)."""
+    now = at.box.clock.now()
+
+    def read(uow: Any) -> tuple[Any, list[Any]]:
+        found = get_member(uow, at.program, member)
+        log = messages.member_log(
+            uow, at.program, member, limit=MESSAGES_PAGE + 1, before=before or None
+        )
+        return found, log
+
+    m, log = run_read(at.uow, read)
+    shown = log[:MESSAGES_PAGE]
+    name = display_name(m.first_name, m.last_name, m.external_id, m.id)
+    return page(
+        request,
+        "members/messages.html",
+        {
+            "title": f"Messages to {name}",
+            "name": name,
+            "m": m,
+            "messages": message_log.rows(at, shown, now),
+            "before": before,
+            "next": shown[-1].id if len(log) > MESSAGES_PAGE else None,
+            "problem": {},
         },
         at=at,
     )
