@@ -208,7 +208,8 @@ def _earn_rate(url: str, slug: str, *, active: bool, quick: bool) -> float:
         asyncio.run(suite.load(base, path, headers, warm, 16))
         seconds, _, errors = asyncio.run(suite.load(base, path, headers, bodies, 16))
     assert errors == 0
-    return count / seconds
+    rate: float = count / seconds
+    return rate
 
 
 def earn_bench(backend: str, url: str, quick: bool) -> None:
