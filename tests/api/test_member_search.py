@@ -19,7 +19,6 @@ from patron.services import member_search
 from patron.services.transactions import run_read
 from tests.factories import auth, enrol
 
-
 # The ways of reading a name query (adapters/db/member_reads.py ``_named``): FEW and
 # INTERSECTING as each way needs them.
 WAYS: dict[str, tuple[int, tuple[str, ...]]] = {
