@@ -179,7 +179,7 @@ def roll_up(uow: UnitOfWork, program: Program, now: datetime) -> int:
         zone,
     )
     days = local_days(first, today, program.timezone)
-    have = {d.day for d in uow.analytics.rolled_days(program.id, first, today)}
+    have = set(uow.analytics.rolled_bounds(program.id, first, today))
     missing = [d for d in days if d not in have]
     if not missing:
         return 0

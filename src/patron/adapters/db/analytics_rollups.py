@@ -167,14 +167,30 @@ class RollupQueries:
         return found
 
     def earliest(self, program_id: str) -> datetime | None:
+        # Entries by type: each is the first row of a range of ``(program_id, type,
+        # occurred_at, ...)``, where a MIN over every type would read the whole index range.
         firsts = [
-            self._conn.execute(
-                sa.select(sa.func.min(column)).where(table.c.program_id == program_id)
-            ).scalar_one()
-            for table, column in ((t.purchases, _p.occurred_at), (t.ledger_entries, _e.occurred_at))
+            sa.select(sa.func.min(_p.occurred_at)).where(_p.program_id == program_id),
+            *(
+                sa.select(sa.func.min(_e.occurred_at)).where(
+                    _e.program_id == program_id, _e.type == kind
+                )
+                for kind in sorted(ENTRY_TYPES)
+            ),
         ]
-        known = [UtcDateTime().process_result_value(f, self._conn.dialect) for f in firsts]
+        found = self._conn.execute(sa.select(*(f.scalar_subquery() for f in firsts))).one()
+        known = [UtcDateTime().process_result_value(f, self._conn.dialect) for f in found]
         return min((f for f in known if f is not None), default=None)
+
+    def rolled_bounds(self, program_id: str, start: datetime, end: datetime) -> list[Bucket]:
+        return [
+            Bucket(s, e)
+            for s, e in self._conn.execute(
+                sa.select(_d.day_start, _d.day_end).where(
+                    _d.program_id == program_id, _d.day_start >= start, _d.day_start < end
+                )
+            )
+        ]
 
     def lock_sources(self) -> None:
         if self._conn.dialect.name == "postgresql":

@@ -147,6 +147,10 @@ class RollupRepository(Protocol):
         """The earliest ``occurred_at`` of the program's purchases and ledger entries."""
         ...
 
+    def rolled_bounds(self, program_id: str, start: datetime, end: datetime) -> list[Bucket]:
+        """The bounds of the rolled-up days that begin in ``[start, end)``."""
+        ...
+
     def lock_sources(self) -> None:
         """Hold back writes of purchases and entries until the transaction ends."""
         ...
