@@ -12,6 +12,8 @@ the same transaction, and the figures still match.
 from __future__ import annotations
 
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,3 +161,31 @@ def test_a_day_of_another_time_zone_is_read_raw(
         (28, 23, 23),
         (29, 22, 24),
     ]
+
+
+def test_two_roll_ups_at_once_store_each_day_once(
+    client: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
+) -> None:
+    """Two dashboards opened at once both roll up the missing days: they take turns."""
+    clock.at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for n in range(6):
+        answer = client.post(
+            f"{SHOP}/purchases",
+            json={
+                "external_id": f"P-{n}",
+                "occurred_at": (clock.at - timedelta(days=9 * n)).isoformat(),
+                "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
+            },
+            headers=auth(shop["pos"]),
+        )
+        assert answer.status_code == 201, answer.text
+    start = threading.Barrier(2)
+
+    def roll() -> int:
+        start.wait()
+        return _roll_up(container, clock.at)
+
+    with ThreadPoolExecutor(2) as pool:
+        done = sorted(pool.map(lambda _: roll(), range(2)))
+    assert done == [0, 45]  # the second finds the days stored by the first
+    assert len(_rolled(container, shop["id"])) == 45  # from the earliest purchase to yesterday

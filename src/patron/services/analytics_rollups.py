@@ -183,7 +183,13 @@ def roll_up(uow: UnitOfWork, program: Program, now: datetime) -> int:
     missing = [d for d in days if d not in have]
     if not missing:
         return 0
+    # Held back from here: the writes of purchases and entries, and any other roll-up. What
+    # another roll-up stored while this one waited is not rolled up twice.
     uow.analytics.lock_sources()
+    have = set(uow.analytics.rolled_bounds(program.id, first, today))
+    missing = [d for d in missing if d not in have]
+    if not missing:
+        return 0
     numbers = uow.analytics.range_sales(program.id, missing)
     flows = uow.analytics.range_flows(program.id, missing)
     uow.analytics.store_days(

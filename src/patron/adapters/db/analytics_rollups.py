@@ -8,10 +8,12 @@ row exists (``rolled_days`` reads them joined, in one statement, so a day is rea
 at all).
 
 Computing a day and storing it must not miss a write that commits in between: on PostgreSQL
-``lock_sources`` takes ``SHARE`` locks on ``purchases`` and ``ledger_entries`` before the days
-are computed, which waits for the writers in flight and holds new ones until the roll-up
-commits (they then delete any day they change, now that its row is visible). On SQLite the
-roll-up is a write transaction, and writers are serialised already.
+``lock_sources`` takes ``SHARE ROW EXCLUSIVE`` locks on ``purchases`` and ``ledger_entries``
+before the days are computed, which waits for the writers in flight and holds new ones until
+the roll-up commits (they then delete any day they change, now that its row is visible); the
+mode conflicts with itself, so two roll-ups (two dashboards opened at once) take turns rather
+than store the same day twice. On SQLite the roll-up is a write transaction, and writers are
+serialised already.
 
 The raw figures of any ranges (``range_sales``, ``range_flows``) are one query each for up to
 ``CHUNK`` ranges: a small table of ranges joined with each range of the index, as the series'
@@ -194,7 +196,9 @@ class RollupQueries:
 
     def lock_sources(self) -> None:
         if self._conn.dialect.name == "postgresql":
-            self._conn.exec_driver_sql("LOCK TABLE purchases, ledger_entries IN SHARE MODE")
+            self._conn.exec_driver_sql(
+                "LOCK TABLE purchases, ledger_entries IN SHARE ROW EXCLUSIVE MODE"
+            )
 
     def store_days(self, program_id: str, days: Sequence[DayFigures]) -> None:
         if not days:
