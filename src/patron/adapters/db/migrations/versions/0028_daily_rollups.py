@@ -16,6 +16,10 @@ inserted, deleted, or changed in its amount, refunds, member or date: the days o
 its new date). The ledger is append-only, so entries are only ever inserted. The day's flows
 rows are left behind and ignored (the read joins them to their day) until the day is rolled up
 again, which replaces them.
+
+The members' index ``(program_id, tier_code)`` becomes ``(program_id, tier_code, status,
+enrolled_at)``: the summary's count of members by tier (total and new, without the erased) is
+then read from the index alone (76 → 28 ms at 100,000 members on SQLite).
 """
 
 from __future__ import annotations
@@ -77,6 +81,13 @@ def upgrade() -> None:
             "program_id", "day_start", "type", "wallet", name=op.f("pk_analytics_day_flows")
         ),
     )
+    op.drop_index("ix_members_program_id_tier_code", table_name="members")
+    op.create_index(
+        "ix_members_program_id_tier_code_status_enrolled_at",
+        "members",
+        ["program_id", "tier_code", "status", "enrolled_at"],
+        unique=False,
+    )
     postgres = op.get_bind().dialect.name == "postgresql"
     for trigger, table, event, rows in TRIGGERS:
         if postgres:
@@ -133,3 +144,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS {trigger}()")
     for table in reversed(TABLES):
         op.drop_table(table)
+    op.drop_index("ix_members_program_id_tier_code_status_enrolled_at", table_name="members")
+    op.create_index(
+        "ix_members_program_id_tier_code", "members", ["program_id", "tier_code"], unique=False
+    )
