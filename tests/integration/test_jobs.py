@@ -46,6 +46,7 @@ def test_a_second_run_with_the_same_now_changes_nothing(
         "tiers": 0,
         "vouchers": 0,
         "birthdays": 0,
+        "rollups": 0,  # the past days were rolled up by the first run
         "outbox": 0,
         "webhooks": 0,
     }

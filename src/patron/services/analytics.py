@@ -17,6 +17,7 @@ from typing import Any
 from patron.domain.config import ProgramConfig
 from patron.domain.programs import Program
 from patron.domain.timestamps import rfc3339
+from patron.services import analytics_rollups as rollups
 from patron.services.analytics_insight import (
     average_order_values,
     expiry_forecast,
@@ -25,7 +26,7 @@ from patron.services.analytics_insight import (
     top_rules,
 )
 from patron.services.analytics_series import BUCKETS, bucket_for, buckets, series
-from patron.services.ports import UnitOfWork
+from patron.services.ports import LedgerFlows, Movements, SalesFigures, UnitOfWork
 
 __all__ = ["BUCKETS", "bucket_for", "buckets", "series", "summary"]
 
@@ -38,6 +39,40 @@ def _ratio(part: float | int, whole: float | int, places: int = 4) -> str | None
     return str((Decimal(part) / Decimal(whole)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
 
 
+def _flows(moved: Movements, held: dict[str, tuple[int, int]], wallet: str) -> LedgerFlows:
+    """A wallet's flows by the definitions of docs/analytics.md, from its movements by type."""
+    up = {kind: credit for (kind, code), (credit, _) in moved.items() if code == wallet}
+    down = {kind: -debit for (kind, code), (_, debit) in moved.items() if code == wallet}
+    return LedgerFlows(
+        issued=up.get("earn", 0) + up.get("referral", 0) + up.get("adjust", 0),
+        redeemed=down.get("redeem", 0) - up.get("redemption_cancel", 0),
+        expired=down.get("expire", 0),
+        clawed_back=down.get("refund", 0),
+        adjusted_down=down.get("adjust", 0),
+        outstanding=held.get(wallet, (0, 0))[0],
+        pending=held.get(wallet, (0, 0))[1],
+    )
+
+
+def _sales(uow: UnitOfWork, program: Program, start: datetime, end: datetime) -> SalesFigures:
+    """The sums of days from the roll-ups, the per-member figures from one raw pass."""
+    summed = rollups.sales(uow, program, start, end)
+    buyers = uow.analytics.buyers(program.id, start, end, end - timedelta(days=ACTIVE_DAYS))
+    return SalesFigures(
+        member_sales=summed.member_sales,
+        anonymous_sales=summed.anonymous_sales,
+        orders=summed.member_orders + summed.anonymous_orders,
+        anonymous_orders=summed.anonymous_orders,
+        buyers=buyers.buyers,
+        repeat_buyers=buyers.repeat_buyers,
+        member_orders=buyers.member_orders,
+        cycle_days_total=buyers.cycle_days_total,
+        cycle_members=buyers.repeat_buyers,
+        lifetime_member_sales=summed.lifetime_member_sales,
+        active_members=buyers.active_members,
+    )
+
+
 def summary(
     uow: UnitOfWork, program: Program, config: ProgramConfig, start: datetime, end: datetime
 ) -> dict[str, Any]:
@@ -47,13 +82,14 @@ def summary(
     def money(minor: int | Decimal) -> str:
         return str((Decimal(minor).scaleb(-exponent)).quantize(cent, ROUND_HALF_UP))
 
-    counts = uow.analytics.members(program.id, start, end, end - timedelta(days=ACTIVE_DAYS))
-    sales = uow.analytics.sales(program.id, start, end)
+    counts = uow.analytics.members(program.id, start, end)
+    sales = _sales(uow, program, start, end)
     wallets: dict[str, Any] = {}
     liability = Decimal(0)
-    every_flow = uow.analytics.flows(program.id, list(config.wallets), start, end)
+    moved = rollups.movements(uow, program, start, end)
+    held = uow.analytics.held(program.id)
     for code, wallet in config.wallets.items():
-        flows = every_flow[code]
+        flows = _flows(moved, held, code)
         unit = wallet.value_per_unit
         owed = Decimal(flows.outstanding + flows.pending)
         value = owed.scaleb(-exponent) if wallet.is_money else owed * unit
@@ -80,7 +116,7 @@ def summary(
         "members": {
             "total": counts.total,
             "new": counts.new,
-            f"active_{ACTIVE_DAYS}_days": counts.active,
+            f"active_{ACTIVE_DAYS}_days": sales.active_members,
             "tiers": counts.tiers,
         },
         "wallets": wallets,
@@ -109,5 +145,5 @@ def summary(
         "tier_migration": tier_migration(uow, program, config, start, end),
         "top_rules": top_rules(uow, program, config, start, end),
         "top_rewards": top_rewards(uow, program, config, start, end),
-        "average_order_value": average_order_values(uow, program, start, end),
+        "average_order_value": average_order_values(uow, program, start, end, sales),
     }

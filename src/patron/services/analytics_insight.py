@@ -17,7 +17,7 @@ from patron.domain.config import ProgramConfig
 from patron.domain.config.wallets import AfterEarn, Inactivity, Wallet
 from patron.domain.expiry import inactivity_cutoff, inactivity_deadline
 from patron.domain.programs import Program
-from patron.services.ports import UnitOfWork
+from patron.services.ports import SalesFigures, UnitOfWork
 
 FORECAST_DAYS = (30, 60, 90)
 TOP = 10
@@ -147,9 +147,16 @@ def top_rewards(
 
 
 def average_order_values(
-    uow: UnitOfWork, program: Program, start: datetime, end: datetime
+    uow: UnitOfWork, program: Program, start: datetime, end: datetime, sales: SalesFigures
 ) -> dict[str, Any]:
-    values = uow.analytics.order_values(program.id, start, end)
+    """Redeemers, non-redeemers and non-members: the window's member and anonymous totals are
+    the summary's sales figures; only the redeemers' purchases are read again (non-redeemers
+    are the members' totals less theirs)."""
+    redeemers = uow.analytics.redeemer_sales(program.id, start, end)
+    non_redeemers = (
+        sales.member_sales - redeemers[0],
+        sales.orders - sales.anonymous_orders - redeemers[1],
+    )
     exponent = program.currency_exponent
 
     def group(sales: int, orders: int) -> dict[str, Any]:
@@ -162,7 +169,7 @@ def average_order_values(
         }
 
     return {
-        "redeemers": group(*values.redeemers),
-        "non_redeemers": group(*values.non_redeemers),
-        "non_members": group(*values.non_members),
+        "redeemers": group(*redeemers),
+        "non_redeemers": group(*non_redeemers),
+        "non_members": group(sales.anonymous_sales, sales.anonymous_orders),
     }

@@ -25,6 +25,7 @@ from patron.domain.expiry import add_months
 from patron.domain.programs import Program
 from patron.domain.timestamps import rfc3339
 from patron.services.analytics_insight import shown, worth
+from patron.services.analytics_rollups import bucket_movements
 from patron.services.ports import Bucket, UnitOfWork
 
 BucketSize = Literal["day", "week", "month"]
@@ -96,6 +97,7 @@ def series(
     size = bucket or bucket_for(start, end)
     tiles = buckets(start, end, size, program.timezone)
     figures = uow.analytics.buckets(program.id, tiles)
+    moves = bucket_movements(uow, program, tiles)
     owed = uow.analytics.owed(program.id, end)
     exponent = program.currency_exponent
     # What each wallet held at the window's end, then stepping back one bucket at a time.
@@ -103,13 +105,13 @@ def series(
     ends: list[dict[str, int]] = [{} for _ in tiles]
     for i in reversed(range(len(tiles))):
         ends[i] = dict(held)
-        for (_, wallet), (up, down) in figures.movements[i].items():
+        for (_, wallet), (up, down) in moves[i].items():
             if wallet in held:
                 held[wallet] -= up + down
     points = config.wallets.get("points")
     rows = []
     for i, tile in enumerate(tiles):
-        moved = figures.movements[i]
+        moved = moves[i]
         credit = {kind: moved[kind, wallet][0] for kind, wallet in moved if wallet == "points"}
         debit = {kind: -moved[kind, wallet][1] for kind, wallet in moved if wallet == "points"}
 

@@ -2,7 +2,9 @@
 
 Each job is idempotent for a given ``now``: released lots are no longer pending, expired lots
 have nothing left, tiers are recomputed from the ledger, expired vouchers stay expired, and a
-birthday bonus is an activity event whose business key names the member and the year. Every
+birthday bonus is an activity event whose business key names the member and the year. Past days
+are rolled up once for the dashboard (``analytics_rollups``; a day changed later is rolled up
+again). Every
 batch is its own transaction, so a crash loses at most one batch and a rerun finishes the work.
 
 Every transaction of a program's jobs runs on the unit-of-work factory scoped to that program
@@ -18,6 +20,7 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from patron.domain.audit import SYSTEM
@@ -25,6 +28,7 @@ from patron.domain.programs import Program
 from patron.domain.rules import Event
 from patron.domain.timestamps import rfc3339
 from patron.services import (
+    analytics_rollups,
     audit,
     events,
     ledger_jobs,
@@ -48,6 +52,7 @@ JOBS = (
     "tiers",
     "vouchers",
     "birthdays",
+    "rollups",
     "outbox",
     "webhooks",
     "messages",
@@ -109,6 +114,11 @@ def run_due(
         vouchers = _batch(scoped, clock, target, lambda c: rewards.expire_vouchers(c, now))
         report.add(slug, "vouchers", vouchers)
         report.add(slug, "birthdays", _birthdays(scoped, clock, target, now))
+        # After the jobs that post entries dated today or earlier, so the days are final.
+        days = run_in_transaction(
+            scoped, partial(analytics_rollups.roll_up, program=target, now=now)
+        )
+        report.add(slug, "rollups", days)
         # Last, so the facts the jobs above wrote go out in the same run.
         report.add(slug, "outbox", webhooks.fan_out(scoped, target.id, now))
         if sender is not None:

@@ -1,13 +1,14 @@
-"""The aggregate reads behind the analytics summary: six queries, none per member or per wallet.
+"""The aggregate reads behind the analytics summary: five queries, none per member or per wallet.
 
 Purchases carry their own running totals (amount, refunded), so sales net of refunds are one SUM;
 ledger entry amounts are signed, so flows are sums without a join with the postings.
 
 - members: one GROUP BY tier_code gives the total, the new members and the tiers;
-- purchases, three passes: a flat one of conditional sums over everything before the window's end
-  (lifetime, window sales, orders), the per-member one behind the buying behaviour, and the
-  distinct members of the active days. Each is a range of the index ``(program_id, occurred_at,
-  member_id, amount, refunded)``, which holds every column they read (migration 0017);
+- purchases, two passes: a flat one of conditional sums over everything before the window's end
+  (lifetime, window sales, orders), and a per-member one over the window and the active days
+  together, behind the buying behaviour and the active members. Each is a range of the index
+  ``(program_id, occurred_at, member_id, amount, refunded)``, which holds every column they read
+  (migration 0017);
 - ledger entries: the flows of every wallet in one pass, on ``(program_id, type, occurred_at,
   wallet, amount)``;
 - balances: one GROUP BY wallet.
@@ -27,7 +28,8 @@ from sqlalchemy.engine import Connection
 
 from patron.adapters.db import tables as t
 from patron.adapters.db.analytics_insight import InsightQueries
-from patron.services.ports import LedgerFlows, MemberCounts, SalesFigures
+from patron.adapters.db.analytics_rollups import RollupQueries
+from patron.services.ports import BuyerFigures, LedgerFlows, MemberCounts
 
 _m = t.members.c
 _p = t.purchases.c
@@ -39,7 +41,7 @@ _b = t.balances.c
 _FLOW_TYPES = ("adjust", "earn", "expire", "redeem", "redemption_cancel", "referral", "refund")
 
 
-class SqlAnalyticsRepository(InsightQueries):
+class SqlAnalyticsRepository(InsightQueries, RollupQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
@@ -49,9 +51,7 @@ class SqlAnalyticsRepository(InsightQueries):
             return sa.func.julianday(last) - sa.func.julianday(first)
         return sa.extract("epoch", last - first) / 86_400.0
 
-    def members(
-        self, program_id: str, start: datetime, end: datetime, active_since: datetime
-    ) -> MemberCounts:
+    def members(self, program_id: str, start: datetime, end: datetime) -> MemberCounts:
         # One pass over the program's members, by tier: the totals are the sums of the groups.
         total = new = 0
         tiers: dict[str, int] = {}
@@ -66,15 +66,7 @@ class SqlAnalyticsRepository(InsightQueries):
             new += int(joined)
             if code is not None:
                 tiers[str(code)] = int(n)
-        active = self._conn.execute(
-            sa.select(sa.func.count(sa.distinct(_p.member_id))).where(
-                _p.program_id == program_id,
-                _p.member_id.is_not(None),
-                _p.occurred_at >= active_since,
-                _p.occurred_at < end,
-            )
-        ).scalar_one()
-        return MemberCounts(total, new, int(active), tiers)
+        return MemberCounts(total, new, tiers)
 
     def flows(
         self, program_id: str, wallets: Sequence[str], start: datetime, end: datetime
@@ -124,32 +116,50 @@ class SqlAnalyticsRepository(InsightQueries):
             for wallet in wallets
         }
 
-    def sales(self, program_id: str, start: datetime, end: datetime) -> SalesFigures:
-        net = _p.amount - _p.refunded
+    def held(self, program_id: str) -> dict[str, tuple[int, int]]:
+        return {
+            str(wallet): (int(available), int(pending))
+            for wallet, available, pending in self._conn.execute(
+                sa.select(_b.wallet, sa.func.sum(_b.available), sa.func.sum(_b.pending))
+                .where(_b.program_id == program_id)
+                .group_by(_b.wallet)
+            )
+        }
+
+    def buyers(
+        self, program_id: str, start: datetime, end: datetime, active_since: datetime
+    ) -> BuyerFigures:
+        # One pass over the window and the active days at once: each member's orders not
+        # refunded in full in the window (their count, first and last) and their last purchase
+        # of any kind. On PostgreSQL ``standing`` is a FILTER, not a WHERE: it estimates
+        # ``refunded < amount`` at a third of the rows and then scans the table rather than the
+        # index range (930 ms against 420 for a year at 1,000,000 purchases). SQLite pays
+        # more for a FILTER on every row than for a second pass: there the active members are
+        # their own pass.
         member = _p.member_id.is_not(None)
-        in_window = _p.occurred_at >= start
-        # The flat pass: every purchase of the program before the window's end, once.
-        lifetime, member_sales, anonymous_sales, orders = self._conn.execute(
-            sa.select(
-                sa.func.coalesce(sa.func.sum(net).filter(member), 0),
-                sa.func.coalesce(sa.func.sum(net).filter(member, in_window), 0),
-                sa.func.coalesce(sa.func.sum(net).filter(_p.member_id.is_(None), in_window), 0),
-                sa.func.count().filter(in_window, _p.refunded < _p.amount),
-            ).where(_p.program_id == program_id, _p.occurred_at < end)
-        ).one()
+        standing = _p.refunded < _p.amount
+        postgres = self._conn.dialect.name == "postgresql"
+        since = min(start, active_since) if postgres else start
+        mine = [standing, _p.occurred_at >= start] if since < start else [standing]
+        latest = sa.func.max(_p.occurred_at)
         per_member = (
             sa.select(
                 _p.member_id,
-                sa.func.count().label("n"),
-                sa.func.min(_p.occurred_at).label("first"),
-                sa.func.max(_p.occurred_at).label("last"),
+                (sa.func.count().filter(*mine) if postgres else sa.func.count()).label("n"),
+                (
+                    sa.func.min(_p.occurred_at).filter(*mine)
+                    if postgres
+                    else sa.func.min(_p.occurred_at)
+                ).label("first"),
+                (latest.filter(*mine) if postgres else latest).label("last"),
+                latest.label("latest"),
             )
             .where(
                 _p.program_id == program_id,
-                _p.occurred_at >= start,
+                _p.occurred_at >= since,
                 _p.occurred_at < end,
                 member,
-                _p.refunded < _p.amount,
+                *([] if postgres else [standing]),
             )
             .group_by(_p.member_id)
             .subquery()
@@ -161,22 +171,28 @@ class SqlAnalyticsRepository(InsightQueries):
             self._conn.exec_driver_sql("SET LOCAL work_mem = '32MB'")
         n = per_member.c.n
         span = self._days(per_member.c.first, per_member.c.last)
-        buyers, repeat, purchases, cycle_total = self._conn.execute(
+        buyers, repeat, purchases, cycle_total, active = self._conn.execute(
             sa.select(
-                sa.func.count(),
+                sa.func.count().filter(n >= 1),
                 sa.func.count().filter(n >= 2),
                 sa.func.coalesce(sa.func.sum(n), 0),
                 sa.func.coalesce(sa.func.sum(sa.case((n >= 2, span / (n - 1)))), 0),
+                sa.func.count().filter(per_member.c.latest >= active_since),
             )
         ).one()
-        return SalesFigures(
-            member_sales=int(member_sales),
-            anonymous_sales=int(anonymous_sales),
-            orders=int(orders),
+        if not postgres:
+            active = self._conn.execute(
+                sa.select(sa.func.count(sa.distinct(_p.member_id))).where(
+                    _p.program_id == program_id,
+                    member,
+                    _p.occurred_at >= active_since,
+                    _p.occurred_at < end,
+                )
+            ).scalar_one()
+        return BuyerFigures(
             buyers=int(buyers),
             repeat_buyers=int(repeat),
             member_orders=int(purchases),
             cycle_days_total=float(cycle_total),
-            cycle_members=int(repeat),
-            lifetime_member_sales=int(lifetime),
+            active_members=int(active),
         )

@@ -5,11 +5,12 @@
   turns into bounds of ``last_activity_at`` (a deadline is a monotone function of it);
 - tier migration: one ``GROUP BY from_code, to_code`` over the window's tier history;
 - top rules: the window's purchase and event awards of a wallet, grouped by rule;
-- top rewards, and the order values of redeemers: the window's redemptions (not cancelled);
-- the series: one join of a small table of buckets with each of the ledger entries, the members
-  and the purchases, so that each bucket is one range of an index (``(program_id, type,
-  occurred_at, ...)``, ``(program_id, enrolled_at, ...)``, ``(program_id, occurred_at, ...)``)
-  and no row is bucketed by a chain of comparisons.
+- top rewards, and the order values of redeemers: the window's redemptions (not cancelled),
+  then the redeemers' purchases of the window by ``(member_id, occurred_at)``;
+- the series: one join of a small table of buckets with each of the members and the purchases,
+  so that each bucket is one range of an index (``(program_id, enrolled_at, ...)``,
+  ``(program_id, occurred_at, ...)``) and no row is bucketed by a chain of comparisons (the
+  ledger movements per bucket come from the daily roll-ups, ``analytics_rollups.py``).
 
 Indexes: migration 0026.
 """
@@ -29,7 +30,6 @@ from patron.domain.ledger import ENTRY_TYPES
 from patron.services.ports import (
     Bucket,
     BucketFigures,
-    OrderValues,
     RewardRedemptions,
     RuleAwards,
 )
@@ -151,29 +151,23 @@ class InsightQueries:
             )
         ]
 
-    def order_values(self, program_id: str, start: datetime, end: datetime) -> OrderValues:
-        # ``member_id IN (...)`` rather than a join: SQLite turns the list into an ephemeral
-        # index and PostgreSQL into a hashed subplan, so each purchase is one lookup.
-        redeemers = sa.select(_r.member_id).where(*self._redeemed(program_id, start, end))
-        kind = sa.case(
-            (_p.member_id.is_(None), "non_members"),
-            (_p.member_id.in_(redeemers), "redeemers"),
-            else_="non_redeemers",
-        ).label("kind")
-        net, standing = _p.amount - _p.refunded, _p.refunded < _p.amount
-        found = {
-            str(group): (int(sales), int(orders))
-            for group, sales, orders in self._conn.execute(
-                sa.select(kind, _sum(net), sa.func.count().filter(standing))
-                .where(_p.program_id == program_id, _p.occurred_at >= start, _p.occurred_at < end)
-                .group_by(kind)
-            )
-        }
-        return OrderValues(
-            redeemers=found.get("redeemers", (0, 0)),
-            non_redeemers=found.get("non_redeemers", (0, 0)),
-            non_members=found.get("non_members", (0, 0)),
+    def redeemer_sales(self, program_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+        # The redeemers first (their index range of the window), then each one's purchases of
+        # the window by ``(member_id, occurred_at)``: a read of the redeemers' purchases only.
+        redeemers = (
+            sa.select(_r.member_id)
+            .where(*self._redeemed(program_id, start, end))
+            .distinct()
+            .subquery()
         )
+        net, standing = _p.amount - _p.refunded, _p.refunded < _p.amount
+        sales, orders = self._conn.execute(
+            sa.select(_sum(net), sa.func.count().filter(standing))
+            .select_from(redeemers)
+            .join(t.purchases, _p.member_id == redeemers.c.member_id)
+            .where(_p.program_id == program_id, _p.occurred_at >= start, _p.occurred_at < end)
+        ).one()
+        return int(sales), int(orders)
 
     def buckets(self, program_id: str, buckets: Sequence[Bucket]) -> BucketFigures:
         table = sa.union_all(
@@ -191,27 +185,6 @@ class InsightQueries:
         def inside(column: Any) -> Any:
             return sa.and_(column >= within[0], column < within[1])
 
-        movements: list[dict[tuple[str, str], tuple[int, int]]] = [{} for _ in buckets]
-        for i, kind, wallet, up, down in self._conn.execute(
-            sa.select(
-                table.c.i,
-                _e.type,
-                _e.wallet,
-                _sum(_e.amount, _e.amount > 0),
-                _sum(_e.amount, _e.amount < 0),
-            )
-            .select_from(table)
-            .join(
-                t.ledger_entries,
-                sa.and_(
-                    _e.program_id == program_id,
-                    _e.type.in_(BALANCE_TYPES),
-                    inside(_e.occurred_at),
-                ),
-            )
-            .group_by(table.c.i, _e.type, _e.wallet)
-        ):
-            movements[int(i)][(str(kind), str(wallet))] = (int(up), int(down))
         new = [0] * len(buckets)
         for i, n in self._conn.execute(
             sa.select(table.c.i, sa.func.count())
@@ -236,7 +209,7 @@ class InsightQueries:
             .group_by(table.c.i)
         ):
             active[int(i)] = int(n)
-        return BucketFigures(movements, new, active)
+        return BucketFigures(new, active)
 
     def owed(self, program_id: str, since: datetime) -> dict[str, tuple[int, int]]:
         """Per wallet: what the balances hold now (available + pending), and the sum of the

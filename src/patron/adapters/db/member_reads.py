@@ -52,17 +52,26 @@ def _matching(query: NameQuery) -> sa.ColumnElement[bool]:
 
 FEW = 2_000
 """Below this many candidates a name query reads them by their index ranges (``_named``)."""
+INTERSECTING = ("sqlite",)
+"""The dialects where several broad words read the intersection of their index ranges
+(``_named``); PostgreSQL walks the name order faster (38 ms against 68 for "grace hop")."""
 
 
-def _ranges(program_id: str, query: NameQuery) -> list[sa.Select[Any]]:
-    """The ids that can match, as index ranges: the members whose first or last name starts
-    with the query's longest word (the one that narrows most), and for several words those
-    whose full or last name starts with the whole query."""
-    driver = max(query.words, key=len)
-    ranges = [_prefix(_m.first_key, driver), _prefix(_m.last_key, driver)]
-    if len(query.words) > 1:
-        ranges += [_prefix(_m.name_key, query.whole), _prefix(_m.last_key, query.whole)]
-    return [sa.select(_m.id).where(_m.program_id == program_id, r) for r in ranges]
+def _word_ranges(word: str) -> list[sa.ColumnElement[bool]]:
+    """The members whose first or last name starts with ``word``."""
+    return [_prefix(_m.first_key, word), _prefix(_m.last_key, word)]
+
+
+def _whole_ranges(query: NameQuery) -> list[sa.ColumnElement[bool]]:
+    """For several words, the members whose full or last name starts with the whole query."""
+    if len(query.words) < 2:
+        return []
+    return [_prefix(_m.name_key, query.whole), _prefix(_m.last_key, query.whole)]
+
+
+def _keys(key: Any, program_id: str, ranges: Sequence[sa.ColumnElement[bool]]) -> list[Any]:
+    """One SELECT of ``key`` per index range."""
+    return [sa.select(key.label("k")).where(_m.program_id == program_id, r) for r in ranges]
 
 
 class SqlMemberReads:
@@ -178,19 +187,58 @@ class SqlMemberReads:
         return [Redemption(**row._asdict()) for row in self._conn.execute(stmt)]
 
     def _named(self, program_id: str, query: NameQuery) -> list[sa.ColumnElement[bool]]:
-        """A narrow query reads its candidates by their index ranges, then sorts the few that
-        match; a broad one (a common first name) walks the name order, where a page fills at
-        once. Walking the name order for a narrow query tests every member of the program
-        (350 ms at 100,000 members on SQLite); reading the ranges of a broad one sorts
-        thousands. Each range is counted up to ``FEW`` index entries to choose."""
+        """Three ways to read a name query, chosen by how many index entries its words' ranges
+        hold (each range counted from the index alone, up to ``FEW``):
+
+        - a narrow word (its ranges and the whole query's hold fewer than ``FEW``): read those
+          candidates by their ranges and sort the few that match;
+        - several words, each broad, on SQLite (``INTERSECTING``): the intersection of every
+          word's ranges (with the whole query's ranges), computed on the indexes; "grace hop"
+          at 100,000 members is 9,000 and 7,700 entries whose intersection is 700 members
+          (50 ms). Walking the name order for it read every member to count the 700 (135 ms);
+          on PostgreSQL the walk is the faster (38 ms, against 68 for the intersection);
+        - otherwise (one broad word, a common first name): walk the name order, where a page
+          fills at once. Walking it for a narrow query tests every member of the program
+          (350 ms at 100,000 members on SQLite); reading the ranges of a broad one sorts
+          thousands.
+
+        The intersection is of row keys: SQLite's ``rowid``, which its secondary indexes hold,
+        so no row is read until the few that match; the primary key on PostgreSQL."""
         where = [_m.program_id == program_id, _m.status != "erased", _matching(query)]
-        ranges = _ranges(program_id, query)
+        words = sorted(set(query.words), key=len, reverse=True)  # longest first on a tie
+        whole = _whole_ranges(query)
+        ranges = [_word_ranges(w) for w in words] + ([whole] if whole else [])
         sizes = [
-            sa.select(sa.func.count()).select_from(r.limit(FEW).subquery()).scalar_subquery()
-            for r in ranges
+            [
+                sa.select(sa.func.count())
+                .select_from(
+                    sa.select(_m.id).where(_m.program_id == program_id, r).limit(FEW).subquery()
+                )
+                .scalar_subquery()
+                for r in group
+            ]
+            for group in ranges
         ]
-        if sum(self._conn.execute(sa.select(*sizes)).one()) < FEW:
-            where.insert(1, _m.id.in_(sa.union(*ranges)))
+        counted = list(self._conn.execute(sa.select(*(c for g in sizes for c in g))).one())
+        totals, at = [], 0
+        for group in ranges:
+            totals.append(sum(counted[at : at + len(group)]))
+            at += len(group)
+        extra = totals[-1] if whole else 0
+        word_totals = totals[: len(words)]
+        narrowest = min(range(len(words)), key=lambda i: word_totals[i])
+        if word_totals[narrowest] + extra < FEW:
+            where.insert(
+                1, _m.id.in_(sa.union(*_keys(_m.id, program_id, [*ranges[narrowest], *whole])))
+            )
+        elif len(words) > 1 and self._conn.dialect.name in INTERSECTING:
+            key = sa.literal_column("rowid") if self._conn.dialect.name == "sqlite" else _m.id
+            each = [
+                sa.union(*_keys(key, program_id, ranges[i])).subquery() for i in range(len(words))
+            ]
+            common = sa.intersect(*(sa.select(*u.c) for u in each)).subquery()
+            keys = sa.union(sa.select(*common.c), *_keys(key, program_id, whole))
+            where.insert(1, key.in_(keys))
         return where
 
     def _members(self, stmt: sa.Select[Any]) -> list[Member]:

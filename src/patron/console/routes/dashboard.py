@@ -28,11 +28,11 @@ from patron.console.deps import Page, in_program, page
 from patron.console.forms import redirect
 from patron.console.routing import error_page
 from patron.console.routing import router as make_router
-from patron.services import analytics, analytics_tables
+from patron.services import analytics, analytics_rollups, analytics_tables
 from patron.services.analytics_tables import Cell, Table
 from patron.services.ports import UnitOfWork
 from patron.services.programs import load_config
-from patron.services.transactions import run_read
+from patron.services.transactions import run_in_transaction, run_read
 
 router = make_router()
 
@@ -51,6 +51,10 @@ def _read(
     in another, as it would a second later on any dashboard.
     """
     before = period.previous()
+    # Days the jobs have not rolled up yet (a fresh install, a first read) are rolled up first,
+    # so the reads below take them from the roll-ups (services/analytics_rollups.py).
+    now = at.box.clock.now()
+    run_in_transaction(at.uow, lambda uow: analytics_rollups.roll_up(uow, at.program, now))
 
     def summary_of(window: periods.Period) -> Callable[[UnitOfWork], Any]:
         def read(uow: UnitOfWork) -> Any:

@@ -12,7 +12,6 @@ from typing import Protocol
 class MemberCounts:
     total: int
     new: int
-    active: int
     tiers: dict[str, int]
 
 
@@ -36,12 +35,14 @@ class SalesFigures:
     member_sales: int
     anonymous_sales: int
     orders: int  # not fully refunded
+    anonymous_orders: int  # of those, without a member
     buyers: int  # members with at least one such purchase
     repeat_buyers: int  # members with two or more
     member_orders: int
     cycle_days_total: float  # sum over repeat buyers of their mean days between purchases
     cycle_members: int
     lifetime_member_sales: int  # every member purchase before the window's end
+    active_members: int  # members with a purchase (refunded or not) since ``active_since``
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +69,40 @@ class RewardRedemptions:
     spent: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderValues:
-    """Net sales (minor units) and orders of a window's purchases, by kind of buyer."""
-
-    redeemers: tuple[int, int]
-    non_redeemers: tuple[int, int]
-    non_members: tuple[int, int]
+Movements = dict[tuple[str, str], tuple[int, int]]
+"""Ledger movements by (entry type, wallet): (credits, debits), debits negative."""
 
 
 @dataclass(frozen=True, slots=True)
 class BucketFigures:
-    """Per bucket, in bucket order: the ledger movements by (type, wallet) as (credits,
-    debits), new members and active members."""
+    """Per bucket, in bucket order: new members and active members."""
 
-    movements: list[dict[tuple[str, str], tuple[int, int]]]
     new_members: list[int]
     active_members: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """One rolled-up day (migration 0028): its bounds, its purchases net of refunds and its
+    orders not refunded in full (of members, of non-members), its ledger movements."""
+
+    day: Bucket
+    member_sales: int
+    member_orders: int
+    anonymous_sales: int
+    anonymous_orders: int
+    flows: Movements
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerFigures:
+    """The per-member figures of a window: they are not sums of days."""
+
+    buyers: int  # members with at least one purchase not refunded in full
+    repeat_buyers: int  # members with two or more
+    member_orders: int
+    cycle_days_total: float  # sum over repeat buyers of their mean days between purchases
+    active_members: int  # members with a purchase (refunded or not) since ``active_since``
 
 
 class InsightRepository(Protocol):
@@ -105,16 +123,49 @@ class InsightRepository(Protocol):
     def top_rewards(
         self, program_id: str, start: datetime, end: datetime, limit: int
     ) -> list[RewardRedemptions]: ...
-    def order_values(self, program_id: str, start: datetime, end: datetime) -> OrderValues: ...
+    def redeemer_sales(self, program_id: str, start: datetime, end: datetime) -> tuple[int, int]:
+        """Net sales (minor units) and orders not fully refunded of the window's purchases by
+        members who redeemed in the window."""
+        ...
+
     def buckets(self, program_id: str, buckets: Sequence[Bucket]) -> BucketFigures: ...
     def owed(self, program_id: str, since: datetime) -> dict[str, tuple[int, int]]: ...
 
 
-class AnalyticsRepository(InsightRepository, Protocol):
-    def members(
-        self, program_id: str, start: datetime, end: datetime, active_since: datetime
-    ) -> MemberCounts: ...
+class RollupRepository(Protocol):
+    """The daily roll-ups (adapters/db/analytics_rollups.py)."""
+
+    def rolled_days(self, program_id: str, start: datetime, end: datetime) -> list[DayFigures]:
+        """The rolled-up days that begin in ``[start, end)``, each whole."""
+        ...
+
+    def range_sales(
+        self, program_id: str, ranges: Sequence[Bucket]
+    ) -> list[tuple[int, int, int, int]]: ...
+    def range_flows(self, program_id: str, ranges: Sequence[Bucket]) -> list[Movements]: ...
+    def earliest(self, program_id: str) -> datetime | None:
+        """The earliest ``occurred_at`` of the program's purchases and ledger entries."""
+        ...
+
+    def rolled_bounds(self, program_id: str, start: datetime, end: datetime) -> list[Bucket]:
+        """The bounds of the rolled-up days that begin in ``[start, end)``."""
+        ...
+
+    def lock_sources(self) -> None:
+        """Hold back writes of purchases and entries until the transaction ends."""
+        ...
+
+    def store_days(self, program_id: str, days: Sequence[DayFigures]) -> None: ...
+
+
+class AnalyticsRepository(InsightRepository, RollupRepository, Protocol):
+    def members(self, program_id: str, start: datetime, end: datetime) -> MemberCounts: ...
     def flows(
         self, program_id: str, wallets: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, LedgerFlows]: ...
-    def sales(self, program_id: str, start: datetime, end: datetime) -> SalesFigures: ...
+    def buyers(
+        self, program_id: str, start: datetime, end: datetime, active_since: datetime
+    ) -> BuyerFigures: ...
+    def held(self, program_id: str) -> dict[str, tuple[int, int]]:
+        """Per wallet, what the balances hold now: (available, pending)."""
+        ...

@@ -21,11 +21,13 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``campaigns``: campaigns, segments, referrals, bulk grants;
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
 - ``messages``: message templates, the message log, the unsubscribe keys;
-- ``staff``: console staff users, their roles per program, sessions, links, daily limits.
+- ``staff``: console staff users, their roles per program, sessions, links, daily limits;
+- ``analytics``: the daily roll-ups of the dashboard's additive figures.
 """
 
 from __future__ import annotations
 
+from patron.adapters.db.tables.analytics import analytics_day_flows, analytics_days
 from patron.adapters.db.tables.base import BIG, ID, metadata
 from patron.adapters.db.tables.campaigns import (
     campaigns,
@@ -90,6 +92,8 @@ __all__ = [
     "BIG",
     "ID",
     "activity_events",
+    "analytics_day_flows",
+    "analytics_days",
     "api_keys",
     "audit_log",
     "balances",

@@ -51,7 +51,14 @@ members = sa.Table(
     sa.UniqueConstraint("program_id", "referral_code"),
     sa.CheckConstraint("status IN ('active', 'frozen', 'closed', 'erased')", name="status_known"),
     sa.Index("ix_members_program_id_id", "program_id", "id"),
-    sa.Index("ix_members_program_id_tier_code", "program_id", "tier_code"),
+    # The summary's members by tier, from the index alone (migration 0028).
+    sa.Index(
+        "ix_members_program_id_tier_code_status_enrolled_at",
+        "program_id",
+        "tier_code",
+        "status",
+        "enrolled_at",
+    ),
     # The members enrolled in each bucket of an analytics series (migration 0026).
     sa.Index("ix_members_program_id_enrolled_at_status", "program_id", "enrolled_at", "status"),
     sa.Index("ix_members_program_id_first_key", "program_id", "first_key"),
