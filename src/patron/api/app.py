@@ -19,6 +19,7 @@ from patron.api.routes import (
     analytics,
     audit,
     campaigns,
+    cards,
     events,
     grants,
     health,
@@ -88,5 +89,6 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(audit.router)
     app.include_router(messages.router)
+    app.include_router(cards.router)
     app.include_router(unsubscribe.router)
     return app

@@ -21,7 +21,8 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``campaigns``: campaigns, segments, referrals, bulk grants;
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
 - ``messages``: message templates, the message log, the unsubscribe keys;
-- ``staff``: console staff users, their roles per program, sessions, links, daily limits.
+- ``staff``: console staff users, their roles per program, sessions, links, daily limits;
+- ``wallet``: each program's wallet pass settings (secrets sealed).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ from patron.adapters.db.tables.tiers import (
     tier_grants,
     tier_history,
 )
+from patron.adapters.db.tables.wallet import wallet_settings
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -127,6 +129,7 @@ __all__ = [
     "staff_users",
     "tier_grants",
     "tier_history",
+    "wallet_settings",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoints",
