@@ -26,14 +26,19 @@ def read(widths: list[int]) -> str:
     code = {103: "A", 104: "B", 105: "C"}[symbols[0]]
     text = []
     for value in symbols[1:]:
-        if value == 99:
+        if code == "C":
+            if value < 100:
+                text.append(f"{value:02d}")
+            elif value == 100:
+                code = "B"
+            else:
+                raise ValueError(f"value {value} in code set C")
+        elif value == 99:
             code = "C"
-        elif value == 100:
-            code = "B"
-        elif code == "C":
-            text.append(f"{value:02d}")
-        else:
+        elif value < 95:
             text.append(chr(value + 32))
+        else:
+            raise ValueError(f"value {value} in code set B")
     return "".join(text)
 
 

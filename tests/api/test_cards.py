@@ -247,7 +247,7 @@ def test_the_apple_pass_is_signed_by_the_pass_certificate_with_the_wwdr_inside(
     assert document["teamIdentifier"] == TEAM_ID
     assert document["serialNumber"] == member["id"]
     assert len(document["authenticationToken"]) >= 16
-    assert document["webServiceURL"].endswith("/wallet/apple")
+    assert document["webServiceURL"].endswith(f"/wallet/apple/{shop['id']}")
     formats = {b["format"]: b["message"] for b in document["barcodes"]}
     assert formats == {
         "PKBarcodeFormatCode128": member["card_number"],

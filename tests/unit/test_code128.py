@@ -38,13 +38,21 @@ def test_an_odd_run_of_digits_ends_in_code_set_b() -> None:
     assert read(code128.widths("12345")) == "12345"
 
 
-@pytest.mark.parametrize("text", ["A", "7", "AB-12", "CARD 0042 9", "x1234y", "0000"])
+@pytest.mark.parametrize(
+    "text",
+    ["A", "7", "AB-12", "CARD 0042 9", "x1234y", "0000", "9999", "8230990543576141", "a99991"],
+)
 def test_mixed_texts_read_back(text: str) -> None:
     assert read(code128.widths(text)) == text
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1))
 def test_any_printable_text_reads_back(text: str) -> None:
+    assert read(code128.widths(text)) == text
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=30))
+def test_any_number_reads_back(text: str) -> None:
     assert read(code128.widths(text)) == text
 
 

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.rendering import JsonResponse
 from patron.api.writes import respond
-from patron.bootstrap import Container
 from patron.services import cards, wallet_passes, wallet_settings
 from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_read
@@ -79,10 +78,6 @@ class SaveLinkOut(BaseModel):
     save_url: str
 
 
-def keys_of(box: Container) -> wallet_passes.WalletKeys:
-    return wallet_passes.WalletKeys.from_secret(box.settings.fingerprint_key())
-
-
 @router.get(
     "/members/{member}/card.svg",
     response_class=Response,
@@ -107,11 +102,11 @@ def card_svg(member: str, who: ProgramCaller = Depends(in_program("members.read"
 def card_pkpass(member: str, who: ProgramCaller = Depends(in_program("members.read"))) -> Response:
     """The member's Apple Wallet pass, signed with the program's pass certificate."""
     box = who.container
-    url = f"{box.settings.base_url()}/wallet/apple"
+    url = f"{box.settings.base_url()}/wallet/apple/{who.program.id}"
 
     def read(uow: UnitOfWork) -> bytes:
         return wallet_passes.apple_pass(
-            uow, who.program, member, box.clock.now(), keys_of(box), url
+            uow, who.program, member, box.clock.now(), box.wallet_keys(), url
         )
 
     return Response(
@@ -131,7 +126,7 @@ def card_google(member: str, who: ProgramCaller = Depends(in_program("members.re
 
     def read(uow: UnitOfWork) -> str:
         return wallet_passes.google_save_url(
-            uow, who.program, member, box.clock.now(), keys_of(box)
+            uow, who.program, member, box.clock.now(), box.wallet_keys()
         )
 
     return JsonResponse({"save_url": run_read(who.uow, read)})
@@ -165,7 +160,7 @@ def put_wallet(
 
     def action(uow: UnitOfWork) -> dict[str, Any]:
         return wallet_settings.configure(
-            uow, who.program, who.actor, box.clock.now(), keys_of(box).sealer, **sections
+            uow, who.program, who.actor, box.clock.now(), box.wallet_keys().sealer, **sections
         )
 
     return respond(request, who, action, lambda r: r, status=200, body=body.model_dump(mode="json"))

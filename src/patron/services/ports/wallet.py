@@ -1,10 +1,14 @@
-"""Wallet passes: the stored settings of a program's Apple and Google passes."""
+"""Wallet passes: the stored settings of a program's Apple and Google passes, the devices that
+registered a pass, and the clients that tell Apple and Google a pass changed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from patron.services.ports.webhooks import OutboxEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,3 +34,72 @@ class WalletRepository(Protocol):
     def put(self, wallet: StoredWallet) -> None:
         """Insert or replace the program's settings."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PassDevice:
+    """A device registered for a pass's updates (Apple's PassKit web service)."""
+
+    program_id: str
+    device_id: str
+    pass_type_id: str
+    member_id: str
+    push_token: str
+    created_at: datetime
+
+
+class WalletPassRepository(Protocol):
+    """When each member's pass last changed, and the devices that want to hear of it."""
+
+    def register(self, device: PassDevice) -> bool:
+        """Insert (True) or refresh the push token of (False) a registration; the member's pass
+        gets a change time if it had none."""
+        ...
+
+    def unregister(
+        self, program_id: str, device_id: str, pass_type_id: str, member_id: str
+    ) -> bool: ...
+    def serials(
+        self, program_id: str, device_id: str, pass_type_id: str, since: datetime | None
+    ) -> list[tuple[str, datetime]]:
+        """(member id, change time) of the device's passes changed after ``since``."""
+        ...
+
+    def updated_at(self, program_id: str, member_id: str) -> datetime | None: ...
+    def touch(self, program_id: str, member_ids: Sequence[str], now: datetime) -> list[str]:
+        """Mark these members' passes changed at ``now``; returns the members that have one."""
+        ...
+
+    def push_tokens(self, program_id: str, member_ids: Sequence[str]) -> list[str]:
+        """The distinct push tokens of the devices holding these members' passes."""
+        ...
+
+    def unhandled(self, program_id: str, limit: int) -> list[OutboxEvent]:
+        """Facts the wallet job has not handled yet, oldest first (locked, skipping locked)."""
+        ...
+
+    def mark_handled(self, event_ids: Sequence[str], now: datetime) -> None: ...
+
+
+class PassPusher(Protocol):
+    """Apple Push Notification service for Wallet passes: an empty push to a device token tells
+    the device to ask the web service which of its passes changed. Pass pushes authenticate
+    with the pass type's own certificate (topic = the pass type identifier)."""
+
+    def push(self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str) -> int:
+        """Push to each token; returns how many APNs accepted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class GoogleWalletClient(Protocol):
+    """The Google Wallet REST API: patch a loyalty object with the member's current values."""
+
+    def patch_object(
+        self, object_id: str, body: dict[str, Any], *, client_email: str, key_pem: str
+    ) -> bool:
+        """True when Google holds the object and took the change (False: never saved)."""
+        ...
+
+    def close(self) -> None: ...

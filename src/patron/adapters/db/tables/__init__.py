@@ -85,7 +85,7 @@ from patron.adapters.db.tables.tiers import (
     tier_grants,
     tier_history,
 )
-from patron.adapters.db.tables.wallet import wallet_settings
+from patron.adapters.db.tables.wallet import wallet_devices, wallet_passes, wallet_settings
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -129,6 +129,8 @@ __all__ = [
     "staff_users",
     "tier_grants",
     "tier_history",
+    "wallet_devices",
+    "wallet_passes",
     "wallet_settings",
     "webhook_attempts",
     "webhook_deliveries",

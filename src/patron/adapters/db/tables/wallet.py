@@ -1,4 +1,5 @@
-"""Wallet passes: each program's Apple and Google pass settings, their secrets sealed."""
+"""Wallet passes: each program's Apple and Google pass settings (secrets sealed), when each
+member's pass last changed, and the devices registered for its updates."""
 
 from __future__ import annotations
 
@@ -22,4 +23,24 @@ wallet_settings = sa.Table(
     sa.Column("google_sealed", sa.Text, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+wallet_passes = sa.Table(
+    "wallet_passes",
+    metadata,
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), primary_key=True),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+wallet_devices = sa.Table(
+    "wallet_devices",
+    metadata,
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), primary_key=True),
+    sa.Column("device_id", sa.String(100), primary_key=True),
+    sa.Column("pass_type_id", sa.String(200), primary_key=True),
+    sa.Column("member_id", ID, sa.ForeignKey("members.id"), primary_key=True),
+    sa.Column("push_token", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_wallet_devices_member_id", "program_id", "member_id"),
 )

@@ -1,4 +1,5 @@
-"""wallet passes: each program's Apple Wallet and Google Wallet settings
+"""wallet passes: each program's Apple Wallet and Google Wallet settings, the passes' devices,
+and the outbox's wallet mark
 
 Revision ID: 0030
 Revises: 0027
@@ -8,7 +9,14 @@ One row per program (SPEC §10). What a read may show (the pass type, team, cert
 and expiry; the Google issuer and service account's e-mail) is kept in plain columns; the
 certificate's private key, its password, the WWDR intermediate and the service-account key are
 sealed (AES-256-GCM, ``patron.services.sealing``) into ``apple_sealed`` and ``google_sealed``.
-A program table with the row-level security of migration 0016 on PostgreSQL.
+
+``wallet_passes`` holds when each member's pass last changed (the web service's "updated since"
+and ``Last-Modified``); ``wallet_devices`` the devices that registered a pass for updates, with
+their push tokens (Apple's PassKit web service). ``outbox.wallet_at`` marks the facts the wallet
+job has handled, beside ``published_at`` (webhooks) and ``messaged_at`` (messages), so no
+consumer waits on another; facts already in the outbox when this runs are marked handled.
+
+Program tables with the row-level security of migration 0016 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ depends_on: str | Sequence[str] | None = None
 
 ROLE = "patron_tenant"
 SETTING = "patron.program_id"
-TABLES = ("wallet_settings",)
+TABLES = ("wallet_settings", "wallet_passes", "wallet_devices")
 
 
 def _at(name: str, *, nullable: bool = False) -> sa.Column[object]:
@@ -54,6 +62,42 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("program_id", name=op.f("pk_wallet_settings")),
     )
+    op.create_table(
+        "wallet_passes",
+        sa.Column("program_id", sa.String(36), nullable=False),
+        sa.Column("member_id", sa.String(36), nullable=False),
+        _at("updated_at"),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_wallet_passes_program_id_programs")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_wallet_passes_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint("program_id", "member_id", name=op.f("pk_wallet_passes")),
+    )
+    op.create_table(
+        "wallet_devices",
+        sa.Column("program_id", sa.String(36), nullable=False),
+        sa.Column("device_id", sa.String(100), nullable=False),
+        sa.Column("pass_type_id", sa.String(200), nullable=False),
+        sa.Column("member_id", sa.String(36), nullable=False),
+        sa.Column("push_token", sa.String(200), nullable=False),
+        _at("created_at"),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_wallet_devices_program_id_programs")
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"], ["members.id"], name=op.f("fk_wallet_devices_member_id_members")
+        ),
+        sa.PrimaryKeyConstraint(
+            "program_id", "device_id", "pass_type_id", "member_id", name=op.f("pk_wallet_devices")
+        ),
+    )
+    op.create_index("ix_wallet_devices_member_id", "wallet_devices", ["program_id", "member_id"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(_at("wallet_at", nullable=True))
+    op.execute("UPDATE outbox SET wallet_at = occurred_at")
+    op.create_index("ix_outbox_program_id_wallet_at", "outbox", ["program_id", "wallet_at"])
     if op.get_bind().dialect.name == "postgresql":
         _protect()
 
@@ -73,5 +117,8 @@ def _protect() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_program_id_wallet_at", table_name="outbox")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("wallet_at")
     for table in reversed(TABLES):
         op.drop_table(table)
