@@ -241,3 +241,23 @@ def test_without_clients_the_job_still_marks_passes_changed(
 def test_the_device_log_is_accepted(client: TestClient, card: dict[str, Any]) -> None:
     answer = client.post(f"{card['base']}/v1/log", json={"logs": ["signature invalid"]})
     assert answer.status_code == 200
+
+
+def test_erasing_the_member_forgets_the_devices(
+    client: TestClient,
+    wired: Container,
+    clock: MutableClock,
+    stand: wallet_servers.Stand,
+    shop: dict[str, str],
+    card: dict[str, Any],
+) -> None:
+    url = _registration(card)
+    assert client.post(url, json={"pushToken": "push-1"}, headers=_apple(card)).status_code == 201
+    member = card["member"]["id"]
+    erased = client.post(f"{P}/members/{member}/erase", headers=auth(shop["admin"]))
+    assert erased.status_code == 200, erased.text
+    listing = f"{card['base']}/v1/devices/device-1/registrations/{PASS_TYPE_ID}"
+    assert client.get(listing).status_code == 204
+    stand.clear()
+    jobs.run_wallet(wired.uow, wired.wallet(), clock.now())
+    assert stand.of("POST", "/3/device/") == []

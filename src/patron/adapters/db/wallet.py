@@ -133,6 +133,12 @@ class SqlWalletPassRepository:
         )
         return [str(token) for token in rows.scalars()]
 
+    def forget(self, program_id: str, member_id: str) -> int:
+        gone = self._conn.execute(
+            t.wallet_devices.delete().where(_d.program_id == program_id, _d.member_id == member_id)
+        )
+        return int(gone.rowcount)
+
     def unhandled(self, program_id: str, limit: int) -> list[OutboxEvent]:
         rows = self._conn.execute(
             sa.select(*(_o[n] for n in _EVENT))

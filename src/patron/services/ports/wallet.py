@@ -74,6 +74,10 @@ class WalletPassRepository(Protocol):
         """The distinct push tokens of the devices holding these members' passes."""
         ...
 
+    def forget(self, program_id: str, member_id: str) -> int:
+        """Remove the devices (identifiers, push tokens) registered for the member's pass."""
+        ...
+
     def unhandled(self, program_id: str, limit: int) -> list[OutboxEvent]:
         """Facts the wallet job has not handled yet, oldest first (locked, skipping locked)."""
         ...
