@@ -30,6 +30,7 @@ class Stand:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     missing_objects: set[str] = field(default_factory=set)
+    gone_tokens: set[str] = field(default_factory=set)
 
     def of(self, method: str, prefix: str) -> list[Call]:
         with self.lock:
@@ -56,6 +57,8 @@ def serve() -> Iterator[Stand]:
                 form = parse_qs(body.decode())
                 assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
                 reply = json.dumps({"access_token": "ya29.test", "expires_in": 3600}).encode()
+            elif self.path.startswith("/3/device/") and self.path[10:] in stand.gone_tokens:
+                status, reply = 410, b'{"reason": "Unregistered"}'
             elif (
                 self.path.startswith("/loyaltyObject/")
                 and self.path.rsplit("/", 1)[1] in stand.missing_objects

@@ -261,3 +261,28 @@ def test_erasing_the_member_forgets_the_devices(
     stand.clear()
     jobs.run_wallet(wired.uow, wired.wallet(), clock.now())
     assert stand.of("POST", "/3/device/") == []
+
+
+def test_a_token_apns_says_is_gone_is_forgotten(
+    client: TestClient,
+    wired: Container,
+    clock: MutableClock,
+    stand: wallet_servers.Stand,
+    shop: dict[str, str],
+    card: dict[str, Any],
+) -> None:
+    for device, push in (("device-1", "push-1"), ("device-2", "push-2")):
+        answer = client.post(
+            _registration(card, device), json={"pushToken": push}, headers=_apple(card)
+        )
+        assert answer.status_code == 201
+    jobs.run_wallet(wired.uow, wired.wallet(), clock.now())
+    stand.gone_tokens.add("push-1")
+    _adjust(client, shop, card["member"]["id"], 5)
+    assert jobs.run_wallet(wired.uow, wired.wallet(), clock.now()) >= 1
+    stand.clear()
+    _adjust(client, shop, card["member"]["id"], 5)
+    jobs.run_wallet(wired.uow, wired.wallet(), clock.now())
+    assert [c.path for c in stand.of("POST", "/3/device/")] == ["/3/device/push-2"]
+    listing = f"{card['base']}/v1/devices/device-1/registrations/{PASS_TYPE_ID}"
+    assert client.get(listing).status_code == 204

@@ -2,8 +2,9 @@
 ``GoogleWalletClient``).
 
 ``HttpApnsPusher`` posts ``{"aps": {}}`` to ``{base}/3/device/{token}`` with the pass type
-identifier as ``apns-topic``, authenticating with the pass type certificate as a TLS client
-certificate (Wallet pushes do not take APNs token authentication). Apple's push service speaks
+identifier as ``apns-topic`` (a 410 answer names a token whose pass was removed),
+authenticating with the pass type certificate as a TLS client certificate (Wallet pushes do
+not take APNs token authentication). Apple's push service speaks
 HTTP/2 only: the client asks httpx for HTTP/2 when the ``h2`` package is importable, and
 otherwise speaks HTTP/1.1, which serves a local stand-in (the tests) but not
 ``api.push.apple.com`` — install ``h2`` (``httpx[http2]``) before pointing it there.
@@ -31,6 +32,8 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from patron.services.ports.wallet import PushOutcome
+
 log = logging.getLogger(__name__)
 
 APNS_URL = "https://api.push.apple.com"
@@ -46,10 +49,13 @@ class HttpApnsPusher:
         self._timeout = timeout
         self._http2 = importlib.util.find_spec("h2") is not None
 
-    def push(self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str) -> int:
+    def push(
+        self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str
+    ) -> PushOutcome:
         if not tokens:
-            return 0
+            return PushOutcome(0)
         accepted = 0
+        gone: list[str] = []
         with self._client(cert_pem, key_pem) as client:
             for token in tokens:
                 try:
@@ -67,9 +73,11 @@ class HttpApnsPusher:
                     continue
                 if answer.status_code == 200:
                     accepted += 1
+                elif answer.status_code == 410:
+                    gone.append(token)
                 else:
                     log.warning("APNs refused a push: %s %s", answer.status_code, answer.text)
-        return accepted
+        return PushOutcome(accepted, tuple(gone))
 
     def _client(self, cert_pem: str, key_pem: str) -> httpx.Client:
         if not self._base.startswith("https://"):

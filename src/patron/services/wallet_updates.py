@@ -8,8 +8,9 @@ its last tag, and downloads each again, ``If-Modified-Since`` the last time.
 The job reads outbox facts it has not handled (``outbox.wallet_at``, its own mark beside the
 webhooks' and the messages'), takes the members they touch (any fact naming a ``member_id`` but
 ``points.expiring``, which changes nothing), marks those members' passes changed, and commits;
-then, outside the transaction, pushes once to each distinct device token and patches each
-member's Google loyalty object. The facts of one purchase (an earn, a tier change) fall in one
+then, outside the transaction, pushes once to each distinct device token (forgetting the
+tokens APNs answers 410 for: the pass left that device) and patches each member's Google
+loyalty object. The facts of one purchase (an earn, a tier change) fall in one
 batch, so a change is one push. Pushes are at most once: a push lost after commit leaves the
 pass marked changed, and the device picks it up at its next refresh.
 """
@@ -154,15 +155,24 @@ def run(uow_factory: UnitOfWorkFactory, program_id: str, now: datetime, out: Wal
         if work.handled == 0:
             return sent
         if work.tokens and out.pusher is not None:
-            sent += out.pusher.push(
+            pushed = out.pusher.push(
                 work.tokens, topic=work.topic, cert_pem=work.cert_pem, key_pem=work.key_pem
             )
+            sent += pushed.accepted
+            if pushed.gone:
+                _forget_tokens(uow_factory, program_id, pushed.gone)
         if out.google is not None:
             for object_id, body in work.google:
                 done = out.google.patch_object(
                     object_id, body, client_email=work.client_email, key_pem=work.google_key_pem
                 )
                 sent += int(done)
+
+
+def _forget_tokens(
+    uow_factory: UnitOfWorkFactory, program_id: str, tokens: tuple[str, ...]
+) -> None:
+    run_in_transaction(uow_factory, lambda uow: uow.passes.forget_tokens(program_id, tokens))
 
 
 def _batch(uow: UnitOfWork, program_id: str, now: datetime, out: WalletOutlets) -> _Work:

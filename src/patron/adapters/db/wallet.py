@@ -133,6 +133,16 @@ class SqlWalletPassRepository:
         )
         return [str(token) for token in rows.scalars()]
 
+    def forget_tokens(self, program_id: str, push_tokens: Sequence[str]) -> int:
+        if not push_tokens:
+            return 0
+        gone = self._conn.execute(
+            t.wallet_devices.delete().where(
+                _d.program_id == program_id, _d.push_token.in_(list(push_tokens))
+            )
+        )
+        return int(gone.rowcount)
+
     def forget(self, program_id: str, member_id: str) -> int:
         gone = self._conn.execute(
             t.wallet_devices.delete().where(_d.program_id == program_id, _d.member_id == member_id)

@@ -74,6 +74,10 @@ class WalletPassRepository(Protocol):
         """The distinct push tokens of the devices holding these members' passes."""
         ...
 
+    def forget_tokens(self, program_id: str, push_tokens: Sequence[str]) -> int:
+        """Remove the registrations of push tokens APNs says are gone."""
+        ...
+
     def forget(self, program_id: str, member_id: str) -> int:
         """Remove the devices (identifiers, push tokens) registered for the member's pass."""
         ...
@@ -85,13 +89,22 @@ class WalletPassRepository(Protocol):
     def mark_handled(self, event_ids: Sequence[str], now: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    accepted: int
+    gone: tuple[str, ...] = ()
+    """Tokens APNs answered 410 for (the pass was removed from the device): forget them."""
+
+
 class PassPusher(Protocol):
     """Apple Push Notification service for Wallet passes: an empty push to a device token tells
     the device to ask the web service which of its passes changed. Pass pushes authenticate
     with the pass type's own certificate (topic = the pass type identifier)."""
 
-    def push(self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str) -> int:
-        """Push to each token; returns how many APNs accepted."""
+    def push(
+        self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str
+    ) -> PushOutcome:
+        """Push to each token: how many APNs accepted, and the tokens it says are gone."""
         ...
 
     def close(self) -> None: ...
