@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from tests.code128_reader import bar_widths, read
-from tests.factories import auth, create_program, enrol, program_key
+from tests.factories import MutableClock, auth, create_program, enrol, program_key
 from tests.wallet_support import (
     CLIENT_EMAIL,
     ISSUER_ID,
@@ -324,3 +324,14 @@ def test_the_google_link_is_a_jwt_signed_by_the_service_account(
     apple = client.get(f"{P}/members/{member['id']}/card.pkpass", headers=auth(shop["pos"]))
     assert apple.status_code == 404
     assert apple.json()["code"] == "wallet_not_configured"
+
+
+def test_an_expired_certificate_is_refused(
+    client: TestClient, clock: MutableClock, shop: dict[str, str]
+) -> None:
+    clock.advance(days=3 * 365)
+    response = _configure(client, shop["admin"], {"apple": apple_body()})
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["path"] == "apple.certificate_pem"
+    assert error["message"].startswith("expired on ")
