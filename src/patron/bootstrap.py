@@ -24,11 +24,15 @@ from patron.adapters.messaging import (
     parse_sender,
 )
 from patron.adapters.ratelimit import Bucket, RateLimiter, parse_limits
+from patron.adapters.wallet_clients import HttpApnsPusher, HttpGoogleWalletClient
 from patron.adapters.webhooks import HttpWebhookSender
 from patron.config import Settings
 from patron.domain.fingerprints import Fingerprints
 from patron.services.messages import Outlets
 from patron.services.ports import Clock, EmailTransport, SmsTransport, WebhookSender
+from patron.services.ports.wallet import GoogleWalletClient, PassPusher
+from patron.services.wallet_passes import WalletKeys
+from patron.services.wallet_updates import WalletOutlets
 
 
 @dataclass
@@ -41,17 +45,27 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
     mailer: EmailTransport | None = None
     sms: SmsTransport | None = None
+    pusher: PassPusher | None = None
+    google_wallet: GoogleWalletClient | None = None
 
     def outlets(self) -> Outlets:
         """Where messages go: the configured transports and the base of links."""
         return Outlets(self.mailer, self.sms, self.settings.base_url())
+
+    def wallet_keys(self) -> WalletKeys:
+        """The sealing key of wallet secrets and the passes' token key."""
+        return WalletKeys.from_secret(self.settings.fingerprint_key())
+
+    def wallet(self) -> WalletOutlets:
+        """What the wallet job tells of changed passes (None: not configured)."""
+        return WalletOutlets(self.wallet_keys(), self.pusher, self.google_wallet)
 
     def close(self) -> None:
         self.engine.dispose()
         close = getattr(self.webhooks, "close", None)
         if close is not None:
             close()
-        for transport in (self.mailer, self.sms):
+        for transport in (self.mailer, self.sms, self.pusher, self.google_wallet):
             if transport is not None:
                 transport.close()
 
@@ -71,6 +85,12 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Co
         clock=clock or SystemClock(),
         mailer=email_transport(settings),
         sms=sms_transport(settings),
+        pusher=HttpApnsPusher(settings.apns_url) if settings.apns_url else None,
+        google_wallet=(
+            HttpGoogleWalletClient(settings.google_wallet_url, token_url=settings.google_token_url)
+            if settings.google_wallet_url
+            else None
+        ),
     )
 
 

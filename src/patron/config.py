@@ -125,6 +125,21 @@ class Settings(BaseSettings):
         default=None,
         description="The SMS provider's endpoint (http:// or https://). Unset: no SMS is sent.",
     )
+    apns_url: str | None = Field(
+        default=None,
+        description="Wallet passes (docs/wallet.md): Apple's push service for pass updates, "
+        "https://api.push.apple.com (needs the h2 package). Unset: no pushes; devices still "
+        "fetch changed passes when they refresh.",
+    )
+    google_wallet_url: str | None = Field(
+        default=None,
+        description="Wallet passes: the Google Wallet REST API whose loyalty objects are patched "
+        "on a change, https://walletobjects.googleapis.com/walletobjects/v1. Unset: no patches.",
+    )
+    google_token_url: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Wallet passes: where a service account's signed JWT is traded for a token.",
+    )
     sms_provider: Literal["json", "twilio"] = Field(
         default="json",
         description="json: POST {id, to, from, text} as JSON with a Bearer token; twilio: "

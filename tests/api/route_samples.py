@@ -28,6 +28,7 @@ from patron.services import jobs, webhooks
 from tests.api.message_support import Recorder
 from tests.factories import auth, create_program, program_key
 from tests.support_example import EXAMPLE_CONFIG
+from tests.wallet_support import wallet_body
 
 P = "/v1/programs/{program}"
 _serial = itertools.count(1)
@@ -199,6 +200,8 @@ def build_world(
     w.post(f"/members/{w.member}/tier", {"code": "vib", "reason": "ambassador"}, ok=200)
     client.put(f"/v1/programs/{slug}/config", json=EXAMPLE_CONFIG, headers=w.auth)
     w.api_key = w.post("/api-keys", {"name": f"{tag} till", "role": "pos"})["id"]
+    configured = client.put(f"/v1/programs/{slug}/wallet", json=wallet_body(), headers=w.auth)
+    assert configured.status_code == 200, configured.text
     webhooks.fan_out(container.uow, w.id, container.clock.now())
     deliveries = client.get(
         f"/v1/programs/{slug}/webhooks/{w.webhook}/deliveries", headers=w.auth
@@ -349,6 +352,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", P + "/members/{member}/messages/{message}/resend"): lambda o, h: Call(
         {"member": o.member, "message": o.message}
     ),
+    ("GET", P + "/members/{member}/card.svg"): lambda o, h: Call({"member": o.member}),
+    ("GET", P + "/members/{member}/card.pkpass"): lambda o, h: Call({"member": o.member}),
+    ("GET", P + "/members/{member}/card/google"): lambda o, h: Call({"member": o.member}),
+    ("GET", P + "/wallet"): lambda o, h: Call(),
+    ("PUT", P + "/wallet"): lambda o, h: Call(body=wallet_body()),
 }
 
 CATALOGUE = {

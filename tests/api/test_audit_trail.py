@@ -61,6 +61,7 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", P + "/message-templates/{event}/{channel}"): ("message_template", "template"),
     ("POST", P + "/message-templates/{event}/{channel}/test"): ("message_template", "template"),
     ("POST", P + "/members/{member}/messages/{message}/resend"): ("member", "path:member"),
+    ("PUT", P + "/wallet"): ("program", "program"),
 }
 """What each write targets: an object of its path, the object it created, or the program."""
 

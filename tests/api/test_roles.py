@@ -87,6 +87,11 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("POST", P + "/message-templates/{event}/{channel}/test"): ADMIN,
     ("GET", P + "/members/{member}/messages"): ADMIN | {"read"},
     ("POST", P + "/members/{member}/messages/{message}/resend"): ADMIN,
+    ("GET", P + "/members/{member}/card.svg"): EVERYONE,
+    ("GET", P + "/members/{member}/card.pkpass"): EVERYONE,
+    ("GET", P + "/members/{member}/card/google"): EVERYONE,
+    ("GET", P + "/wallet"): ADMIN,
+    ("PUT", P + "/wallet"): ADMIN,
 }
 
 SMUGGLED: dict[str, Any] = {

@@ -12,13 +12,14 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from patron import __version__
-from patron.api import home, inputs, openapi_docs, problems, unsubscribe
+from patron.api import home, inputs, openapi_docs, problems, unsubscribe, wallet_service
 from patron.api.guards import BodyLimit
 from patron.api.rendering import JsonResponse
 from patron.api.routes import (
     analytics,
     audit,
     campaigns,
+    cards,
     events,
     grants,
     health,
@@ -88,5 +89,7 @@ def create_app(container: Container | None = None) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(audit.router)
     app.include_router(messages.router)
+    app.include_router(cards.router)
+    app.include_router(wallet_service.router)
     app.include_router(unsubscribe.router)
     return app

@@ -48,6 +48,7 @@ def jobs_run(
             program=program,
             sender=container.webhooks,
             outlets=container.outlets(),
+            wallet=container.wallet(),
         )
     )
     out.print(f"jobs run as of {moment.isoformat()}")

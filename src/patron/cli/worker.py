@@ -69,6 +69,7 @@ class JobLoop:
                 self._container.clock.now(),
                 sender=self._container.webhooks,
                 outlets=self._container.outlets(),
+                wallet=self._container.wallet(),
             )
         except Exception:
             log.exception("scheduled jobs failed; retrying at the next tick")
@@ -92,6 +93,10 @@ class JobLoop:
             done += jobs.run_messages(box.uow, box.outlets(), box.clock.now())
         except Exception:
             log.exception("message delivery failed; retrying at the next tick")
+        try:
+            done += jobs.run_wallet(box.uow, box.wallet(), box.clock.now())
+        except Exception:
+            log.exception("wallet pass updates failed; retrying at the next tick")
         return done
 
     def run(self) -> None:

@@ -21,6 +21,10 @@ it may not post activity events (``events.write``), which award fixed points wha
 and ``read`` keys; ``messages.manage`` (editing templates, test sends, resending) to ``admin``
 and ``platform`` keys.
 
+``wallet.manage`` (the program's Apple and Google pass certificates and keys) belongs to
+``admin`` and ``platform`` keys. A member's card and passes are read with ``members.read``: a
+till shows the card to scan, and no read ever returns a wallet secret.
+
 ``members.list`` is reading members in bulk: the member list without an identifier filter, and
 a segment's members. A till or a partner looks a customer up by identifier (``members.read``);
 paging through every profile is an export of personal data, left to ``admin``, ``platform`` and
@@ -60,6 +64,7 @@ Permission = Literal[
     "analytics.read",
     "messages.read",
     "messages.manage",
+    "wallet.manage",
 ]
 
 _EVERYTHING: frozenset[Permission] = frozenset(get_args(Permission))

@@ -16,7 +16,8 @@ codes. The families::
     │   ├── PurchaseNotFound         purchase_not_found
     │   ├── RewardNotFound           reward_not_found
     │   ├── RedemptionNotFound       redemption_not_found
-    │   └── VoucherNotFound          voucher_not_found
+    │   ├── VoucherNotFound          voucher_not_found
+    │   └── WalletNotConfigured      wallet_not_configured (no Apple or Google pass settings)
     ├── Conflict                     conflict         409   5
     │   ├── IdempotencyConflict      idempotency_conflict
     │   ├── IdempotencyInProgress    idempotency_in_progress
@@ -116,6 +117,11 @@ class ProgramNotFound(NotFound):
 class MemberNotFound(NotFound):
     code = "member_not_found"
     title = "Member not found"
+
+
+class WalletNotConfigured(NotFound):
+    code = "wallet_not_configured"
+    title = "Wallet passes not configured"
 
 
 class ApiKeyNotFound(NotFound):

@@ -36,6 +36,7 @@ from patron.services import (
     outbox,
     rewards,
     tiers,
+    wallet_updates,
     webhooks,
 )
 from patron.services.ledger import Context, StoppedClock
@@ -44,6 +45,7 @@ from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookS
 from patron.services.programs import get_program
 from patron.services.reminders import expiring_between
 from patron.services.transactions import run_in_transaction
+from patron.services.wallet_updates import WalletOutlets
 
 JOBS = (
     "release",
@@ -56,6 +58,7 @@ JOBS = (
     "outbox",
     "webhooks",
     "messages",
+    "wallet",
     "idempotency_keys",
 )
 
@@ -95,11 +98,13 @@ def run_due(
     program: str | None = None,
     sender: WebhookSender | None = None,
     outlets: Outlets | None = None,
+    wallet: WalletOutlets | None = None,
 ) -> Report:
     """Run every job due at ``now`` for one program (slug or id) or for all of them.
 
     Without a ``sender`` webhook deliveries are prepared but not sent; without ``outlets``
-    facts are not turned into messages (they wait for a run that has them)."""
+    facts are not turned into messages (they wait for a run that has them); without
+    ``wallet`` passes are not marked changed (the facts wait too)."""
     clock = StoppedClock(now)
     report = Report(now)
     for target in _programs(uow_factory, program):
@@ -125,6 +130,8 @@ def run_due(
             report.add(slug, "webhooks", deliver_webhooks(scoped, sender, target.id, now))
         if outlets is not None:
             report.add(slug, "messages", messages.run(scoped, target.id, now, outlets))
+        if wallet is not None:
+            report.add(slug, "wallet", wallet_updates.run(scoped, target.id, now, wallet))
         _audit_run(scoped, target.id, now, report.done.get(slug, {}))
     if program is None:
         report.add(PLATFORM, "idempotency_keys", purge_idempotency_keys(uow_factory, now))
@@ -174,6 +181,14 @@ def run_messages(uow_factory: UnitOfWorkFactory, outlets: Outlets, now: datetime
     """Plan and send the messages of every program (the frequent tick of a worker)."""
     return sum(
         messages.run(uow_factory, target.id, now, outlets)
+        for target in _programs(uow_factory, None)
+    )
+
+
+def run_wallet(uow_factory: UnitOfWorkFactory, wallet: WalletOutlets, now: datetime) -> int:
+    """Mark changed passes and tell Apple and Google, for every program (the quick tick)."""
+    return sum(
+        wallet_updates.run(uow_factory.scoped(target.id), target.id, now, wallet)
         for target in _programs(uow_factory, None)
     )
 

@@ -44,6 +44,7 @@ from patron.adapters.db.rewards import SqlRewardRepository
 from patron.adapters.db.segments import SqlSegmentRepository
 from patron.adapters.db.staff import SqlStaffRepository
 from patron.adapters.db.tiers import SqlTierRepository
+from patron.adapters.db.wallet import SqlWalletPassRepository, SqlWalletRepository
 from patron.adapters.db.webhooks import SqlWebhookRepository
 from patron.domain.fingerprints import Fingerprints
 from patron.services.ports import BatchReads
@@ -102,6 +103,8 @@ class SqlUnitOfWork:
         self.staff = SqlStaffRepository(conn, dialect)
         self.member_reads = SqlMemberReads(conn)
         self.messages = SqlMessageRepository(conn, dialect)
+        self.wallet = SqlWalletRepository(conn, dialect)
+        self.passes = SqlWalletPassRepository(conn, dialect)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:

@@ -28,6 +28,7 @@ from patron.services.ports.purchases import PurchaseRepository
 from patron.services.ports.rewards import RewardRepository
 from patron.services.ports.staff import StaffRepository
 from patron.services.ports.tiers import TierRepository
+from patron.services.ports.wallet import WalletPassRepository, WalletRepository
 from patron.services.ports.webhooks import OutboxRepository, WebhookRepository
 
 
@@ -80,6 +81,10 @@ class UnitOfWork(Protocol):
     def campaigns(self) -> CampaignRepository: ...
     @property
     def messages(self) -> MessageRepository: ...
+    @property
+    def wallet(self) -> WalletRepository: ...
+    @property
+    def passes(self) -> WalletPassRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
     @property

@@ -22,7 +22,8 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
 - ``messages``: message templates, the message log, the unsubscribe keys;
 - ``staff``: console staff users, their roles per program, sessions, links, daily limits;
-- ``analytics``: the daily roll-ups of the dashboard's additive figures.
+- ``analytics``: the daily roll-ups of the dashboard's additive figures;
+- ``wallet``: each program's wallet pass settings (secrets sealed).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ from patron.adapters.db.tables.tiers import (
     tier_grants,
     tier_history,
 )
+from patron.adapters.db.tables.wallet import wallet_devices, wallet_passes, wallet_settings
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -131,6 +133,9 @@ __all__ = [
     "staff_users",
     "tier_grants",
     "tier_history",
+    "wallet_devices",
+    "wallet_passes",
+    "wallet_settings",
     "webhook_attempts",
     "webhook_deliveries",
     "webhook_endpoints",

@@ -18,8 +18,10 @@ outbox = sa.Table(
     sa.Column("occurred_at", UtcDateTime, nullable=False),
     sa.Column("published_at", UtcDateTime, nullable=True),
     sa.Column("messaged_at", UtcDateTime, nullable=True),
+    sa.Column("wallet_at", UtcDateTime, nullable=True),
     sa.Index("ix_outbox_program_id_published_at", "program_id", "published_at"),
     sa.Index("ix_outbox_program_id_messaged_at", "program_id", "messaged_at"),
+    sa.Index("ix_outbox_program_id_wallet_at", "program_id", "wallet_at"),
     sa.Index("ix_outbox_program_id_type_subject", "program_id", "type", "subject"),
 )
 
