@@ -285,6 +285,7 @@ def _forget(uow: UnitOfWork, program: Program, member: Member, now: datetime) ->
     uow.members.update(_blank(member, now))
     uow.privacy.forget_consents(member.id)
     uow.messages.forget(member.id, now)
+    uow.portal.end_member(program.id, member.id, now)
     uow.privacy.forget_responses(program.id, [member.id, *values.needles])
     for document in uow.privacy.documents(program.id, member.id, values.needles):
         redacted = (

@@ -42,6 +42,7 @@ from patron.services.ports.messages import (
     MessageUpdate,
     StoredTemplate,
 )
+from patron.services.ports.portal import PortalRepository
 from patron.services.ports.privacy import PrivacyRepository, StoredDocument, Tombstone
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import (
@@ -113,6 +114,7 @@ __all__ = [
     "OutboxRepository",
     "OutgoingEmail",
     "OutgoingSms",
+    "PortalRepository",
     "PrivacyRepository",
     "ProgramRepository",
     "PurchaseRepository",
