@@ -27,12 +27,14 @@ def test_an_sso_link_signs_in_once(
     assert opened.headers["location"] == "/portal/shop/"
     cookie = opened.headers["set-cookie"]
     assert "patron_portal=" in cookie
-    assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
     assert "Path=/portal/shop" in cookie
     assert "Secure" not in cookie  # http public URL
     home = client.get("/portal/shop/")
     assert home.status_code == 200
-    assert "Balance" in home.text and "Tier" in home.text
+    assert "Balance" in home.text
+    assert "Tier" in home.text
     assert "550" in home.text  # 500 + the example's 50 sign-up points
     again = TestClient(web.app, base_url="http://testserver").get(path_of(link["url"]))
     assert again.status_code == 410
@@ -56,7 +58,8 @@ def test_a_forged_link_and_no_session(web: TestClient, shop: dict[str, str]) -> 
     client = TestClient(web.app, base_url="http://testserver")
     assert client.get("/portal/shop/sign-in/nonsense").status_code == 410
     away = client.get("/portal/shop/rewards", follow_redirects=False)
-    assert away.status_code == 303 and away.headers["location"] == "/portal/shop/login"
+    assert away.status_code == 303
+    assert away.headers["location"] == "/portal/shop/login"
 
 
 def test_secure_cookie_on_https(container: Container, shop: dict[str, str], member: Any) -> None:
@@ -200,7 +203,8 @@ def _sign_in_body(container: Container, member_id: str) -> str:
                 t.messages.c.channel == "email",
             )
         ).first()
-    assert row is not None and row[0]
+    assert row is not None
+    assert row[0]
     return str(row[0])
 
 

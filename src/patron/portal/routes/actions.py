@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from patron.domain.errors import NotFound, PatronError
 from patron.domain.rewards import display_voucher
-from patron.portal.deps import SESSION_COOKIE, Site, Visit, page, signed_in, site
+from patron.portal.deps import SESSION_COOKIE, FormRefused, Site, Visit, page, signed_in, site
 from patron.portal.forms import form_data, perform, redirect
 from patron.portal.routes.pages import amount_text, ctx
 from patron.portal.routing import router as make_router
@@ -52,7 +52,7 @@ def redeem(
 
     try:
         return perform(visit, form, action, done)
-    except NotFound:
+    except (NotFound, FormRefused):
         raise
     except PatronError as error:
         return redirect(at, f"{at.base}/rewards", w.t("refused", reason=str(error)))
