@@ -30,6 +30,7 @@ EN: dict[str, str] = {
     "hello": "Hello, {name}",
     "balance": "Balance",
     "available": "Available",
+    "wallet.credit": "Store credit",
     "pending": "Pending",
     "pending_hint": "Points from recent purchases become available after the return window.",
     "pending_on": "{amount} on {date}",
@@ -51,6 +52,7 @@ EN: dict[str, str] = {
     "metric.purchases": "purchases",
     "no_tiers": "This program has no tiers.",
     "next_reward": "Next reward",
+    "see_rewards": "See the rewards",
     "next_reward_missing": "{missing} more points for {name}",
     "rewards": "Rewards",
     "rewards_empty": "No rewards yet: come back soon.",
@@ -193,6 +195,7 @@ FR: dict[str, str] = {
     "hello": "Bonjour {name}",
     "balance": "Solde",
     "available": "Disponible",
+    "wallet.credit": "Avoir",
     "pending": "En attente",
     "pending_hint": "Les points des achats récents sont disponibles après le délai de retour.",
     "pending_on": "{amount} le {date}",
@@ -214,6 +217,7 @@ FR: dict[str, str] = {
     "metric.purchases": "achats",
     "no_tiers": "Ce programme n'a pas de statuts.",
     "next_reward": "Prochaine récompense",
+    "see_rewards": "Voir les récompenses",
     "next_reward_missing": "Encore {missing} points pour {name}",
     "rewards": "Récompenses",
     "rewards_empty": "Pas encore de récompenses : revenez bientôt.",
@@ -386,7 +390,9 @@ class Words:
             return "—"
         if isinstance(value, datetime):
             value = value.astimezone(ZoneInfo(self.tz)).date()
-        return format_date(value, format="medium", locale=self.babel)
+        # "3 Mar 2027" in English (UI.md), "3 mars 2027" in French
+        pattern = "d MMM y" if self.locale == "en" else "medium"
+        return format_date(value, format=pattern, locale=self.babel)
 
     def moment(self, value: datetime | None) -> str:
         if value is None:

@@ -19,7 +19,7 @@ from patron.domain.errors import NotFound, PatronError
 from patron.domain.rewards import display_voucher
 from patron.portal.deps import SESSION_COOKIE, FormRefused, Site, Visit, page, signed_in, site
 from patron.portal.forms import form_data, perform, redirect
-from patron.portal.routes.pages import amount_text, ctx
+from patron.portal.routes.pages import amount_text, channels_of, ctx
 from patron.portal.routing import router as make_router
 from patron.services import audit, member_profile, members, privacy, rewards
 from patron.services.member_export import export_document
@@ -28,8 +28,6 @@ from patron.services.ports import UnitOfWork
 from patron.services.transactions import run_in_transaction, run_read
 
 router = make_router()
-
-CHANNELS = ("email", "sms")
 
 
 @router.post("/rewards/{code}/redeem")
@@ -68,7 +66,7 @@ def consents(
     def action(uow: UnitOfWork) -> Any:
         wanted = {
             channel: ConsentInput(granted=form.get(channel) == "on", source="portal")
-            for channel in CHANNELS
+            for channel in channels_of(visit)
             if (form.get(channel) == "on")
             != bool(visit.member.consents.get(channel) and visit.member.consents[channel].granted)
         }

@@ -45,7 +45,9 @@ REASONS = {
 
 def qr_svg(text: str, title: str, scale: int = 5) -> str:
     """A QR code as inline SVG (no script, no style attribute: fits the CSP)."""
-    svg: str = segno.make(text, error="m").svg_inline(scale=scale, border=2, title=title)
+    svg: str = segno.make(text, error="m").svg_inline(
+        scale=scale, border=2, title=title, omitsize=True
+    )
     return svg
 
 
@@ -181,6 +183,7 @@ def home(visit: Visit = Depends(signed_in)) -> Response:
             {
                 "code": code,
                 "available": amount_text(w, wallet.balance.available, money, exponent),
+                "available_raw": wallet.balance.available,
                 "pending": amount_text(w, wallet.balance.pending, money, exponent)
                 if wallet.balance.pending
                 else None,
@@ -205,6 +208,8 @@ def home(visit: Visit = Depends(signed_in)) -> Response:
                 ],
             }
         )
+    main = next((b for b in balances if b["code"] == "points"), balances[0] if balances else None)
+    others = [b for b in balances if b is not main and (b["available_raw"] or b["pending"])]
     next_reward = next((o for o in catalogue if o["why"] is None), None) or next(
         (o for o in catalogue if o["why"] and "insufficient" not in o["why"]), None
     )
@@ -214,7 +219,9 @@ def home(visit: Visit = Depends(signed_in)) -> Response:
         {
             "title": w.t("balance"),
             "hello": w.t("hello", name=name_of(visit)) if name_of(visit) else None,
-            "balances": balances,
+            "main": main,
+            "known": EN,
+            "others": others,
             "tier": tier_box(w, seen) if seen else None,
             "next_reward": next_reward,
             "return_url": visit.site.request.cookies.get("patron_portal_return"),
@@ -391,14 +398,22 @@ def card_page(visit: Visit = Depends(signed_in)) -> Response:
     )
 
 
+def channels_of(visit: Visit) -> list[str]:
+    """The consent channels the portal offers: email and SMS (what messages check), then any
+    other channel the member holds a consent on."""
+    return ["email", "sms", *sorted(set(visit.member.consents) - {"email", "sms"})]
+
+
 @router.get("/privacy")
 def privacy_page(visit: Visit = Depends(signed_in)) -> Response:
     w = visit.words
-    channels = ("email", "sms")
+    channels = channels_of(visit)
     consents = [
         {
             "channel": c,
-            "label": w.t(f"consent.{c}"),
+            "label": w.t(f"consent.{c}")
+            if f"consent.{c}" in EN
+            else c.replace("_", " ").capitalize(),
             "granted": bool(visit.member.consents.get(c) and visit.member.consents[c].granted),
         }
         for c in channels
