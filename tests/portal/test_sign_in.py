@@ -246,3 +246,39 @@ def test_another_program_session_is_not_accepted(
     stranger.cookies.set("patron_portal", token, path="/portal/other")
     assert stranger.get("/portal/other/", follow_redirects=False).status_code == 303
     assert make_member(web, other, email="x@example.com")
+
+
+OPEN = {
+    ("GET", "/portal/{program}/login"): 200,
+    ("POST", "/portal/{program}/login"): 403,  # no form token
+    ("GET", "/portal/{program}/login/sent"): 200,
+    ("GET", "/portal/{program}/sign-in/{token}"): 410,
+    ("POST", "/portal/{program}/sign-in/{token}"): 403,
+    ("GET", "/portal/{program}/goodbye"): 200,
+}
+
+
+def test_every_other_portal_route_needs_a_session(web: TestClient, shop: dict[str, str]) -> None:
+    from fastapi.routing import APIRoute
+
+    from tests.console.test_page_roles import _flat
+
+    client = TestClient(web.app, base_url="http://testserver")
+    walked = 0
+    for route in _flat(web.app.routes):
+        if not (isinstance(route, APIRoute) and route.path.startswith("/portal/")):
+            continue
+        for method in route.methods - {"HEAD"}:
+            path = (
+                route.path.replace("{program}", "shop")
+                .replace("{token}", "x")
+                .replace("{code}", "coffee")
+                .replace("{redemption}", "x")
+            )
+            answer = client.request(method, path, follow_redirects=False)
+            expected = OPEN.get((method, route.path), 303)
+            assert answer.status_code == expected, (method, route.path, answer.status_code)
+            if expected == 303:
+                assert answer.headers["location"] == "/portal/shop/login"
+            walked += 1
+    assert walked >= len(OPEN) + 8
