@@ -175,3 +175,27 @@ def test_a_used_link_is_refused_with_a_clear_page(
     phone.get_by_role("button", name="Email me a sign-in link").click()
     expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
     check(phone, "link-sent")
+
+
+def test_a_french_program_speaks_french(phone: Page, web: TestClient, shop: dict[str, str]) -> None:
+    from tests.factories import create_program, enrol, program_key
+    from tests.support_example import EXAMPLE_CONFIG
+
+    create_program(
+        web, shop["platform"], slug="boutique", config={**EXAMPLE_CONFIG, "locale": "fr"}
+    )
+    key = program_key(web, shop["platform"], program="boutique", role="admin")
+    marie = enrol(web, key, program="boutique", first_name="Marie", email="marie@example.fr")
+    web.post(
+        f"/v1/programs/boutique/members/{marie['id']}/adjustments",
+        json={"wallet": "points", "amount": 1234, "reason": "Bienvenue"},
+        headers=auth(key),
+    )
+    made = web.post(
+        f"/v1/programs/boutique/members/{marie['id']}/portal-link", json={}, headers=auth(key)
+    )
+    phone.goto("/" + made.json()["url"].split("/", 3)[3])
+    expect(phone.get_by_role("heading", name="Bonjour Marie")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Solde")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Statut")).to_be_visible()
+    check(phone, "home-fr")

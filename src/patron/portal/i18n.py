@@ -184,9 +184,9 @@ EN: dict[str, str] = {
 FR: dict[str, str] = {
     "portal": "Fidélité",
     "nav.home": "Solde",
-    "nav.rewards": "Récompenses",
-    "nav.activity": "Historique",
-    "nav.invite": "Parrainage",
+    "nav.rewards": "Cadeaux",
+    "nav.activity": "Activité",
+    "nav.invite": "Parrainer",
     "nav.card": "Carte",
     "nav.privacy": "Données",
     "nav.label": "Rubriques du portail",
