@@ -145,6 +145,11 @@ def rate_limiter(settings: Settings) -> RateLimiter:
                 per_key=parse_limits(settings.rate_limit_staff_sign_in_per_account),
                 per_address=parse_limits(settings.rate_limit_staff_sign_in_per_address),
             ),
+            # Portal sign-in links asked for by email: "key" is the email here.
+            "portal_sign_in": Bucket(
+                per_key=parse_limits(settings.rate_limit_portal_sign_in_per_email),
+                per_address=parse_limits(settings.rate_limit_portal_sign_in_per_address),
+            ),
         },
         storage_uri=settings.rate_limit_storage,
         strategy=settings.rate_limit_strategy,

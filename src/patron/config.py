@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         default="20/minute;100/hour",
         description="Failed console sign-ins per client address.",
     )
+    rate_limit_portal_sign_in_per_email: str = Field(
+        default="3/minute;10/hour",
+        description="Portal sign-in links asked for by email, per email address.",
+    )
+    rate_limit_portal_sign_in_per_address: str = Field(
+        default="10/minute;50/hour",
+        description="Portal sign-in links asked for by email, per client address.",
+    )
 
     # The console (docs/console.md).
     public_url: str = Field(
@@ -204,6 +212,8 @@ class Settings(BaseSettings):
         "rate_limit_auth_failures_per_address",
         "rate_limit_staff_sign_in_per_account",
         "rate_limit_staff_sign_in_per_address",
+        "rate_limit_portal_sign_in_per_email",
+        "rate_limit_portal_sign_in_per_address",
     )
     @classmethod
     def _limits_notation(cls, value: str) -> str:

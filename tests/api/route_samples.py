@@ -275,6 +275,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", P + "/members/{member}/referrals"): lambda o, h: Call({"member": o.member}),
     ("GET", P + "/members/{member}/export"): lambda o, h: Call({"member": o.member}),
     ("POST", P + "/members/{member}/erase"): lambda o, h: Call({"member": o.fresh_member()}),
+    ("POST", P + "/members/{member}/portal-link"): lambda o, h: Call({"member": o.member}, {}),
     ("POST", P + "/members/{member}/redemptions"): lambda o, h: Call(
         {"member": o.member}, {"reward": h.reward}
     ),

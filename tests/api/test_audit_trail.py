@@ -38,6 +38,7 @@ TARGETS: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", P + "/members/{member}/transfers"): ("member", "path:member"),
     ("POST", P + "/members/{member}/tier"): ("member", "path:member"),
     ("POST", P + "/members/{member}/erase"): ("member", "path:member"),
+    ("POST", P + "/members/{member}/portal-link"): ("member", "path:member"),
     ("POST", P + "/members/{member}/redemptions"): ("member", "path:member"),
     ("POST", P + "/purchases"): ("purchase", "response:external_id"),
     ("POST", P + "/purchases/{external_id}/refunds"): ("purchase", "path:external_id"),

@@ -42,6 +42,9 @@ OTHER: dict[tuple[str, str], Callable[[World, Call], Call]] = {
         c.path, {"code": "vib", "reason": "ambassador"}
     ),
     ("POST", P + "/members/{member}/erase"): lambda w, c: Call({"member": NOWHERE}),
+    ("POST", P + "/members/{member}/portal-link"): lambda w, c: Call(
+        c.path, {"return_url": "https://shop.example/account"}
+    ),
     ("POST", P + "/members/{member}/redemptions"): lambda w, c: Call(
         c.path, {"reward": fresh("other-gift")}
     ),

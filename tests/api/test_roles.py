@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], frozenset[str]] = {
     ("GET", P + "/members/{member}/referrals"): EVERYONE,
     ("GET", P + "/members/{member}/export"): ADMIN,
     ("POST", P + "/members/{member}/erase"): ADMIN,
+    ("POST", P + "/members/{member}/portal-link"): TILL,
     ("POST", P + "/members/{member}/redemptions"): TILL,
     ("POST", P + "/purchases"): SELLERS,
     ("POST", P + "/purchases/preview"): EVERYONE,

@@ -44,6 +44,7 @@ PAGES: dict[tuple[str, str], dict[str, int]] = {
     ("POST", MEMBER + "/adjust"): _only(("owner", "manager", "support"), 303),
     ("POST", MEMBER + "/status"): _only(("owner", "manager", "support"), 303),
     ("POST", MEMBER + "/tier"): _only(("owner", "manager"), 303),
+    ("POST", MEMBER + "/portal-link"): _only(("owner", "manager", "support"), 303),
     ("GET", MEMBER + "/export"): _only(("owner", "manager"), 200),
     ("GET", MEMBER + "/erase"): _only(("owner",), 200),
     # the matrix types the wrong id: the owner gets the form back with the error, nothing erased

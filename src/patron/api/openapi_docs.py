@@ -42,6 +42,7 @@ SUMMARIES: dict[str, str] = {
     "PATCH /v1/programs/{program}/members/{member}": "Update a member's profile or status",
     "GET /v1/programs/{program}/members/{member}/export": "Export everything held about a member",
     "POST /v1/programs/{program}/members/{member}/erase": "Erase a member's personal data",
+    "POST /v1/programs/{program}/members/{member}/portal-link": "Mint a portal sign-in link",
     "GET /v1/programs/{program}/members/{member}/activity": "List a member's ledger entries",
     "GET /v1/programs/{program}/members/{member}/card.svg": "Draw a member's card (SVG)",
     "GET /v1/programs/{program}/members/{member}/card.pkpass": "Get a member's Apple Wallet pass",

@@ -14,6 +14,8 @@ def actor_label(actor: Actor) -> str:
         return "system"
     if actor.kind == "cli":
         return "command line"
+    if actor.kind == "member":
+        return "the member (portal)"
     if actor.kind == "api_key":
         return f"API key {actor.name}" if actor.name else f"API key {actor.id}"
     return actor.name or actor.id
@@ -28,6 +30,8 @@ def entry_actor(label: str | None, names: dict[str, str]) -> str:
         return "system"
     if kind == "cli":
         return "command line"
+    if kind == "member":
+        return "the member (portal)"
     return names.get(label, label)
 
 

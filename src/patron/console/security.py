@@ -1,4 +1,5 @@
-"""Cookies, form tokens and response headers of the console.
+"""Cookies, form tokens and response headers of the console (the tokens and headers are
+``patron.web_security``'s, shared with the member portal).
 
 **Form tokens.** Every form carries ``token`` = ``<nonce>.<mac>``, where the MAC is an HMAC-SHA256,
 under a key derived from the installation's secret, of the nonce and what the form is bound to:
@@ -14,85 +15,30 @@ across origins, ``nosniff``, and ``Cache-Control: no-store`` on pages (they hold
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.responses import Response
+
+from patron import web_security
+from patron.web_security import CSP, Tokens, derive
+
+__all__ = ["CSP", "Tokens", "clear_cookie", "derive", "harden", "set_cookie"]
 
 SESSION_COOKIE = "patron_console"
 FORM_COOKIE = "patron_console_form"
 FLASH_COOKIE = "patron_console_flash"
 COOKIE_PATH = "/console"
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def derive(secret: str, purpose: str) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
-        secret.encode()
-    )
-
-
-class Tokens:
-    """Form tokens and signed flash messages under one derived key."""
-
-    def __init__(self, secret: str) -> None:
-        self._key = derive(secret, "patron console forms")
-
-    def _mac(self, *parts: str) -> str:
-        return hmac.new(self._key, "|".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
-
-    def issue(self, binding: str) -> str:
-        nonce = secrets.token_urlsafe(18)
-        return f"{nonce}.{self._mac('form', binding, nonce)}"
-
-    def verify(self, token: str, binding: str) -> str | None:
-        """The token's nonce when it is genuine and bound to ``binding``, else None."""
-        nonce, _, mac = token.partition(".")
-        if not nonce or not mac or not binding:
-            return None
-        return nonce if hmac.compare_digest(mac, self._mac("form", binding, nonce)) else None
-
-    def sign(self, text: str) -> str:
-        return f"{self._mac('flash', text)}.{text}"
-
-    def unsign(self, signed: str) -> str | None:
-        mac, _, text = signed.partition(".")
-        return text if text and hmac.compare_digest(mac, self._mac("flash", text)) else None
-
 
 def set_cookie(
     response: Response, name: str, value: str, *, secure: bool, max_age: int | None = None
 ) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path=COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
+    web_security.set_cookie(response, name, value, path=COOKIE_PATH, secure=secure, max_age=max_age)
 
 
 def clear_cookie(response: Response, name: str, *, secure: bool) -> None:
-    response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="lax", secure=secure)
+    web_security.clear_cookie(response, name, path=COOKIE_PATH, secure=secure)
 
 
 def harden(request: Request, response: Response) -> None:
     """The console's security headers (see the module docstring)."""
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if not request.url.path.startswith("/console/static/"):
-        headers.setdefault("Cache-Control", "no-store")
+    web_security.harden(request, response, "/console/static/")

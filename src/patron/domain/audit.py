@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-ActorKind = Literal["api_key", "user", "system", "cli"]
+ActorKind = Literal["api_key", "user", "system", "cli", "member"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,6 +205,8 @@ def update_member(
         return current
     uow.members.update(updated)
     uow.members.add_consents(updated, new_consents)
+    if current.status == "active" and updated.status != "active":
+        uow.portal.end_member(program.id, current.id, now)  # no portal for a frozen member
     audit.record(
         uow,
         program_id=program.id,

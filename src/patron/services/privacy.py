@@ -286,6 +286,7 @@ def _forget(uow: UnitOfWork, program: Program, member: Member, now: datetime) ->
     uow.privacy.forget_consents(member.id)
     uow.messages.forget(member.id, now)
     uow.passes.forget(program.id, member.id)  # device identifiers and push tokens
+    uow.portal.end_member(program.id, member.id, now)
     uow.privacy.forget_responses(program.id, [member.id, *values.needles])
     for document in uow.privacy.documents(program.id, member.id, values.needles):
         redacted = (

@@ -30,6 +30,7 @@ from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.member_reads import SqlMemberReads
 from patron.adapters.db.messages import SqlMessageRepository
 from patron.adapters.db.outbox import SqlOutboxRepository
+from patron.adapters.db.portal import SqlPortalRepository
 from patron.adapters.db.privacy import SqlPrivacyRepository
 from patron.adapters.db.purchases import SqlPurchaseRepository
 from patron.adapters.db.referrals import SqlReferralRepository
@@ -105,6 +106,7 @@ class SqlUnitOfWork:
         self.messages = SqlMessageRepository(conn, dialect)
         self.wallet = SqlWalletRepository(conn, dialect)
         self.passes = SqlWalletPassRepository(conn, dialect)
+        self.portal = SqlPortalRepository(conn)
         return self
 
     def prefetch(self, reads: BatchReads) -> None:

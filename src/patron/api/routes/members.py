@@ -1,4 +1,5 @@
-"""Members: enrol, read, find by any identifier, update; export and erase (privacy)."""
+"""Members: enrol, read, find by any identifier, update; export and erase (privacy); a portal
+sign-in link for single sign-on (docs/portal.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from patron.api.deps import ProgramCaller, in_program
 from patron.api.guards import member_reference, throttle, unknown_referral_code
@@ -18,7 +20,7 @@ from patron.api.writes import respond
 from patron.domain.access import require
 from patron.domain.errors import FieldError, ValidationFailed
 from patron.schemas.members import MemberCreate, MemberPatch, consent_inputs
-from patron.services import enrolment, member_search, members, privacy
+from patron.services import enrolment, member_search, members, portal, privacy
 from patron.services.balances import EntryView, MemberView, member_views
 from patron.services.ledger import Context
 from patron.services.ports import UnitOfWork
@@ -228,3 +230,48 @@ def erase(
         }
 
     return respond(request, who, action, render, status=200)
+
+
+class PortalLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    return_url: str | None = Field(
+        None,
+        max_length=500,
+        description="an absolute https URL the portal offers as a way back to the merchant's "
+        "site (shown as a link, never redirected to)",
+    )
+
+
+class PortalLinkOut(BaseModel):
+    url: str = Field(description="the one-time sign-in link (works once, for 15 minutes)")
+    expires_at: str
+
+
+@router.post("/{member}/portal-link", status_code=201, response_model=PortalLinkOut)
+def portal_link(
+    member: str,
+    request: Request,
+    body: PortalLinkIn | None = None,
+    who: ProgramCaller = Depends(in_program("members.portal_link")),
+) -> Response:
+    """A one-time sign-in link to the member portal for a signed-in shopper of the merchant's
+    site (single sign-on, docs/portal.md). Admin and POS keys."""
+    wanted = body or PortalLinkIn()
+
+    def action(uow: UnitOfWork) -> portal.Minted:
+        return portal.mint(
+            uow,
+            who.container.clock,
+            who.actor,
+            who.program,
+            member,
+            source="sso",
+            base_url=who.container.settings.base_url(),
+            return_url=wanted.return_url,
+        )
+
+    def render(minted: portal.Minted) -> dict[str, Any]:
+        return {"url": minted.url, "expires_at": rfc3339(minted.link.expires_at)}
+
+    return respond(request, who, action, render, status=201, body=wanted.model_dump(mode="json"))

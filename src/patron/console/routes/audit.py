@@ -39,6 +39,7 @@ ACTOR_KINDS = {
     "api_key": "API key",
     "system": "Job (system)",
     "cli": "Command line",
+    "member": "Member (portal)",
 }
 
 # Actions people look for most; any other prefix can be typed.

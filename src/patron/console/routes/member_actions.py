@@ -1,5 +1,5 @@
 """What staff do to a member from its page: adjust, freeze / unfreeze, override the tier,
-download the export, erase, resend a message.
+send a portal sign-in link, download the export, erase, resend a message.
 
 Each write is a POST form with the page's one-time token, run through ``forms.perform_in`` with
 the services the API routes call (``api/routes/ledger.py`` adjust, ``members.py`` update and
@@ -35,7 +35,7 @@ from patron.domain.errors import (
 )
 from patron.domain.members import Member
 from patron.domain.money import from_minor, to_minor
-from patron.services import audit, ledger, members, messages, privacy, staff, tiers
+from patron.services import audit, ledger, members, messages, portal, privacy, staff, tiers
 from patron.services.ledger import Context
 from patron.services.member_export import export_document
 from patron.services.ports import Message, UnitOfWork
@@ -209,6 +209,48 @@ def override_tier(
             request, at, form, action, done, audit_as=("member.tier_override", ("member", member))
         ),
         fields={"reason": "tier_reason"},
+    )
+
+
+@router.post("/portal-link")
+def send_portal_link(
+    member: str,
+    request: Request,
+    form: dict[str, str] = Depends(form_data),
+    at: Page = Depends(in_program("members.portal_link")),
+) -> Response:
+    """Email the member a one-time sign-in link to its portal (``portal.sign_in`` message)."""
+
+    def action(uow: UnitOfWork) -> Member:
+        found = members.get_member(uow, at.program, member)
+        if not found.email:
+            raise ValidationFailed(
+                [FieldError("portal", "the member has no email address to send the link to")]
+            )
+        portal.send_link(
+            uow,
+            at.box.clock,
+            at.staff.actor,
+            at.program,
+            found,
+            source="console",
+            base_url=at.box.settings.base_url(),
+        )
+        return found
+
+    def done(found: Member) -> Done:
+        return Done(
+            f"{at.base}/members/{found.id}",
+            f"A portal sign-in link is on its way to {_name(found)} (valid 15 minutes, once).",
+        )
+
+    return _attempt(
+        request,
+        at,
+        member,
+        form,
+        "portal",
+        lambda: perform_in(request, at, form, action, done),
     )
 
 

@@ -44,6 +44,7 @@ from patron.services.ports.messages import (
     MessageUpdate,
     StoredTemplate,
 )
+from patron.services.ports.portal import PortalRepository
 from patron.services.ports.privacy import PrivacyRepository, StoredDocument, Tombstone
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import (
@@ -117,6 +118,7 @@ __all__ = [
     "OutboxRepository",
     "OutgoingEmail",
     "OutgoingSms",
+    "PortalRepository",
     "PrivacyRepository",
     "ProgramRepository",
     "PurchaseRepository",

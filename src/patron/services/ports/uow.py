@@ -22,6 +22,7 @@ from patron.services.ports.marketing import (
 from patron.services.ports.member_reads import MemberReads
 from patron.services.ports.members import MemberRepository
 from patron.services.ports.messages import MessageRepository
+from patron.services.ports.portal import PortalRepository
 from patron.services.ports.privacy import PrivacyRepository
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
 from patron.services.ports.purchases import PurchaseRepository
@@ -93,6 +94,8 @@ class UnitOfWork(Protocol):
     def privacy(self) -> PrivacyRepository: ...
     @property
     def staff(self) -> StaffRepository: ...
+    @property
+    def portal(self) -> PortalRepository: ...
     @property
     def member_reads(self) -> MemberReads: ...
 

@@ -21,6 +21,7 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``campaigns``: campaigns, segments, referrals, bulk grants;
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
 - ``messages``: message templates, the message log, the unsubscribe keys;
+- ``portal``: the member portal's one-time links and sessions;
 - ``staff``: console staff users, their roles per program, sessions, links, daily limits;
 - ``analytics``: the daily roll-ups of the dashboard's additive figures;
 - ``wallet``: each program's wallet pass settings (secrets sealed).
@@ -58,6 +59,7 @@ from patron.adapters.db.tables.members import (
     members,
 )
 from patron.adapters.db.tables.messages import message_keys, message_templates, messages
+from patron.adapters.db.tables.portal import portal_links, portal_sessions
 from patron.adapters.db.tables.programs import (
     api_keys,
     idempotency_keys,
@@ -117,6 +119,8 @@ __all__ = [
     "messages",
     "metadata",
     "outbox",
+    "portal_links",
+    "portal_sessions",
     "program_configs",
     "programs",
     "purchase_awards",

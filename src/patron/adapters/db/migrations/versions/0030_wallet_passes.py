@@ -2,7 +2,7 @@
 and the outbox's wallet mark
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-03 16:00:00
 
 One row per program (SPEC §10). What a read may show (the pass type, team, certificate subject
@@ -29,7 +29,7 @@ from alembic import op
 import patron.adapters.db.types
 
 revision: str = "0030"
-down_revision: str | None = "0028"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
