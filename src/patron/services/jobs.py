@@ -62,6 +62,9 @@ JOBS = (
     "idempotency_keys",
 )
 
+BOOKKEEPING = frozenset({"rollups"})
+"""Jobs whose work alone does not make a run worth an audit record."""
+
 IDEMPOTENCY_RETENTION = timedelta(days=7)
 """How long an ``Idempotency-Key`` is remembered: a client retrying for longer than this is
 treated as sending a new request (business keys such as a purchase's ``external_id`` are
@@ -143,8 +146,10 @@ def _audit_run(
     uow_factory: UnitOfWorkFactory, program_id: str | None, now: datetime, counts: dict[str, int]
 ) -> None:
     """One audit record per run and program, with what each job did; none when nothing was
-    due (a worker ticks every minute), and never one per expired lot or released wallet."""
-    if not any(counts.values()):
+    due (a worker ticks every minute), and never one per expired lot or released wallet.
+    Rolling up yesterday's figures changes no member's or program's state: on its own it is
+    not a run worth a record (it would add one a day to every program's trail)."""
+    if not any(n for job, n in counts.items() if job not in BOOKKEEPING):
         return
     run_in_transaction(
         uow_factory if program_id is None else uow_factory.scoped(program_id),
