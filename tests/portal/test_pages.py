@@ -17,6 +17,7 @@ from tests.factories import auth, buy, platform_key
 from tests.ledger_support import audit
 from tests.portal.conftest import form_token, make_member, make_program, signed_in
 from tests.support_example import EXAMPLE_CONFIG
+from tests.wallet_support import wallet_body
 
 
 def points(web: TestClient, shop: dict[str, str], member_id: str) -> int:
@@ -233,3 +234,33 @@ def test_french_program_speaks_french(web: TestClient, container: Container) -> 
     assert "Bonjour Marie" in home
     assert "1\u202f284" in home or "1 284" in home or "1\u00a0284" in home
     assert "Récompenses" in client.get("/portal/boutique/rewards").text
+
+
+def test_the_card_page_shows_the_card_and_offers_the_wallets_the_program_has(
+    web: TestClient, shop: dict[str, str], portal_client: TestClient
+) -> None:
+    page = portal_client.get("/portal/shop/card")
+    assert '<img class="member-card__face" src="/portal/shop/card.svg"' in page.text
+    assert "Add to Apple Wallet" not in page.text
+    image = portal_client.get("/portal/shop/card.svg")
+    assert image.status_code == 200
+    assert image.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in image.text
+    assert portal_client.get("/portal/shop/card.pkpass").status_code == 404
+    assert portal_client.get("/portal/shop/card/google", follow_redirects=False).status_code == 404
+    configured = web.put(
+        "/v1/programs/shop/wallet", json=wallet_body(), headers=auth(shop["admin"])
+    )
+    assert configured.status_code == 200, configured.text
+    page = portal_client.get("/portal/shop/card")
+    assert "Add to Apple Wallet" in page.text
+    assert "Add to Google Wallet" in page.text
+    passed = portal_client.get("/portal/shop/card.pkpass")
+    assert passed.status_code == 200
+    assert passed.headers["content-type"] == "application/vnd.apple.pkpass"
+    google = portal_client.get("/portal/shop/card/google", follow_redirects=False)
+    assert google.status_code == 303
+    assert google.headers["location"].startswith("https://pay.google.com/gp/v/save/")
+    with TestClient(web.app) as stranger:  # no session
+        refused = stranger.get("/portal/shop/card.svg", follow_redirects=False)
+        assert refused.status_code in (303, 401, 403)

@@ -15,13 +15,14 @@ from typing import Any
 
 import segno
 from fastapi import Depends
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
+from patron.domain.errors import WalletNotConfigured
 from patron.domain.rewards import display_voucher
 from patron.portal.deps import PageNotFound, Visit, page, signed_in
 from patron.portal.i18n import EN, Words
 from patron.portal.routing import router as make_router
-from patron.services import member_profile, rewards, tiers
+from patron.services import cards, member_profile, rewards, tiers, wallet_passes, wallet_settings
 from patron.services.balances import wallet_views
 from patron.services.ledger import Context
 from patron.services.portal import portal_actor
@@ -382,20 +383,82 @@ def invite_page(visit: Visit = Depends(signed_in)) -> Response:
 
 @router.get("/card")
 def card_page(visit: Visit = Depends(signed_in)) -> Response:
-    """Placeholder of the digital card: the card number as text and as a QR code."""
+    """The digital card (the same face as the API's ``card.svg``: the card number as QR and
+    Code 128 for the till), with "Add to Apple Wallet" and "Add to Google Wallet" when the
+    program has configured them."""
     w = visit.words
-    number = visit.member.card_number or visit.member.id
+    configured = run_read(
+        visit.box.uow.scoped(visit.program.id),
+        lambda uow: wallet_settings.read(uow, visit.program),
+    )
     return page(
         visit.site,
         "card.html",
         {
             "title": w.t("card"),
-            "number": number,
-            "qr": qr_svg(number, w.t("qr_alt", code=number), scale=6),
+            "number": visit.member.card_number or visit.member.id,
+            "apple": configured.get("apple") is not None,
+            "google": configured.get("google") is not None,
         },
         visit=visit,
         current="card",
     )
+
+
+@router.get("/card.svg")
+def card_image(visit: Visit = Depends(signed_in)) -> Response:
+    now = visit.box.clock.now()
+    face = run_read(
+        visit.box.uow.scoped(visit.program.id),
+        lambda uow: cards.card_face(uow, visit.program, visit.member.id, now),
+    )
+    return Response(
+        cards.card_svg(face),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.get("/card.pkpass")
+def card_pkpass(visit: Visit = Depends(signed_in)) -> Response:
+    """The member's Apple Wallet pass (404 page when the program has none)."""
+    box = visit.box
+    url = f"{box.settings.base_url()}/wallet/apple/{visit.program.id}"
+
+    def read(uow: UnitOfWork) -> bytes:
+        return wallet_passes.apple_pass(
+            uow, visit.program, visit.member.id, box.clock.now(), box.wallet_keys(), url
+        )
+
+    try:
+        data = run_read(box.uow.scoped(visit.program.id), read)
+    except WalletNotConfigured as exc:
+        raise PageNotFound(visit.words.t("card")) from exc
+    return Response(
+        data,
+        media_type="application/vnd.apple.pkpass",
+        headers={
+            "Content-Disposition": 'attachment; filename="card.pkpass"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.get("/card/google")
+def card_google(visit: Visit = Depends(signed_in)) -> Response:
+    """Off to Google Wallet with the signed save link (404 page when the program has none)."""
+    box = visit.box
+
+    def read(uow: UnitOfWork) -> str:
+        return wallet_passes.google_save_url(
+            uow, visit.program, visit.member.id, box.clock.now(), box.wallet_keys()
+        )
+
+    try:
+        target = run_read(box.uow.scoped(visit.program.id), read)
+    except WalletNotConfigured as exc:
+        raise PageNotFound(visit.words.t("card")) from exc
+    return RedirectResponse(target, status_code=303)
 
 
 def channels_of(visit: Visit) -> list[str]:
