@@ -411,8 +411,9 @@ def _claim(
     updates: list[MessageUpdate] = []
     outgoing: list[tuple[Message, OutgoingEmail | OutgoingSms]] = []
     counted: dict[tuple[str, str], int] = {}
+    members = uow.members.by_ids(program_id, sorted({m.member_id for m in claimed}))
     for message in claimed:
-        member = uow.members.get(program_id, message.member_id)
+        member = members.get(message.member_id)
         reason = _refusal(member, message.channel, message.category)
         if reason is None and message.body is None:
             reason = "no_content"
