@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.requests import Request
 from starlette.responses import Response
 
+from patron.domain.errors import Forbidden, NotFound, PatronError
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -91,3 +93,24 @@ def harden(request: Request, response: Response, static_prefix: str) -> None:
     headers.setdefault("X-Frame-Options", "DENY")
     if not request.url.path.startswith(static_prefix):
         headers.setdefault("Cache-Control", "no-store")
+
+
+class SignInRequired(PatronError):
+    """A page that needs a signed-in person (staff or member): the route answers a redirect
+    to ``location``."""
+
+    code = "sign_in_required"
+    title = "Please sign in"
+
+    def __init__(self, location: str) -> None:
+        super().__init__("sign in to continue")
+        self.location = location
+
+
+class PageNotFound(NotFound):
+    pass
+
+
+class FormRefused(Forbidden):
+    code = "form_refused"
+    title = "This form has expired"

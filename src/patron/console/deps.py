@@ -24,35 +24,20 @@ from starlette.responses import HTMLResponse, Response
 from patron.bootstrap import Container
 from patron.console import security
 from patron.console.templating import render
-from patron.domain.errors import Forbidden, NotFound, PatronError
+from patron.domain.errors import Forbidden, NotFound
 from patron.domain.programs import Program
 from patron.domain.staff import ConsolePermission, StaffGrant, StaffRole, allowed
 from patron.services import programs, staff_sessions
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.staff_sessions import Policy, SignedIn
 from patron.services.transactions import run_in_transaction, run_read
-
-
-class SignInRequired(PatronError):
-    code = "sign_in_required"
-    title = "Please sign in"
-
-    def __init__(self, location: str) -> None:
-        super().__init__("sign in to continue")
-        self.location = location
-
-
-class PageNotFound(NotFound):
-    pass
+from patron.web_security import FormRefused as FormRefused
+from patron.web_security import PageNotFound as PageNotFound
+from patron.web_security import SignInRequired as SignInRequired
 
 
 class PageForbidden(Forbidden):
     title = "Not allowed for your role"
-
-
-class FormRefused(Forbidden):
-    code = "form_refused"
-    title = "This form has expired"
 
 
 def container(request: Request) -> Container:

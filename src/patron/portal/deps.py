@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, Response
 from patron import web_security
 from patron.bootstrap import Container
 from patron.domain.config.document import ProgramConfig
-from patron.domain.errors import Forbidden, NotFound, PatronError
+from patron.domain.errors import NotFound
 from patron.domain.members import Member
 from patron.domain.portal import PortalSession
 from patron.domain.programs import Program
@@ -36,28 +36,13 @@ from patron.services import portal, programs
 from patron.services.ports import UnitOfWork, UnitOfWorkFactory
 from patron.services.programs import load_config
 from patron.services.transactions import run_read
+from patron.web_security import FormRefused as FormRefused
+from patron.web_security import PageNotFound as PageNotFound
+from patron.web_security import SignInRequired as SignInRequired
 
 SESSION_COOKIE = "patron_portal"
 FORM_COOKIE = "patron_portal_form"
 FLASH_COOKIE = "patron_portal_flash"
-
-
-class SignInRequired(PatronError):
-    code = "sign_in_required"
-    title = "Please sign in"
-
-    def __init__(self, location: str) -> None:
-        super().__init__("sign in to continue")
-        self.location = location
-
-
-class PageNotFound(NotFound):
-    pass
-
-
-class FormRefused(Forbidden):
-    code = "form_refused"
-    title = "This form has expired"
 
 
 def container(request: Request) -> Container:
