@@ -65,7 +65,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-background-networking",
 ]
-TIMEOUT_MS = 10_000  # generous: CI machines are slow and shared
+TIMEOUT_MS = 30_000  # generous: CI machines are slow and shared (10 s timed out once under load)
 expect.set_options(timeout=TIMEOUT_MS)
 
 
