@@ -18,6 +18,7 @@ from patron.domain.config import ProgramConfig
 from patron.domain.programs import Program
 from patron.domain.timestamps import rfc3339
 from patron.services import analytics_rollups as rollups
+from patron.services import analytics_spans
 from patron.services.analytics_insight import (
     average_order_values,
     expiry_forecast,
@@ -55,9 +56,12 @@ def _flows(moved: Movements, held: dict[str, tuple[int, int]], wallet: str) -> L
 
 
 def _sales(uow: UnitOfWork, program: Program, start: datetime, end: datetime) -> SalesFigures:
-    """The sums of days from the roll-ups, the per-member figures from one raw pass."""
+    """The sums of days from the roll-ups, the per-member figures from a buyer span (or one raw
+    pass)."""
     summed = rollups.sales(uow, program, start, end)
-    buyers = uow.analytics.buyers(program.id, start, end, end - timedelta(days=ACTIVE_DAYS))
+    buyers = analytics_spans.buyer_figures(
+        uow, program, start, end, end - timedelta(days=ACTIVE_DAYS)
+    )
     return SalesFigures(
         member_sales=summed.member_sales,
         anonymous_sales=summed.anonymous_sales,

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from patron.adapters.db import tables as t
 from patron.adapters.db.analytics_insight import InsightQueries
 from patron.adapters.db.analytics_rollups import RollupQueries
+from patron.adapters.db.analytics_spans import SpanQueries
 from patron.services.ports import BuyerFigures, LedgerFlows, MemberCounts
 
 _m = t.members.c
@@ -41,15 +42,9 @@ _b = t.balances.c
 _FLOW_TYPES = ("adjust", "earn", "expire", "redeem", "redemption_cancel", "referral", "refund")
 
 
-class SqlAnalyticsRepository(InsightQueries, RollupQueries):
+class SqlAnalyticsRepository(InsightQueries, RollupQueries, SpanQueries):
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-
-    def _days(self, first: Any, last: Any) -> Any:
-        """Days between two timestamps, as a float expression of this dialect."""
-        if self._conn.dialect.name == "sqlite":
-            return sa.func.julianday(last) - sa.func.julianday(first)
-        return sa.extract("epoch", last - first) / 86_400.0
 
     def members(self, program_id: str, start: datetime, end: datetime) -> MemberCounts:
         # One pass over the program's members, by tier: the totals are the sums of the groups.

@@ -28,7 +28,7 @@ from patron.console.deps import Page, in_program, page
 from patron.console.forms import redirect
 from patron.console.routing import error_page
 from patron.console.routing import router as make_router
-from patron.services import analytics, analytics_rollups, analytics_tables
+from patron.services import analytics, analytics_rollups, analytics_spans, analytics_tables
 from patron.services.analytics_tables import Cell, Table
 from patron.services.ports import UnitOfWork
 from patron.services.programs import load_config
@@ -55,6 +55,9 @@ def _read(
     # so the reads below take them from the roll-ups (services/analytics_rollups.py).
     now = at.box.clock.now()
     run_in_transaction(at.uow, lambda uow: analytics_rollups.roll_up(uow, at.program, now))
+    # And the buyer spans of long periods (services/analytics_spans.py): built once a day.
+    for window in (period, before) if previous else (period,):
+        analytics_spans.build(at.uow, at.program, window.start, window.end, now)
 
     def summary_of(window: periods.Period) -> Callable[[UnitOfWork], Any]:
         def read(uow: UnitOfWork) -> Any:

@@ -158,7 +158,44 @@ class RollupRepository(Protocol):
     def store_days(self, program_id: str, days: Sequence[DayFigures]) -> None: ...
 
 
-class AnalyticsRepository(InsightRepository, RollupRepository, Protocol):
+@dataclass(frozen=True, slots=True)
+class MemberPurchases:
+    """A member's purchases in some range: the orders not refunded in full (their count, first
+    and last) and the latest purchase of any kind."""
+
+    member_id: str
+    orders: int
+    first_at: datetime | None
+    last_at: datetime | None
+    latest_at: datetime
+
+
+class SpanRepository(Protocol):
+    """The buyer spans (adapters/db/analytics_spans.py)."""
+
+    def ready_span(
+        self, program_id: str, start: datetime, end: datetime
+    ) -> tuple[Bucket, str] | None:
+        """The ready span that starts at ``start`` and ends last at or before ``end``, with
+        its token."""
+        ...
+
+    def open_span(self, program_id: str, span: Bucket, token: str, now: datetime) -> None: ...
+    def fill_span(self, program_id: str, span: Bucket, token: str) -> bool:
+        """Mark the span ready and compute its buyers; False when it was invalidated (or
+        taken over) since it was opened."""
+        ...
+
+    def prune_spans(self, program_id: str, before: datetime) -> None: ...
+    def span_figures(
+        self, program_id: str, span: Bucket, token: str, active_since: datetime
+    ) -> BuyerFigures | None: ...
+    def gap_buyers(
+        self, program_id: str, span: Bucket, token: str, gaps: Sequence[Bucket]
+    ) -> list[tuple[MemberPurchases, MemberPurchases | None]] | None: ...
+
+
+class AnalyticsRepository(InsightRepository, RollupRepository, SpanRepository, Protocol):
     def members(self, program_id: str, start: datetime, end: datetime) -> MemberCounts: ...
     def flows(
         self, program_id: str, wallets: Sequence[str], start: datetime, end: datetime

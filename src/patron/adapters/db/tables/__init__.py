@@ -29,7 +29,12 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 
 from __future__ import annotations
 
-from patron.adapters.db.tables.analytics import analytics_day_flows, analytics_days
+from patron.adapters.db.tables.analytics import (
+    analytics_day_flows,
+    analytics_days,
+    analytics_span_buyers,
+    analytics_spans,
+)
 from patron.adapters.db.tables.base import BIG, ID, metadata
 from patron.adapters.db.tables.campaigns import (
     campaigns,
@@ -98,6 +103,8 @@ __all__ = [
     "activity_events",
     "analytics_day_flows",
     "analytics_days",
+    "analytics_span_buyers",
+    "analytics_spans",
     "api_keys",
     "audit_log",
     "balances",

@@ -30,3 +30,31 @@ analytics_day_flows = sa.Table(
     sa.Column("credit", BIG, nullable=False),
     sa.Column("debit", BIG, nullable=False),
 )
+
+# Buyer spans (migration 0031; ``adapters/db/analytics_spans.py`` says how they stay true): per
+# program and span of whole past days, each member's purchases in it, for the figures that are
+# not sums of days (buyers, repeat buyers, the purchase cycle, the active members).
+analytics_spans = sa.Table(
+    "analytics_spans",
+    metadata,
+    sa.Column("program_id", ID, primary_key=True),
+    sa.Column("span_start", UtcDateTime(timezone=True), primary_key=True),
+    sa.Column("span_end", UtcDateTime(timezone=True), primary_key=True),
+    sa.Column("ready", sa.Boolean, nullable=False),
+    sa.Column("token", sa.String(32), nullable=False),
+    sa.Column("computed_at", UtcDateTime(timezone=True), nullable=False),
+)
+
+analytics_span_buyers = sa.Table(
+    "analytics_span_buyers",
+    metadata,
+    sa.Column("program_id", ID, primary_key=True),
+    sa.Column("span_start", UtcDateTime(timezone=True), primary_key=True),
+    sa.Column("span_end", UtcDateTime(timezone=True), primary_key=True),
+    sa.Column("member_id", ID, primary_key=True),
+    sa.Column("orders", BIG, nullable=False),  # purchases not refunded in full
+    sa.Column("first_at", UtcDateTime(timezone=True)),  # the first and last of those
+    sa.Column("last_at", UtcDateTime(timezone=True)),
+    sa.Column("latest_at", UtcDateTime(timezone=True), nullable=False),  # any purchase
+    sa.Column("cycle_days", sa.Float),  # mean days between those, for two or more
+)

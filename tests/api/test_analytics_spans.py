@@ -1,0 +1,206 @@
+"""Buyer spans (services/analytics_spans.py) give the per-member figures the raw purchases give.
+
+The history of ``tests/api/test_analytics_figures.py`` (purchases recorded weeks after they
+occurred, refunds weeks later, an erasure, in Europe/Paris with its clock changes) is summarised
+for long windows, some starting or ending off midnight, with the spans built and with every
+window read raw. Then purchases are written in spans already built (back-dated, refunded): the
+spans holding them, and only those, are dropped in the writer's transaction, the figures still
+match, and built again they match too. A span written into while it is built is never marked
+ready.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from patron.adapters.db import tables as t
+from patron.bootstrap import Container
+from patron.services import analytics, analytics_spans, programs
+from patron.services.ports import Bucket
+from patron.services.programs import load_config
+from patron.services.transactions import run_in_transaction, run_read
+from tests.api.test_analytics_figures import FIRST, LAST, SHOP, _history
+from tests.factories import MutableClock, auth
+
+NOW = LAST + timedelta(days=3)
+_s = t.analytics_spans.c
+
+
+def _summaries(container: Container, windows: list[tuple[datetime, datetime]]) -> list[Any]:
+    def read(uow: Any) -> list[Any]:
+        program = programs.get_program(uow, "shop")
+        config = load_config(uow, program)
+        return [analytics.summary(uow, program, config, s, e) for s, e in windows]
+
+    return run_read(container.uow, read)
+
+
+def _windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
+    found = [
+        (FIRST - timedelta(days=30), NOW),  # everything, ending now
+        (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 11, 1, tzinfo=UTC)),  # off midnight
+        (datetime(2025, 4, 30, 22, tzinfo=UTC), datetime(2026, 4, 30, 22, tzinfo=UTC)),  # local
+    ]
+    length = int((NOW - FIRST).total_seconds())
+    while len(found) < 9:
+        a, b = sorted(rng.randrange(length) for _ in range(2))
+        if b - a > 100 * 86_400:
+            found.append((FIRST + timedelta(seconds=a), FIRST + timedelta(seconds=b)))
+    return found
+
+
+def _build(container: Container, windows: list[tuple[datetime, datetime]]) -> int:
+    program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
+    return sum(analytics_spans.build(container.uow, program, s, e, NOW) for s, e in windows)
+
+
+def _ready(container: Container) -> set[tuple[datetime, datetime]]:
+    with container.engine.connect() as conn:
+        return {
+            (row.span_start, row.span_end)
+            for row in conn.execute(sa.select(_s.span_start, _s.span_end).where(_s.ready))
+        }
+
+
+def _same(container: Container, windows: list[tuple[datetime, datetime]], mp: Any) -> None:
+    spanned = _summaries(container, windows)
+    with mp.context() as raw:
+        raw.setattr(analytics_spans, "_from_span", lambda *args: None)
+        assert _summaries(container, windows) == spanned
+
+
+def test_figures_from_spans_are_the_raw_figures(
+    client: TestClient,
+    container: Container,
+    shop: dict[str, str],
+    clock: MutableClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _history(client, container, shop, clock)
+    windows = _windows(random.Random(20261203))
+    assert _build(container, windows) == len(windows)
+    assert _build(container, windows) == 0  # ready: not built again
+    built = _ready(container)
+    assert len(built) == len(windows)
+    # Each span is whole local days of Paris, before today's.
+    for start, end in built:
+        assert start.astimezone(analytics_spans.ZoneInfo("Europe/Paris")).hour == 0
+        assert end <= NOW
+    calls: list[Any] = []
+    found = analytics_spans._from_span
+
+    def counted(*args: Any) -> Any:
+        calls.append(found(*args))
+        return calls[-1]
+
+    with monkeypatch.context() as spy:
+        spy.setattr(analytics_spans, "_from_span", counted)
+        _summaries(container, windows)
+    assert all(c is not None for c in calls)  # every window was read from its span
+    _same(container, windows, monkeypatch)
+
+    # Purchases written in built spans: one dated months ago, a refund of an old one.
+    clock.at = NOW
+    old = datetime(2025, 8, 14, 12, 30, tzinfo=UTC)
+    answer = client.post(
+        f"{SHOP}/purchases",
+        json={
+            "external_id": "LATE-1",
+            "occurred_at": old.isoformat(),
+            "lines": [{"sku": "A-1", "category": "books", "quantity": 1, "unit_price": "42.00"}],
+        },
+        headers=auth(shop["pos"]),
+    )
+    assert answer.status_code == 201, answer.text
+    after_late = _ready(container)
+    assert after_late == {(s, e) for s, e in built if not s <= old < e}
+    with container.engine.connect() as conn:
+        p = t.purchases.c
+        refundable = conn.execute(
+            sa.select(p.external_id, p.occurred_at)
+            .where(p.program_id == shop["id"], p.refunded == 0, p.member_id.is_not(None))
+            .order_by(p.occurred_at.desc())
+        ).first()
+    assert refundable is not None
+    answer = client.post(
+        f"{SHOP}/purchases/{refundable.external_id}/refunds",
+        json={"external_id": "LATE-R"},
+        headers=auth(shop["pos"]),
+    )
+    assert answer.status_code == 201, answer.text
+    at = refundable.occurred_at
+    assert _ready(container) == {(s, e) for s, e in after_late if not s <= at < e}
+    _same(container, windows, monkeypatch)
+
+    # Built again, the figures do not move, and the spans' old buyers rows are gone.
+    dropped = built - _ready(container)
+    assert dropped
+    assert _build(container, windows) == len(dropped)
+    assert _ready(container) == built
+    _same(container, windows, monkeypatch)
+    with container.engine.connect() as conn:
+        b = t.analytics_span_buyers.c
+        keys = set(conn.execute(sa.select(b.span_start, b.span_end).distinct()).all())
+    assert {(row[0], row[1]) for row in keys} == built
+
+
+def test_a_span_written_into_while_built_is_not_ready(
+    client: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
+) -> None:
+    clock.at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for n in range(12):
+        answer = client.post(
+            f"{SHOP}/purchases",
+            json={
+                "external_id": f"P-{n}",
+                "occurred_at": (clock.at - timedelta(days=9 * n)).isoformat(),
+                "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
+            },
+            headers=auth(shop["pos"]),
+        )
+        assert answer.status_code == 201, answer.text
+    program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
+    span = analytics_spans.span_for(program, clock.at - timedelta(days=100), clock.at, clock.at)
+    assert span is not None
+    assert (
+        analytics_spans.span_for(program, clock.at - timedelta(days=30), clock.at, clock.at) is None
+    )
+
+    def opened(uow: Any) -> None:
+        uow.analytics.open_span(program.id, span, "t" * 32, clock.at)
+
+    run_in_transaction(container.uow, opened)
+    answer = client.post(
+        f"{SHOP}/purchases",
+        json={
+            "external_id": "LATE",
+            "occurred_at": (span.start + timedelta(days=3)).isoformat(),
+            "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
+        },
+        headers=auth(shop["pos"]),
+    )
+    assert answer.status_code == 201, answer.text
+    filled = run_in_transaction(
+        container.uow, lambda uow: uow.analytics.fill_span(program.id, span, "t" * 32)
+    )
+    assert filled is False
+    assert _ready(container) == set()
+    # A purchase of today does not touch the span: built now, it stays ready.
+    assert analytics_spans.build(container.uow, program, span.start, clock.at, clock.at)
+    answer = client.post(
+        f"{SHOP}/purchases",
+        json={
+            "external_id": "TODAY",
+            "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
+        },
+        headers=auth(shop["pos"]),
+    )
+    assert answer.status_code == 201, answer.text
+    assert _ready(container) == {(span.start, span.end)}
+    assert Bucket(span.start, span.end) == span
