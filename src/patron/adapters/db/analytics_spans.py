@@ -41,6 +41,8 @@ from patron.services.ports import Bucket, BuyerFigures, MemberPurchases
 _s = t.analytics_spans.c
 _sb = t.analytics_span_buyers.c
 _p = t.purchases.c
+CHUNK = 500
+"""Members per lookup of their span rows."""
 
 
 class SpanQueries:
@@ -148,6 +150,11 @@ class SpanQueries:
                 .group_by(_p.program_id, _p.member_id),
             )
         )
+        if self._conn.dialect.name == "postgresql":
+            # Fresh statistics, or the planner takes a span just built for one row and reads a
+            # member's row by scanning the whole span (a warning, not an error, for a role
+            # that does not own the table).
+            self._conn.exec_driver_sql("ANALYZE analytics_span_buyers")
         return True
 
     def prune_spans(self, program_id: str, before: datetime) -> None:
@@ -210,39 +217,40 @@ class SpanQueries:
             .group_by(_p.member_id)
             .subquery("gap")
         )
-        rows = self._conn.execute(
-            sa.select(
-                self._ready(program_id, span, token),
-                raw.c.member_id,
-                raw.c.n,
-                raw.c.first,
-                raw.c.last,
-                raw.c.latest,
-                _sb.orders,
-                _sb.first_at,
-                _sb.last_at,
-                _sb.latest_at,
-            ).select_from(
-                raw.outerjoin(
-                    t.analytics_span_buyers,
-                    sa.and_(
-                        _sb.program_id == program_id,
-                        _sb.span_start == span.start,
-                        _sb.span_end == span.end,
-                        _sb.member_id == raw.c.member_id,
-                    ),
+        # Two statements, each checking the span is still ready with its token (a rebuild
+        # changes the token, so both read the same buyers): the gap's members, then their rows
+        # in the span by primary key (a join would hash the whole span when the planner has
+        # no statistics of a span just built).
+        ready = self._ready(program_id, span, token)
+        gap = self._conn.execute(sa.select(ready, raw)).all()
+        if not gap:
+            return []
+        if not gap[0][0]:
+            return None
+        before: dict[str, MemberPurchases] = {}
+        members = [str(row.member_id) for row in gap]
+        for first in range(0, len(members), CHUNK):
+            rows = self._conn.execute(
+                sa.select(
+                    ready, _sb.member_id, _sb.orders, _sb.first_at, _sb.last_at, _sb.latest_at
+                ).where(
+                    _sb.program_id == program_id,
+                    _sb.span_start == span.start,
+                    _sb.span_end == span.end,
+                    _sb.member_id.in_(members[first : first + CHUNK]),
                 )
-            )
-        )
-        found: list[tuple[MemberPurchases, MemberPurchases | None]] = []
-        for ready, member, n, first, last, latest, s_n, s_first, s_last, s_latest in rows:
-            if not ready:
+            ).all()
+            if rows and not rows[0][0]:
                 return None
-            mine = MemberPurchases(str(member), int(n), first, last, latest)
-            before = (
-                None
-                if s_latest is None
-                else MemberPurchases(str(member), int(s_n), s_first, s_last, s_latest)
+            for _, member, n, first_at, last_at, latest_at in rows:
+                before[str(member)] = MemberPurchases(
+                    str(member), int(n), first_at, last_at, latest_at
+                )
+        found: list[tuple[MemberPurchases, MemberPurchases | None]] = [
+            (
+                MemberPurchases(str(row.member_id), int(row.n), row.first, row.last, row.latest),
+                before.get(str(row.member_id)),
             )
-            found.append((mine, before))
+            for row in gap
+        ]
         return found
