@@ -36,7 +36,14 @@ def _summaries(container: Container, windows: list[tuple[datetime, datetime]]) -
     def read(uow: Any) -> list[Any]:
         program = programs.get_program(uow, "shop")
         config = load_config(uow, program)
-        return [analytics.summary(uow, program, config, s, e) for s, e in windows]
+        return [
+            figures
+            for s, e in windows
+            for figures in (
+                analytics.summary(uow, program, config, s, e),
+                analytics.series(uow, program, config, s, e, "month"),
+            )
+        ]
 
     return run_read(container.uow, read)
 
@@ -56,15 +63,21 @@ def _windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
 
 
 def _build(container: Container, windows: list[tuple[datetime, datetime]]) -> int:
+    """Build the windows' spans and their month buckets' spans; how many windows' were built."""
     program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
+    for s, e in windows:
+        tiles = analytics.buckets(s, e, "month", program.timezone)
+        analytics_spans.build_buckets(container.uow, program, tiles, NOW)
     return sum(analytics_spans.build(container.uow, program, s, e, NOW) for s, e in windows)
 
 
-def _ready(container: Container) -> set[tuple[datetime, datetime]]:
+def _ready(container: Container, purpose: str = "window") -> set[tuple[datetime, datetime]]:
     with container.engine.connect() as conn:
         return {
             (row.span_start, row.span_end)
-            for row in conn.execute(sa.select(_s.span_start, _s.span_end).where(_s.ready))
+            for row in conn.execute(
+                sa.select(_s.span_start, _s.span_end).where(_s.ready, _s.purpose == purpose)
+            )
         }
 
 
@@ -72,6 +85,7 @@ def _same(container: Container, windows: list[tuple[datetime, datetime]], mp: An
     spanned = _summaries(container, windows)
     with mp.context() as raw:
         raw.setattr(analytics_spans, "_from_span", lambda *args: None)
+        raw.setattr(analytics_spans, "bucket_active", lambda uow, p, tiles: [None] * len(tiles))
         assert _summaries(container, windows) == spanned
 
 
@@ -103,6 +117,9 @@ def test_figures_from_spans_are_the_raw_figures(
         spy.setattr(analytics_spans, "_from_span", counted)
         _summaries(container, windows)
     assert all(c is not None for c in calls)  # every window was read from its span
+    months = _ready(container, "bucket")
+    assert len(months) > 12  # the whole months of the windows, each a span
+    assert all(timedelta(days=28) <= e - s <= timedelta(days=31, hours=1) for s, e in months)
     _same(container, windows, monkeypatch)
 
     # Purchases written in built spans: one dated months ago, a refund of an old one.
@@ -141,13 +158,18 @@ def test_figures_from_spans_are_the_raw_figures(
     # Built again, the figures do not move, and the spans' old buyers rows are gone.
     dropped = built - _ready(container)
     assert dropped
+    # The months of the late purchase and of the refunded one are dropped too, only those.
+    assert months - _ready(container, "bucket") == {
+        (s, e) for s, e in months if s <= old < e or s <= at < e
+    }
     assert _build(container, windows) == len(dropped)
+    assert _ready(container, "bucket") == months
     assert _ready(container) == built
     _same(container, windows, monkeypatch)
     with container.engine.connect() as conn:
         b = t.analytics_span_buyers.c
         keys = set(conn.execute(sa.select(b.span_start, b.span_end).distinct()).all())
-    assert {(row[0], row[1]) for row in keys} == built
+    assert {(row[0], row[1]) for row in keys} == built | months
 
 
 def test_a_span_written_into_while_built_is_not_ready(
@@ -173,7 +195,7 @@ def test_a_span_written_into_while_built_is_not_ready(
     )
 
     def opened(uow: Any) -> None:
-        uow.analytics.open_span(program.id, span, "t" * 32, clock.at)
+        uow.analytics.open_span(program.id, span, "t" * 32, clock.at, "window")
 
     run_in_transaction(container.uow, opened)
     answer = client.post(

@@ -24,6 +24,7 @@ from patron.domain.errors import FieldError, ValidationFailed
 from patron.domain.expiry import add_months
 from patron.domain.programs import Program
 from patron.domain.timestamps import rfc3339
+from patron.services import analytics_spans
 from patron.services.analytics_insight import shown, worth
 from patron.services.analytics_rollups import bucket_movements
 from patron.services.ports import Bucket, UnitOfWork
@@ -96,7 +97,9 @@ def series(
 ) -> dict[str, Any]:
     size = bucket or bucket_for(start, end)
     tiles = buckets(start, end, size, program.timezone)
-    figures = uow.analytics.buckets(program.id, tiles)
+    figures = uow.analytics.buckets(
+        program.id, tiles, analytics_spans.bucket_active(uow, program, tiles)
+    )
     moves = bucket_movements(uow, program, tiles)
     owed = uow.analytics.owed(program.id, end)
     exponent = program.currency_exponent

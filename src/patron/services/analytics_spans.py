@@ -42,8 +42,13 @@ from patron.services.ports import (
 from patron.services.transactions import run_in_transaction, run_read
 
 SPAN_MIN_DAYS = 60
+BUCKET_MIN_DAYS = 28
 KEEP = timedelta(days=2)
-"""Spans computed longer ago than this are forgotten when another is built."""
+"""Window spans computed longer ago than this are forgotten when another span is built (a
+window ending today moves every day)."""
+KEEP_BUCKETS = timedelta(days=800)
+"""Spans that ended longer ago than this are forgotten too (a past month's span stays true
+until a purchase is written in it)."""
 
 
 def _midnight_after(moment: datetime, timezone: str) -> datetime:
@@ -80,12 +85,16 @@ def span_for(program: Program, start: datetime, end: datetime, now: datetime) ->
 def build(
     uow_factory: UnitOfWorkFactory, program: Program, start: datetime, end: datetime, now: datetime
 ) -> bool:
-    """Build the span of ``[start, end)`` unless it is ready; whether one was built. Two
-    transactions (``adapters/db/analytics_spans.py`` says why): neither holds writers back for
-    longer than the writes in flight take to commit."""
+    """Build the span of ``[start, end)`` unless it is ready; whether one was built."""
     span = span_for(program, start, end, now)
-    if span is None:
-        return False
+    return span is not None and _build(uow_factory, program, span, now, "window")
+
+
+def _build(
+    uow_factory: UnitOfWorkFactory, program: Program, span: Bucket, now: datetime, purpose: str
+) -> bool:
+    """Two transactions (``adapters/db/analytics_spans.py`` says why): neither holds writers
+    back for longer than the writes in flight take to commit."""
     ready = run_read(
         uow_factory, lambda uow: uow.analytics.ready_span(program.id, span.start, span.end)
     )
@@ -93,14 +102,45 @@ def build(
         return False
     token = secrets.token_hex(16)
     run_in_transaction(
-        uow_factory, lambda uow: uow.analytics.open_span(program.id, span, token, now)
+        uow_factory, lambda uow: uow.analytics.open_span(program.id, span, token, now, purpose)
     )
 
     def fill(uow: UnitOfWork) -> bool:
-        uow.analytics.prune_spans(program.id, now - KEEP)
+        uow.analytics.prune_spans(program.id, now - KEEP, now - KEEP_BUCKETS)
         return uow.analytics.fill_span(program.id, span, token)
 
     return run_in_transaction(uow_factory, fill)
+
+
+def bucket_spans(program: Program, tiles: list[Bucket], now: datetime) -> list[Bucket]:
+    """The buckets of a chart whose active members a span serves: months (or longer) of whole
+    past local days."""
+    today = _midnight_before(now, program.timezone)
+    return [
+        tile
+        for tile in tiles
+        if tile.end - tile.start >= timedelta(days=BUCKET_MIN_DAYS)
+        and tile.end <= today
+        and tile.start == _midnight_after(tile.start, program.timezone)
+        and tile.end == _midnight_before(tile.end, program.timezone)
+    ]
+
+
+def build_buckets(
+    uow_factory: UnitOfWorkFactory, program: Program, tiles: list[Bucket], now: datetime
+) -> int:
+    """Build the spans of a chart's past month buckets that are not ready; how many."""
+    return sum(
+        _build(uow_factory, program, tile, now, "bucket")
+        for tile in bucket_spans(program, tiles, now)
+    )
+
+
+def bucket_active(uow: UnitOfWork, program: Program, tiles: list[Bucket]) -> list[int | None]:
+    """Per bucket, its active members when a ready span is the bucket (its buyers are the
+    members with a purchase in it), else None."""
+    counts = uow.analytics.span_buyer_counts(program.id, tiles)
+    return [counts.get(tile) for tile in tiles]
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,7 +169,9 @@ class InsightQueries:
         ).one()
         return int(sales), int(orders)
 
-    def buckets(self, program_id: str, buckets: Sequence[Bucket]) -> BucketFigures:
+    def buckets(
+        self, program_id: str, buckets: Sequence[Bucket], known_active: Sequence[int | None]
+    ) -> BucketFigures:
         table = sa.union_all(
             *[
                 sa.select(
@@ -196,7 +198,10 @@ class InsightQueries:
             .group_by(table.c.i)
         ):
             new[int(i)] = int(n)
-        active = [0] * len(buckets)
+        active = [0 if n is None else n for n in known_active]
+        unknown = [i for i, n in enumerate(known_active) if n is None]
+        if not unknown:
+            return BucketFigures(new, active)
         for i, n in self._conn.execute(
             sa.select(table.c.i, sa.func.count(sa.distinct(_p.member_id)))
             .select_from(table)
@@ -206,6 +211,7 @@ class InsightQueries:
                     _p.program_id == program_id, inside(_p.occurred_at), _p.member_id.is_not(None)
                 ),
             )
+            .where(table.c.i.in_(unknown))
             .group_by(table.c.i)
         ):
             active[int(i)] = int(n)

@@ -80,7 +80,9 @@ class SpanQueries:
         ).first()
         return None if row is None else (Bucket(row.span_start, row.span_end), str(row.token))
 
-    def open_span(self, program_id: str, span: Bucket, token: str, now: datetime) -> None:
+    def open_span(
+        self, program_id: str, span: Bucket, token: str, now: datetime, purpose: str
+    ) -> None:
         if self._conn.dialect.name == "postgresql":
             self._conn.exec_driver_sql("LOCK TABLE purchases IN SHARE ROW EXCLUSIVE MODE")
         self._conn.execute(sa.delete(t.analytics_spans).where(*self._key(program_id, span)))
@@ -89,6 +91,7 @@ class SpanQueries:
                 program_id=program_id,
                 span_start=span.start,
                 span_end=span.end,
+                purpose=purpose,
                 ready=False,
                 token=token,
                 computed_at=now,
@@ -157,10 +160,17 @@ class SpanQueries:
             self._conn.exec_driver_sql("ANALYZE analytics_span_buyers")
         return True
 
-    def prune_spans(self, program_id: str, before: datetime) -> None:
-        """Forget the spans computed before ``before``, and every buyers row without a span."""
+    def prune_spans(
+        self, program_id: str, windows_before: datetime, ended_before: datetime
+    ) -> None:
         self._conn.execute(
-            sa.delete(t.analytics_spans).where(_s.program_id == program_id, _s.computed_at < before)
+            sa.delete(t.analytics_spans).where(
+                _s.program_id == program_id,
+                sa.or_(
+                    sa.and_(_s.purpose == "window", _s.computed_at < windows_before),
+                    _s.span_end < ended_before,
+                ),
+            )
         )
         kept = sa.select(sa.literal(1)).where(
             _s.program_id == _sb.program_id,
@@ -170,6 +180,34 @@ class SpanQueries:
         self._conn.execute(
             sa.delete(t.analytics_span_buyers).where(_sb.program_id == program_id, ~kept.exists())
         )
+
+    def span_buyer_counts(self, program_id: str, spans: Sequence[Bucket]) -> dict[Bucket, int]:
+        if not spans:
+            return {}
+        return {
+            Bucket(start, end): int(n)
+            for start, end, n in self._conn.execute(
+                sa.select(_s.span_start, _s.span_end, sa.func.count(_sb.member_id))
+                .select_from(
+                    t.analytics_spans.outerjoin(
+                        t.analytics_span_buyers,
+                        sa.and_(
+                            _sb.program_id == _s.program_id,
+                            _sb.span_start == _s.span_start,
+                            _sb.span_end == _s.span_end,
+                        ),
+                    )
+                )
+                .where(
+                    _s.program_id == program_id,
+                    _s.ready.is_(True),
+                    sa.or_(
+                        *[sa.and_(_s.span_start == b.start, _s.span_end == b.end) for b in spans]
+                    ),
+                )
+                .group_by(_s.span_start, _s.span_end)
+            )
+        }
 
     def span_figures(
         self, program_id: str, span: Bucket, token: str, active_since: datetime

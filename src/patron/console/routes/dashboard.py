@@ -58,6 +58,10 @@ def _read(
     # And the buyer spans of long periods (services/analytics_spans.py): built once a day.
     for window in (period, before) if previous else (period,):
         analytics_spans.build(at.uow, at.program, window.start, window.end, now)
+    if series:
+        size = analytics.bucket_for(period.start, period.end)
+        tiles = analytics.buckets(period.start, period.end, size, at.program.timezone)
+        analytics_spans.build_buckets(at.uow, at.program, tiles, now)
 
     def summary_of(window: periods.Period) -> Callable[[UnitOfWork], Any]:
         def read(uow: UnitOfWork) -> Any:

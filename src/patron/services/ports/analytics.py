@@ -128,7 +128,13 @@ class InsightRepository(Protocol):
         members who redeemed in the window."""
         ...
 
-    def buckets(self, program_id: str, buckets: Sequence[Bucket]) -> BucketFigures: ...
+    def buckets(
+        self, program_id: str, buckets: Sequence[Bucket], known_active: Sequence[int | None]
+    ) -> BucketFigures:
+        """New and active members per bucket; the active members of a bucket whose count is
+        known already (from a span) are not read again."""
+        ...
+
     def owed(self, program_id: str, since: datetime) -> dict[str, tuple[int, int]]: ...
 
 
@@ -180,13 +186,25 @@ class SpanRepository(Protocol):
         its token."""
         ...
 
-    def open_span(self, program_id: str, span: Bucket, token: str, now: datetime) -> None: ...
+    def open_span(
+        self, program_id: str, span: Bucket, token: str, now: datetime, purpose: str
+    ) -> None: ...
     def fill_span(self, program_id: str, span: Bucket, token: str) -> bool:
         """Mark the span ready and compute its buyers; False when it was invalidated (or
         taken over) since it was opened."""
         ...
 
-    def prune_spans(self, program_id: str, before: datetime) -> None: ...
+    def prune_spans(
+        self, program_id: str, windows_before: datetime, ended_before: datetime
+    ) -> None:
+        """Forget the window spans computed before ``windows_before`` and the spans that ended
+        before ``ended_before``."""
+        ...
+
+    def span_buyer_counts(self, program_id: str, spans: Sequence[Bucket]) -> dict[Bucket, int]:
+        """The number of buyers of each of ``spans`` that is ready."""
+        ...
+
     def span_figures(
         self, program_id: str, span: Bucket, token: str, active_since: datetime
     ) -> BuyerFigures | None: ...

@@ -40,6 +40,7 @@ analytics_spans = sa.Table(
     sa.Column("program_id", ID, primary_key=True),
     sa.Column("span_start", UtcDateTime(timezone=True), primary_key=True),
     sa.Column("span_end", UtcDateTime(timezone=True), primary_key=True),
+    sa.Column("purpose", sa.String(8), nullable=False),  # "window" or "bucket"
     sa.Column("ready", sa.Boolean, nullable=False),
     sa.Column("token", sa.String(32), nullable=False),
     sa.Column("computed_at", UtcDateTime(timezone=True), nullable=False),

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("program_id", sa.String(36), nullable=False),
         _at("span_start"),
         _at("span_end"),
+        sa.Column("purpose", sa.String(8), nullable=False),
         sa.Column("ready", sa.Boolean, nullable=False),
         sa.Column("token", sa.String(32), nullable=False),
         _at("computed_at"),
