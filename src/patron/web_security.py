@@ -7,6 +7,10 @@
 - :data:`CSP` and :func:`harden`: a Content-Security-Policy without ``unsafe-inline`` (scripts
   and styles only from the entrypoint's own static files), no framing, no referrer across
   origins, ``nosniff``, and ``Cache-Control: no-store`` on pages (they hold personal data).
+  The one exception to "no framing": a program's portal pages may be framed by the origins the
+  program lists (``portal.embed_origins``, for the launcher's panel on the merchant's site):
+  ``frame-ancestors`` names them and ``X-Frame-Options`` is left out, since it can only say
+  ``DENY`` or ``SAMEORIGIN`` and browsers that know ``frame-ancestors`` ignore it anyway.
 
 The entrypoints do not import each other (import-linter), so what both need lives here.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -24,11 +29,20 @@ from starlette.responses import Response
 
 from patron.domain.errors import Forbidden, NotFound, PatronError
 
-CSP = (
+_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
+    "form-action 'self'; frame-ancestors "
 )
+
+
+def csp(frame_ancestors: Sequence[str] = ()) -> str:
+    """The policy; ``frame_ancestors`` are origins already validated
+    (``patron.domain.config.portal.check_origin``), none means ``'none'``."""
+    return _POLICY + (" ".join(frame_ancestors) or "'none'")
+
+
+CSP = csp()
 
 
 def derive(secret: str, purpose: str) -> bytes:
@@ -84,13 +98,19 @@ def clear_cookie(response: Response, name: str, *, path: str, secure: bool) -> N
     response.delete_cookie(name, path=path, httponly=True, samesite="lax", secure=secure)
 
 
-def harden(request: Request, response: Response, static_prefix: str) -> None:
+def harden(
+    request: Request,
+    response: Response,
+    static_prefix: str,
+    frame_ancestors: Sequence[str] = (),
+) -> None:
     """The security headers of a server-rendered page (see the module docstring)."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", csp(frame_ancestors))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if not frame_ancestors:
+        headers.setdefault("X-Frame-Options", "DENY")
     if not request.url.path.startswith(static_prefix):
         headers.setdefault("Cache-Control", "no-store")
 

@@ -255,6 +255,8 @@ OPEN = {
     ("GET", "/portal/{program}/sign-in/{token}"): 410,
     ("POST", "/portal/{program}/sign-in/{token}"): 403,
     ("GET", "/portal/{program}/goodbye"): 200,
+    ("GET", "/portal/{program}/launcher.json"): 200,  # public branding for the launcher
+    ("GET", "/portal/{program}/theme.css"): 200,
 }
 
 

@@ -3,6 +3,11 @@
 
 - The program comes from the path's slug; an unknown slug is a 404 page. Everything is read
   through units of work scoped to it (row-level security on PostgreSQL).
+- Finding the program also notes, in ``request.state.frame_ancestors``, the origins its
+  configuration lets frame the portal (``portal.embed_origins``, the launcher's panel): the
+  portal's header middleware (``app.py``) sends them as ``frame-ancestors`` on every response of
+  the program's pages, error pages included. A response of no program (a static file, an unknown
+  program) keeps ``frame-ancestors 'none'``.
 - The session cookie ``patron_portal`` has the program's path (``/portal/{slug}``), so a browser
   may hold sessions of several programs and none is sent to another program's pages. It is
   ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the public URL is https (or the request came
@@ -85,6 +90,11 @@ class Site:
         return f"/portal/{self.program.slug}"
 
     @property
+    def theme_url(self) -> str:
+        """The program's colours (``routes/launcher.py``), versioned so it is cached for good."""
+        return f"{self.base}/theme.css?v={self.program.config_version}"
+
+    @property
     def public_base(self) -> str:
         return self.box.settings.base_url()
 
@@ -116,6 +126,7 @@ def site(program: str, request: Request) -> Site:
     except NotFound:
         raise PageNotFound("no such program") from None
     words = Words(config.locale or "en", found.timezone, found.currency)
+    request.state.frame_ancestors = tuple(config.portal_settings.embed_origins)
     return Site(box, request, found, config, words)
 
 
@@ -189,6 +200,8 @@ def page(
         "lang": w.locale,
         "program": at.program,
         "base": at.base,
+        "theme": at.theme_url,
+        "brand": at.config.portal_settings.brand_color,
         "visit": visit,
         "token": token,
         "flash": flash,

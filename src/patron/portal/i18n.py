@@ -182,6 +182,9 @@ EN: dict[str, str] = {
     "go_home": "Go to my account",
     "refused": "Nothing was changed: {reason}",
     "qr_alt": "QR code of {code}",
+    "launcher.close": "Close",
+    "launcher.frame": "{name}: your account",
+    "launcher.loading": "Loading your account…",
 }
 
 FR: dict[str, str] = {
@@ -355,6 +358,9 @@ FR: dict[str, str] = {
     "go_home": "Aller à mon compte",
     "refused": "Rien n'a été modifié : {reason}",
     "qr_alt": "QR code de {code}",
+    "launcher.close": "Fermer",
+    "launcher.frame": "{name} : votre compte",
+    "launcher.loading": "Chargement de votre compte…",
 }
 
 CATALOGUES = {"en": EN, "fr": FR}

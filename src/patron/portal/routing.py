@@ -26,12 +26,12 @@ from patron.services.transactions import StorageBusy
 def error_page(request: Request, status: int, title_key: str, detail: str) -> Response:
     """An error page in the program's language when the program exists (English otherwise)."""
     words = Words("en", "UTC", "USD")
-    base = ""
+    base = theme = ""
     slug = request.path_params.get("program")
     if slug:
         try:
             found = site(str(slug), request)
-            words, base = found.words, found.base
+            words, base, theme = found.words, found.base, found.theme_url
         except (PatronError, StorageBusy):
             pass
     body = render(
@@ -43,6 +43,7 @@ def error_page(request: Request, status: int, title_key: str, detail: str) -> Re
             "title": words.t(title_key),
             "detail": detail or (words.t("not_found_text") if status == 404 else ""),
             "base": base,
+            "theme": theme,
         },
     )
     response = HTMLResponse(body, status_code=status)

@@ -1,9 +1,10 @@
-"""A program's configuration document (API.md): wallets, earning, rules, tiers and referrals.
+"""A program's configuration document (API.md): wallets, earning, rules, tiers and referrals,
+and the sections of messages and the member portal.
 
 ``parse_config`` validates a whole document and returns a frozen ``ProgramConfig``;
 ``config_errors`` lists what is wrong with one without raising. The sections live in their own
-modules: ``wallets``, ``rules``, ``tiers``; ``document`` ties them together and checks the
-references between them.
+modules: ``wallets``, ``rules``, ``tiers``, ``messages``, ``portal``; ``document`` ties them
+together and checks the references between them.
 """
 
 from patron.domain.config.document import (

@@ -21,6 +21,7 @@ from pydantic import Field, StrictBool, StrictInt, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from patron.domain.config.messages import Locale, Messages
+from patron.domain.config.portal import DEFAULT_PORTAL, Portal
 from patron.domain.config.rules import (
     PURCHASE_ONLY_FILTERS,
     RULE_KINDS,
@@ -57,6 +58,12 @@ class ProgramConfig(Section):
     """The language of messages and the portal (``en`` when absent)."""
     messages: Messages | None = None
     """The sending policy: frequency caps and SMS quiet hours (defaults when absent)."""
+    portal: Portal | None = None
+    """The member portal's brand colour and the sites that may frame it (defaults when absent)."""
+
+    @property
+    def portal_settings(self) -> Portal:
+        return self.portal or DEFAULT_PORTAL
 
     def to_document(self) -> dict[str, Any]:
         document: dict[str, Any] = self.model_dump(mode="json", exclude_none=True)
@@ -78,6 +85,7 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "anonymous_claim_days": TypeAdapter(Annotated[StrictInt, Field(ge=0, le=3650)]),
     "locale": TypeAdapter(Locale | None),
     "messages": TypeAdapter(Messages | None),
+    "portal": TypeAdapter(Portal | None),
 }
 _RULE = TypeAdapter(Rule)
 SECTIONS = (
@@ -89,6 +97,7 @@ SECTIONS = (
     "anonymous_claim_days",
     "locale",
     "messages",
+    "portal",
 )
 EXPIRY_MODES = frozenset({"after_earn", "inactivity", "none"})
 
