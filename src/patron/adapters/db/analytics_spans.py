@@ -153,6 +153,19 @@ class SpanQueries:
                 .group_by(_p.program_id, _p.member_id),
             )
         )
+        # Counted, not the INSERT's row count, which not every driver reports for a SELECT.
+        counted = (
+            sa.select(sa.func.count())
+            .where(
+                _sb.program_id == program_id,
+                _sb.span_start == span.start,
+                _sb.span_end == span.end,
+            )
+            .scalar_subquery()
+        )
+        self._conn.execute(
+            sa.update(t.analytics_spans).where(*self._key(program_id, span)).values(buyers=counted)
+        )
         if self._conn.dialect.name == "postgresql":
             # Fresh statistics, or the planner takes a span just built for one row and reads a
             # member's row by scanning the whole span (a warning, not an error, for a role
@@ -187,25 +200,13 @@ class SpanQueries:
         return {
             Bucket(start, end): int(n)
             for start, end, n in self._conn.execute(
-                sa.select(_s.span_start, _s.span_end, sa.func.count(_sb.member_id))
-                .select_from(
-                    t.analytics_spans.outerjoin(
-                        t.analytics_span_buyers,
-                        sa.and_(
-                            _sb.program_id == _s.program_id,
-                            _sb.span_start == _s.span_start,
-                            _sb.span_end == _s.span_end,
-                        ),
-                    )
-                )
-                .where(
+                sa.select(_s.span_start, _s.span_end, _s.buyers).where(
                     _s.program_id == program_id,
                     _s.ready.is_(True),
                     sa.or_(
                         *[sa.and_(_s.span_start == b.start, _s.span_end == b.end) for b in spans]
                     ),
                 )
-                .group_by(_s.span_start, _s.span_end)
             )
         }
 

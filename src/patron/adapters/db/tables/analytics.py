@@ -44,6 +44,7 @@ analytics_spans = sa.Table(
     sa.Column("ready", sa.Boolean, nullable=False),
     sa.Column("token", sa.String(32), nullable=False),
     sa.Column("computed_at", UtcDateTime(timezone=True), nullable=False),
+    sa.Column("buyers", BIG),  # its rows in analytics_span_buyers, once ready
 )
 
 analytics_span_buyers = sa.Table(

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("ready", sa.Boolean, nullable=False),
         sa.Column("token", sa.String(32), nullable=False),
         _at("computed_at"),
+        sa.Column("buyers", sa.BigInteger, nullable=True),
         sa.PrimaryKeyConstraint(
             "program_id", "span_start", "span_end", name=op.f("pk_analytics_spans")
         ),
