@@ -130,9 +130,10 @@ def build_buckets(
     uow_factory: UnitOfWorkFactory, program: Program, tiles: list[Bucket], now: datetime
 ) -> int:
     """Build the spans of a chart's past month buckets that are not ready; how many."""
+    wanted = bucket_spans(program, tiles, now)
+    ready = run_read(uow_factory, lambda uow: uow.analytics.span_buyer_counts(program.id, wanted))
     return sum(
-        _build(uow_factory, program, tile, now, "bucket")
-        for tile in bucket_spans(program, tiles, now)
+        _build(uow_factory, program, tile, now, "bucket") for tile in wanted if tile not in ready
     )
 
 
