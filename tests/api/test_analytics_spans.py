@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from patron.adapters.db import tables as t
 from patron.bootstrap import Container
-from patron.services import analytics, analytics_spans, programs
+from patron.services import analytics, analytics_spans, jobs, programs
 from patron.services.ports import Bucket
 from patron.services.programs import load_config
 from patron.services.transactions import run_in_transaction, run_read
@@ -226,3 +226,39 @@ def test_a_span_written_into_while_built_is_not_ready(
     assert answer.status_code == 201, answer.text
     assert _ready(container) == {(span.start, span.end)}
     assert Bucket(span.start, span.end) == span
+
+
+def test_the_jobs_move_the_dashboards_spans_to_today(
+    client: TestClient, container: Container, shop: dict[str, str], clock: MutableClock
+) -> None:
+    """After midnight the scheduled jobs build the spans the dashboard will ask for: the
+    windows it showed, and their previous periods, each moved forward by the days passed."""
+    clock.at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for n in range(30):
+        answer = client.post(
+            f"{SHOP}/purchases",
+            json={
+                "external_id": f"P-{n}",
+                "occurred_at": (clock.at - timedelta(days=23 * n)).isoformat(),
+                "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
+            },
+            headers=auth(shop["pos"]),
+        )
+        assert answer.status_code == 201, answer.text
+    program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
+    # The 12-month period of the console (Paris days), and the one before it.
+    today = datetime(2026, 2, 28, 23, tzinfo=UTC)
+    current = (datetime(2025, 3, 1, 23, tzinfo=UTC), today + timedelta(days=1))
+    before = (datetime(2024, 3, 1, 23, tzinfo=UTC), current[0])
+    for start, end in (current, before):
+        assert analytics_spans.build(container.uow, program, start, end, clock.at)
+    assert _ready(container) == {(current[0], today), before}
+    assert analytics_spans.roll_forward(container.uow, program, clock.at) == 0  # today's
+
+    clock.at += timedelta(days=2)
+    report = jobs.run_due(container.uow, clock.at)
+    assert report.done["shop"]["rollups"] >= 2
+    moved = {(current[0] + timedelta(days=2), today + timedelta(days=2))}
+    moved |= {(before[0] + timedelta(days=2), before[1] + timedelta(days=2))}
+    assert moved <= _ready(container)
+    assert analytics_spans.roll_forward(container.uow, program, clock.at) == 0

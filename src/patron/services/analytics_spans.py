@@ -112,6 +112,39 @@ def _build(
     return run_in_transaction(uow_factory, fill)
 
 
+def _days_later(moment: datetime, days: int, timezone: str) -> datetime:
+    """The local midnight ``days`` calendar days after the local midnight ``moment``."""
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+    return _midnight_before(local.replace(tzinfo=zone).astimezone(UTC), timezone)
+
+
+def roll_forward(uow_factory: UnitOfWorkFactory, program: Program, now: datetime) -> int:
+    """Build today's spans of the windows the dashboard showed lately, before anyone asks (the
+    scheduled jobs, after midnight): the spans that ended last, and the ones that end where
+    those begin (their previous periods), moved forward to end at today's midnight; how many
+    were built."""
+    recent = run_read(uow_factory, lambda uow: uow.analytics.window_spans(program.id, now - KEEP))
+    if not recent:
+        return 0
+    today = _midnight_before(now, program.timezone)
+    last = max(span.end for span in recent)
+    days = round((today - last) / timedelta(days=1))
+    if days <= 0:
+        return 0
+    latest = [span for span in recent if span.end == last]
+    starts = {span.start for span in latest}
+    wanted = latest + [span for span in recent if span.end in starts]
+    built = 0
+    for span in wanted:
+        moved = Bucket(
+            _days_later(span.start, days, program.timezone),
+            _days_later(span.end, days, program.timezone),
+        )
+        built += _build(uow_factory, program, moved, now, "window")
+    return built
+
+
 def bucket_spans(program: Program, tiles: list[Bucket], now: datetime) -> list[Bucket]:
     """The buckets of a chart whose active members a span serves: months (or longer) of whole
     past local days."""

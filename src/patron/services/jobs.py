@@ -4,7 +4,8 @@ Each job is idempotent for a given ``now``: released lots are no longer pending,
 have nothing left, tiers are recomputed from the ledger, expired vouchers stay expired, and a
 birthday bonus is an activity event whose business key names the member and the year. Past days
 are rolled up once for the dashboard (``analytics_rollups``; a day changed later is rolled up
-again). Every
+again), and the buyer spans of the windows it showed lately move forward to today
+(``analytics_spans``). Every
 batch is its own transaction, so a crash loses at most one batch and a rerun finishes the work.
 
 Every transaction of a program's jobs runs on the unit-of-work factory scoped to that program
@@ -29,6 +30,7 @@ from patron.domain.rules import Event
 from patron.domain.timestamps import rfc3339
 from patron.services import (
     analytics_rollups,
+    analytics_spans,
     audit,
     events,
     ledger_jobs,
@@ -126,7 +128,8 @@ def run_due(
         days = run_in_transaction(
             scoped, partial(analytics_rollups.roll_up, program=target, now=now)
         )
-        report.add(slug, "rollups", days)
+        # And the buyer spans of the dashboard's windows, moved to today.
+        report.add(slug, "rollups", days + analytics_spans.roll_forward(scoped, target, now))
         # Last, so the facts the jobs above wrote go out in the same run.
         report.add(slug, "outbox", webhooks.fan_out(scoped, target.id, now))
         if sender is not None:

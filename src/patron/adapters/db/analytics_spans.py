@@ -194,6 +194,18 @@ class SpanQueries:
             sa.delete(t.analytics_span_buyers).where(_sb.program_id == program_id, ~kept.exists())
         )
 
+    def window_spans(self, program_id: str, since: datetime) -> list[Bucket]:
+        return [
+            Bucket(start, end)
+            for start, end in self._conn.execute(
+                sa.select(_s.span_start, _s.span_end).where(
+                    _s.program_id == program_id,
+                    _s.purpose == "window",
+                    _s.computed_at >= since,
+                )
+            )
+        ]
+
     def span_buyer_counts(self, program_id: str, spans: Sequence[Bucket]) -> dict[Bucket, int]:
         if not spans:
             return {}

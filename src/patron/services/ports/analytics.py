@@ -201,6 +201,10 @@ class SpanRepository(Protocol):
         before ``ended_before``."""
         ...
 
+    def window_spans(self, program_id: str, since: datetime) -> list[Bucket]:
+        """The window spans computed since ``since``, ready or not."""
+        ...
+
     def span_buyer_counts(self, program_id: str, spans: Sequence[Bucket]) -> dict[Bucket, int]:
         """The number of buyers of each of ``spans`` that is ready."""
         ...
