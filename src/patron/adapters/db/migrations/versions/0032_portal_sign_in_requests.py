@@ -1,7 +1,7 @@
 """portal sign-in requests: what the portal's sign-in page asked for, answered by the worker
 
-Revision ID: 0031
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-03 19:00:00
 
 Asking for a sign-in link by email used to look the address up, mint a link and queue the email
@@ -23,8 +23,8 @@ from alembic import op
 
 import patron.adapters.db.types
 
-revision: str = "0031"
-down_revision: str | None = "0030"
+revision: str = "0032"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
