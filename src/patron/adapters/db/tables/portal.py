@@ -1,5 +1,5 @@
 """Tables of the member portal: one-time sign-in links and sessions (migration 0029), and the
-sign-in requests made at the portal's sign-in page that the worker has yet to answer (0031).
+sign-in requests made at the portal's sign-in page that the worker has yet to answer (0032).
 
 All are program tables (row-level security on PostgreSQL). Links and sessions hold only the
 SHA-256 digest of their token; a request holds the email's comparison key until the worker
