@@ -693,6 +693,7 @@ def synthesize(backend: str, url: str, program_id: str, members_n: int, purchase
 
 from bench.console import console_bench  # noqa: E402  (it uses the helpers above)
 from bench.messages import messages_bench  # noqa: E402
+from bench.portal import portal_bench  # noqa: E402
 
 BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "earn": earn_http,
@@ -702,6 +703,7 @@ BENCHMARKS: dict[str, Callable[[str, str, bool], None]] = {
     "summary": summary_bench,
     "console": console_bench,
     "messages": messages_bench,
+    "portal": portal_bench,
 }
 
 

@@ -1,9 +1,11 @@
 """Certificates and keys for wallet pass tests, made by the tests: a root CA standing in for
-Apple's, a "WWDR" intermediate it issues, and a pass certificate the intermediate issues; and a
-Google service-account key file. Made once per test session (RSA keys take a moment)."""
+Apple's, a "WWDR" intermediate it issues, and a pass certificate the intermediate issues; a
+Google service-account key file; and a CA with a server certificate for 127.0.0.1, for the
+HTTPS stand-in of Apple's push service. Made once per test session (RSA keys take a moment)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -126,3 +128,53 @@ def google_body(**changes: Any) -> dict[str, Any]:
 
 def wallet_body() -> dict[str, Any]:
     return {"apple": apple_body(), "google": google_body()}
+
+
+@dataclass(frozen=True)
+class ServerChain:
+    """A CA and a TLS server certificate it issued for 127.0.0.1 (a local HTTPS stand-in)."""
+
+    ca_pem: str
+    cert_pem: str
+    key_pem: str
+
+
+@cache
+def server_chain() -> ServerChain:
+    ca_key, server_key = _key(), _key()
+    ca = _cert("Test Server CA", _name("Test Server CA"), ca_key.public_key(), ca_key, ca=True)
+    now = datetime.now(UTC) - timedelta(days=1)
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(_name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key_pem = server_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return ServerChain(_pem(ca), _pem(server), key_pem)
+
+
+def pass_key_pem() -> str:
+    """The pass certificate's key unencrypted, as the wallet job hands it to the pusher."""
+    return (
+        chain()
+        .key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )

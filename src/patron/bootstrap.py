@@ -47,14 +47,20 @@ class Container:
     sms: SmsTransport | None = None
     pusher: PassPusher | None = None
     google_wallet: GoogleWalletClient | None = None
+    _wallet_keys: tuple[str, WalletKeys] | None = field(default=None, init=False, repr=False)
 
     def outlets(self) -> Outlets:
         """Where messages go: the configured transports and the base of links."""
         return Outlets(self.mailer, self.sms, self.settings.base_url())
 
     def wallet_keys(self) -> WalletKeys:
-        """The sealing key of wallet secrets and the passes' token key."""
-        return WalletKeys.from_secret(self.settings.fingerprint_key())
+        """The sealing key of wallet secrets and the passes' token key, kept while the
+        installation secret stays the same: they hold the wallet secrets already opened, whose
+        opening costs more than a pass (``wallet_settings.OpenedSecrets``)."""
+        secret = self.settings.fingerprint_key()
+        if self._wallet_keys is None or self._wallet_keys[0] != secret:
+            self._wallet_keys = (secret, WalletKeys.from_secret(secret))
+        return self._wallet_keys[1]
 
     def wallet(self) -> WalletOutlets:
         """What the wallet job tells of changed passes (None: not configured)."""

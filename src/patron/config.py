@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     apns_url: str | None = Field(
         default=None,
         description="Wallet passes (docs/wallet.md): Apple's push service for pass updates, "
-        "https://api.push.apple.com (needs the h2 package). Unset: no pushes; devices still "
+        "https://api.push.apple.com (over HTTP/2). Unset: no pushes; devices still "
         "fetch changed passes when they refresh.",
     )
     google_wallet_url: str | None = Field(

@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from patron.adapters.db.tables import metadata
 from patron.bootstrap import Container
+from patron.services import jobs, messages, portal
+from tests.api.message_support import run_messages
 from tests.factories import MutableClock, auth
 from tests.portal.conftest import form_token, make_member, mint, path_of, signed_in
 
@@ -158,20 +162,105 @@ def ask(client: TestClient, email: str, slug: str = "shop") -> Any:
     )
 
 
+def rows(container: Container) -> dict[str, int]:
+    with container.engine.connect() as conn:
+        return {
+            table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in metadata.sorted_tables
+        }
+
+
+def sign_ins(web: TestClient, shop: dict[str, str], member_id: str) -> list[dict[str, Any]]:
+    log = messages_of(web, shop, member_id)
+    return [m for m in log if m["event"] == "portal.sign_in" and m["channel"] == "email"]
+
+
 def test_email_sign_in_never_reveals_enrolment(
-    web: TestClient, shop: dict[str, str], member: dict[str, Any]
+    web: TestClient, shop: dict[str, str], member: dict[str, Any], container: Container
 ) -> None:
+    """An enrolled and an unknown address get the same answer (status, headers, body, the page
+    it leads to) from the same work: one sign-in request written, nothing read back, no link,
+    no message, no audit record. The worker then emails the member alone."""
+    container.limiter.reset()
+    answers, pages, writes = {}, {}, {}
+    for email in ("ADA@example.com", "nobody@example.com"):
+        client = TestClient(web.app, base_url="http://testserver")
+        token = form_token(client.get("/portal/shop/login").text)
+        before = rows(container)
+        answer = client.post(
+            "/portal/shop/login", data={"email": email, "token": token}, follow_redirects=False
+        )
+        after = rows(container)
+        writes[email] = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+        answers[email] = (
+            answer.status_code,
+            sorted((k, v.replace(email, "X")) for k, v in answer.headers.multi_items()),
+            answer.content,
+        )
+        pages[email] = client.get(answer.headers["location"]).text.replace(email, "X")
+    known, unknown = answers.values()
+    assert known[0] == 303
+    assert known == unknown
+    assert pages["ADA@example.com"] == pages["nobody@example.com"]
+    assert writes == {
+        "ADA@example.com": {"portal_sign_in_requests": 1},
+        "nobody@example.com": {"portal_sign_in_requests": 1},
+    }
+    assert sign_ins(web, shop, member["id"]) == []
+    assert run_messages(container) >= 1
+    sent = sign_ins(web, shop, member["id"])
+    assert len(sent) == 1
+    assert sent[0]["to"] == "ada@example.com"
+    left = rows(container)
+    assert left["portal_sign_in_requests"] == 0
+    assert left["portal_links"] == 1  # none for the unknown address
+    run_messages(container)
+    assert len(sign_ins(web, shop, member["id"])) == 1  # each request is answered once
+
+
+def test_a_failed_worker_run_loses_no_sign_in_request(
+    web: TestClient,
+    shop: dict[str, str],
+    member: dict[str, Any],
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container.limiter.reset()
+    ask(TestClient(web.app, base_url="http://testserver"), "ada@example.com")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the worker dies while queueing the email")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(messages, "queue_direct", broken)
+        with pytest.raises(RuntimeError):
+            run_messages(container)
+    after = rows(container)
+    assert after["portal_sign_in_requests"] == 1  # still there for the next run
+    assert after["portal_links"] == 0  # the link minted before the failure was rolled back
+    run_messages(container)
+    assert len(sign_ins(web, shop, member["id"])) == 1
+    assert rows(container)["portal_sign_in_requests"] == 0
+
+
+def test_requests_are_answered_in_batches(
+    web: TestClient,
+    shop: dict[str, str],
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    container.limiter.reset()
+    monkeypatch.setattr(portal, "REQUEST_BATCH", 2)
+    people = [make_member(web, shop, email=f"p{n}@example.com", points=0) for n in range(3)]
     client = TestClient(web.app, base_url="http://testserver")
-    known = ask(client, "ADA@example.com")
-    unknown = ask(client, "nobody@example.com")
-    assert known.status_code == unknown.status_code == 200
-    assert known.text.replace("ADA@example.com", "X") == unknown.text.replace(
-        "nobody@example.com", "X"
-    )
-    log = messages_of(web, shop, member["id"])
-    sign_ins = [m for m in log if m["event"] == "portal.sign_in" and m["channel"] == "email"]
-    assert len(sign_ins) == 1
-    assert sign_ins[0]["to"] == "ada@example.com"
+    for n in range(3):
+        ask(client, f"p{n}@example.com")
+    ask(client, "stranger@example.com")
+    assert rows(container)["portal_sign_in_requests"] == 4
+    report = jobs.run_due(container.uow, container.clock.now(), outlets=container.outlets())
+    assert report.done["shop"]["sign_in"] == 3
+    assert [len(sign_ins(web, shop, p["id"])) for p in people] == [1, 1, 1]
+    assert rows(container)["portal_sign_in_requests"] == 0
 
 
 def test_the_emailed_link_signs_in_after_a_click(
@@ -179,6 +268,7 @@ def test_the_emailed_link_signs_in_after_a_click(
 ) -> None:
     client = TestClient(web.app, base_url="http://testserver")
     ask(client, "ada@example.com")
+    run_messages(container)
     body = _sign_in_body(container, member["id"])
     url = next(w for w in body.split() if "/portal/shop/sign-in/" in w)
     path = path_of(url.strip(".,<>\"'"))
@@ -191,8 +281,6 @@ def test_the_emailed_link_signs_in_after_a_click(
 
 
 def _sign_in_body(container: Container, member_id: str) -> str:
-    import sqlalchemy as sa
-
     from patron.adapters.db import tables as t
 
     with container.engine.connect() as conn:
@@ -216,8 +304,9 @@ def test_email_requests_are_rate_limited(
     answers = [ask(client, "ada@example.com").status_code for _ in range(4)]
     assert answers[:3] == [200, 200, 200]
     assert answers[3] == 429
-    log = messages_of(web, shop, member["id"])
-    assert len([m for m in log if m["event"] == "portal.sign_in" and m["channel"] == "email"]) == 3
+    assert rows(container)["portal_sign_in_requests"] == 3
+    run_messages(container)
+    assert len(sign_ins(web, shop, member["id"])) == 3
     container.limiter.reset()
 
 

@@ -4,10 +4,11 @@
 ``HttpApnsPusher`` posts ``{"aps": {}}`` to ``{base}/3/device/{token}`` with the pass type
 identifier as ``apns-topic`` (a 410 answer names a token whose pass was removed),
 authenticating with the pass type certificate as a TLS client certificate (Wallet pushes do
-not take APNs token authentication). Apple's push service speaks
-HTTP/2 only: the client asks httpx for HTTP/2 when the ``h2`` package is importable, and
-otherwise speaks HTTP/1.1, which serves a local stand-in (the tests) but not
-``api.push.apple.com`` — install ``h2`` (``httpx[http2]``) before pointing it there.
+not take APNs token authentication). Apple's push service speaks HTTP/2 only, so the client is
+an HTTP/2 one (``httpx`` with ``http2=True``; ``h2`` is a dependency, ``httpx[http2]``). Over
+TLS, HTTP/2 is agreed in the handshake (ALPN), and all of a run's pushes share the one
+connection as HTTP/2 streams. Over plain ``http://`` (a local stand-in) httpx has no handshake
+to agree it in and speaks HTTP/1.1, as a server that announced nothing expects.
 
 ``HttpGoogleWalletClient`` trades a JWT signed with the service account's key for an OAuth
 access token (scope ``wallet_object.issuer``, cached until a minute before it expires), then
@@ -18,7 +19,6 @@ error. Both clients take their base URLs from settings so tests can point them a
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import logging
 import os
@@ -47,7 +47,6 @@ class HttpApnsPusher:
     def __init__(self, base_url: str = APNS_URL, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self._base = base_url.rstrip("/")
         self._timeout = timeout
-        self._http2 = importlib.util.find_spec("h2") is not None
 
     def push(
         self, tokens: Sequence[str], *, topic: str, cert_pem: str, key_pem: str
@@ -81,7 +80,7 @@ class HttpApnsPusher:
 
     def _client(self, cert_pem: str, key_pem: str) -> httpx.Client:
         if not self._base.startswith("https://"):
-            return httpx.Client(timeout=self._timeout)
+            return httpx.Client(http2=True, timeout=self._timeout)  # HTTP/1.1: no TLS, no ALPN
         context = ssl.create_default_context()
         # ssl loads a client certificate from files only: write both to a private temporary
         # file for the moment it takes to load them.
@@ -92,7 +91,7 @@ class HttpApnsPusher:
             context.load_cert_chain(path)
         finally:
             os.unlink(path)
-        return httpx.Client(verify=context, http2=self._http2, timeout=self._timeout)
+        return httpx.Client(verify=context, http2=True, timeout=self._timeout)
 
     def close(self) -> None:
         """Nothing held between pushes (each run opens a connection per program)."""

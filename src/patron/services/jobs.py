@@ -36,6 +36,7 @@ from patron.services import (
     ledger_jobs,
     messages,
     outbox,
+    portal,
     rewards,
     tiers,
     wallet_updates,
@@ -59,6 +60,7 @@ JOBS = (
     "rollups",
     "outbox",
     "webhooks",
+    "sign_in",
     "messages",
     "wallet",
     "idempotency_keys",
@@ -135,6 +137,9 @@ def run_due(
         if sender is not None:
             report.add(slug, "webhooks", deliver_webhooks(scoped, sender, target.id, now))
         if outlets is not None:
+            # Sign-in requests first: their emails are then sent in this same run.
+            signed = portal.send_requested(scoped, clock, target.id, base_url=outlets.base_url)
+            report.add(slug, "sign_in", signed)
             report.add(slug, "messages", messages.run(scoped, target.id, now, outlets))
         if wallet is not None:
             report.add(slug, "wallet", wallet_updates.run(scoped, target.id, now, wallet))
@@ -186,11 +191,15 @@ def run_webhooks(uow_factory: UnitOfWorkFactory, sender: WebhookSender, now: dat
 
 
 def run_messages(uow_factory: UnitOfWorkFactory, outlets: Outlets, now: datetime) -> int:
-    """Plan and send the messages of every program (the frequent tick of a worker)."""
-    return sum(
-        messages.run(uow_factory, target.id, now, outlets)
-        for target in _programs(uow_factory, None)
-    )
+    """Answer the portal's sign-in requests, then plan and send the messages of every program
+    (the frequent tick of a worker)."""
+    clock = StoppedClock(now)
+    done = 0
+    for target in _programs(uow_factory, None):
+        scoped = uow_factory.scoped(target.id)
+        done += portal.send_requested(scoped, clock, target.id, base_url=outlets.base_url)
+        done += messages.run(scoped, target.id, now, outlets)
+    return done
 
 
 def run_wallet(uow_factory: UnitOfWorkFactory, wallet: WalletOutlets, now: datetime) -> int:

@@ -106,6 +106,12 @@ class RedemptionStory:
 
 
 @dataclass(frozen=True, slots=True)
+class Holdings:
+    wallets: dict[str, WalletView]  # the points wallet first
+    pending: list[PendingPoints]  # by release date
+
+
+@dataclass(frozen=True, slots=True)
 class Profile:
     member: Member
     consents: dict[str, Consent]  # current, per channel
@@ -142,18 +148,13 @@ def profile(
 ) -> Profile:
     """The member's story as of ``now`` (see the module docstring). Raises: MemberNotFound."""
     member = get_member(uow, program, member_id)
-    load_config(uow, program)
-    views = wallet_views(uow, program, [member.id], now=now)[member.id]
+    held = holdings(uow, program, member.id, now=now)
     reads = uow.member_reads
     wallets = {}
-    for code, view in sorted(views.items(), key=lambda item: item[0] != "points"):
+    for code, view in held.wallets.items():
         lots, count = reads.open_lots(member.id, code, limit=LOTS_SHOWN)
         wallets[code] = WalletStory(code, view, lots, count)
-    pending = [
-        PendingPoints(lot.wallet, lot.remaining, lot.available_at, lot.entry_id)
-        for lot in reads.pending_lots(member.id)
-        if lot.wallet in wallets
-    ]
+    pending = held.pending
     entries = uow.ledger.activity(
         program.id, member.id, before=activity_before, limit=activity_limit + 1
     )
@@ -181,6 +182,20 @@ def profile(
             )
         ),
     )
+
+
+def holdings(uow: UnitOfWork, program: Program, member_id: str, *, now: datetime) -> Holdings:
+    """What the member holds as ``profile`` shows it, and nothing else of the story: each
+    wallet's balance (the points wallet first) and the pending points with their release dates
+    (the portal's Balance page, which needs no lots, purchases, audit or history)."""
+    views = wallet_views(uow, program, [member_id], now=now)[member_id]
+    wallets = dict(sorted(views.items(), key=lambda item: item[0] != "points"))
+    pending = [
+        PendingPoints(lot.wallet, lot.remaining, lot.available_at, lot.entry_id)
+        for lot in uow.member_reads.pending_lots(member_id)
+        if lot.wallet in wallets
+    ]
+    return Holdings(wallets, pending)
 
 
 def _tier(uow: UnitOfWork, program: Program, member_id: str, now: datetime) -> TierStory | None:

@@ -13,8 +13,16 @@
 - **Return URL** (SSO only): kept with the link and shown in the portal as a "back to the shop"
   link; the portal never redirects to it, so it cannot serve as an open redirect. Only absolute
   ``https`` URLs (``http`` for ``localhost``) are accepted.
-- Asking for a link by email says the same whether or not the address is enrolled; the
-  entrypoint rate-limits requests per address and per email.
+- **Asking for a link by email** (:func:`request_by_email`) must not tell whether the address
+  is enrolled, by its answer or by its time. So the request does the same work for every
+  address: it records one sign-in request (the email's comparison key) and nothing else; it
+  neither looks the address up nor mints anything. The worker's message step then answers the
+  requests (:func:`send_requested`, before the messages are planned and sent in the same tick):
+  it deletes each request, and when the key is an active member's email it mints the link and
+  queues the email in that same transaction. A request is committed before the page answers and
+  is deleted only by the transaction that answers it, so a crash on either side loses no email:
+  what was not answered stays for the next tick. The entrypoint rate-limits requests per address
+  and per email.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from urllib.parse import urlsplit
 
 from patron.domain.audit import Actor
 from patron.domain.errors import BusinessRuleViolation, FieldError, PatronError, ValidationFailed
+from patron.domain.identifiers import email_key
 from patron.domain.ids import new_id
 from patron.domain.members import Member
 from patron.domain.portal import (
@@ -38,10 +47,15 @@ from patron.domain.portal import (
 )
 from patron.domain.programs import Program
 from patron.services import audit, messages
-from patron.services.members import get_member, lookup_filter
-from patron.services.ports import Clock, UnitOfWork
+from patron.services.members import get_member
+from patron.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from patron.services.ports.members import MemberFilter
+from patron.services.programs import get_program
+from patron.services.transactions import run_in_transaction
 
 SIGN_IN_EVENT = "portal.sign_in"
+REQUEST_BATCH = 50
+"""Sign-in requests answered per transaction of the worker."""
 
 
 class LinkNotValid(PatronError):
@@ -164,15 +178,42 @@ def send_link(
     return minted
 
 
-def request_by_email(
-    uow: UnitOfWork, clock: Clock, program: Program, email: str, *, base_url: str
-) -> bool:
-    """Email a link to the active member holding ``email``; whether one was queued (for tests
-    and logs only: the page says the same either way)."""
-    where = lookup_filter(program, email=email.strip())
-    if where is None:
+def request_by_email(uow: UnitOfWork, clock: Clock, program: Program, email: str) -> bool:
+    """Record a request for a sign-in link to ``email``: the same single row whoever holds the
+    address, or nobody (:func:`send_requested` answers it). False, and nothing recorded, when
+    ``email`` is not an email address at all (the page refuses those before calling)."""
+    key = email_key(email.strip())
+    if key is None:
         return False
-    found = list(uow.members.find(program.id, where, after=None, limit=2))
+    uow.portal.add_request(new_id(), program.id, key, clock.now())
+    return True
+
+
+def send_requested(
+    uow_factory: UnitOfWorkFactory, clock: Clock, program_id: str, *, base_url: str
+) -> int:
+    """Answer the program's sign-in requests, oldest first, in batches of ``REQUEST_BATCH``:
+    each request is deleted, and when its email is an active member's a link is minted and its
+    ``portal.sign_in`` email queued in the same transaction. Returns the links sent."""
+    sent = 0
+    while True:
+
+        def batch(uow: UnitOfWork) -> tuple[int, int]:
+            keys = uow.portal.take_requests(program_id, REQUEST_BATCH)
+            if not keys:
+                return 0, 0
+            program = get_program(uow, program_id)
+            return len(keys), sum(_answer(uow, clock, program, k, base_url) for k in keys)
+
+        taken, done = run_in_transaction(uow_factory, batch)
+        sent += done
+        if taken < REQUEST_BATCH:
+            return sent
+
+
+def _answer(uow: UnitOfWork, clock: Clock, program: Program, key: str, base_url: str) -> bool:
+    """Email a link to the active member holding the email ``key``, if exactly one does."""
+    found = list(uow.members.find(program.id, MemberFilter(email_key=key), after=None, limit=2))
     if len(found) != 1 or found[0].status != "active" or not found[0].email:
         return False
     member = found[0]

@@ -25,8 +25,9 @@ import json
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -41,6 +42,7 @@ from patron.services.wallet_settings import (
     SEALING_PURPOSE,
     AppleSecrets,
     GoogleSecrets,
+    OpenedSecrets,
     apple_secrets,
     google_secrets,
 )
@@ -52,10 +54,12 @@ GOLD = (242, 201, 76)
 
 @dataclass(frozen=True, slots=True)
 class WalletKeys:
-    """The keys the passes need, built by an entrypoint from the installation's secret."""
+    """The keys the passes need, built by an entrypoint from the installation's secret, and the
+    wallet secrets opened under them (kept by the container for its secret's lifetime)."""
 
     sealer: Sealer
     token_key: bytes
+    opened: OpenedSecrets = field(default_factory=OpenedSecrets, compare=False, repr=False)
 
     @classmethod
     def from_secret(cls, secret: str) -> WalletKeys:
@@ -80,7 +84,7 @@ def apple_pass(
 
     Raises: MemberNotFound, WalletNotConfigured."""
     face = card_face(uow, program, member_ref, now)
-    secrets = apple_secrets(uow, program, keys.sealer)
+    secrets = apple_secrets(uow, program, keys.sealer, keys.opened)
     document = pass_json(
         face, secrets, keys.auth_token(program.id, face.member_id), web_service_url
     )
@@ -177,7 +181,7 @@ def google_save_url(
 
     Raises: MemberNotFound, WalletNotConfigured."""
     face = card_face(uow, program, member_ref, now)
-    secrets = google_secrets(uow, program, keys.sealer)
+    secrets = google_secrets(uow, program, keys.sealer, keys.opened)
     claims = {
         "iss": secrets.client_email,
         "aud": "google",
@@ -229,8 +233,10 @@ def jwt_rs256(claims: dict[str, Any], secrets: GoogleSecrets) -> str:
     return f"{signing_input}.{_b64(signature)}"
 
 
+@cache
 def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A plain ``width`` by ``height`` PNG of one colour (no image library is pinned)."""
+    """A plain ``width`` by ``height`` PNG of one colour (no image library is pinned); the same
+    four for every pass, so written once."""
     row = b"\x00" + bytes(rgb) * width
     raw = zlib.compress(row * height, 9)
 

@@ -13,9 +13,12 @@ service-account document without an RSA key.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -75,6 +78,41 @@ class GoogleSecrets:
     @property
     def class_id(self) -> str:
         return f"{self.issuer_id}.{self.class_suffix}"
+
+
+T = TypeVar("T")
+
+
+class OpenedSecrets:
+    """Certificates and keys already opened from their seal, by program and sealed value.
+
+    Opening costs far more than signing: loading an RSA key checks its consistency (about 35 ms
+    for a 2048-bit key on the project's machine), against under a millisecond for the pass's
+    signature, so every ``.pkpass`` and Google link paid it before this cache. A sealed value is
+    new at every save (its nonce is random), so a changed configuration is a new entry and never
+    meets a stale one; the oldest entries leave past ``size``. The plain columns (pass type,
+    team, issuer) are read at each use, not kept here. One cache per installation secret
+    (``WalletKeys``): a value sealed under another secret is never served from it.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, program_id: str, sealed: str, open_: Callable[[], T]) -> T:
+        key = (kind, program_id, sealed)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                found: T = self._items[key]
+                return found
+        opened = open_()  # outside the lock: two threads may both open it, harmlessly
+        with self._lock:
+            self._items[key] = opened
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return opened
 
 
 _KEEP: Any = object()
@@ -146,35 +184,67 @@ def summary(stored: StoredWallet | None) -> dict[str, Any]:
     return {"apple": apple, "google": google}
 
 
-def apple_secrets(uow: UnitOfWork, program: Program, sealer: Sealer) -> AppleSecrets:
-    """Raises: WalletNotConfigured."""
+def apple_secrets(
+    uow: UnitOfWork, program: Program, sealer: Sealer, cache: OpenedSecrets | None = None
+) -> AppleSecrets:
+    """The Apple settings with their certificates and key opened (from ``cache`` when it holds
+    them).
+
+    Raises: WalletNotConfigured."""
     stored = uow.wallet.get(program.id)
     if stored is None or stored.apple_sealed is None:
         raise WalletNotConfigured("this program has no Apple Wallet pass certificate")
-    opened = json.loads(sealer.open(stored.apple_sealed))
-    key = serialization.load_pem_private_key(opened["private_key_pem"].encode(), None)
-    assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    sealed = stored.apple_sealed
+
+    def open_() -> tuple[
+        x509.Certificate, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, x509.Certificate
+    ]:
+        opened = json.loads(sealer.open(sealed))
+        key = serialization.load_pem_private_key(opened["private_key_pem"].encode(), None)
+        assert isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+        return (
+            x509.load_pem_x509_certificate(opened["certificate_pem"].encode()),
+            key,
+            x509.load_pem_x509_certificate(opened["wwdr_pem"].encode()),
+        )
+
+    certificate, key, wwdr = (
+        cache.get("apple", program.id, sealed, open_) if cache is not None else open_()
+    )
     return AppleSecrets(
         pass_type_id=stored.apple_pass_type_id or "",
         team_id=stored.apple_team_id or "",
-        certificate=x509.load_pem_x509_certificate(opened["certificate_pem"].encode()),
+        certificate=certificate,
         private_key=key,
-        wwdr=x509.load_pem_x509_certificate(opened["wwdr_pem"].encode()),
+        wwdr=wwdr,
     )
 
 
-def google_secrets(uow: UnitOfWork, program: Program, sealer: Sealer) -> GoogleSecrets:
-    """Raises: WalletNotConfigured."""
+def google_secrets(
+    uow: UnitOfWork, program: Program, sealer: Sealer, cache: OpenedSecrets | None = None
+) -> GoogleSecrets:
+    """The Google settings with the service account's key opened (from ``cache`` when it holds
+    them).
+
+    Raises: WalletNotConfigured."""
     stored = uow.wallet.get(program.id)
     if stored is None or stored.google_sealed is None:
         raise WalletNotConfigured("this program has no Google Wallet issuer")
-    account = json.loads(sealer.open(stored.google_sealed))
-    key = serialization.load_pem_private_key(account["private_key"].encode(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+    sealed = stored.google_sealed
+
+    def open_() -> tuple[str, rsa.RSAPrivateKey]:
+        account = json.loads(sealer.open(sealed))
+        key = serialization.load_pem_private_key(account["private_key"].encode(), None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return str(account["client_email"]), key
+
+    client_email, key = (
+        cache.get("google", program.id, sealed, open_) if cache is not None else open_()
+    )
     return GoogleSecrets(
         issuer_id=stored.google_issuer_id or "",
         class_suffix=stored.google_class_suffix or DEFAULT_CLASS_SUFFIX,
-        client_email=account["client_email"],
+        client_email=client_email,
         private_key=key,
     )
 

@@ -194,13 +194,13 @@ def _batch(uow: UnitOfWork, program_id: str, now: datetime, out: WalletOutlets) 
     program = get_program(uow, program_id)
     settings = uow.wallet.get(program_id)
     if touched and out.pusher is not None and settings and settings.apple_sealed:
-        secrets = apple_secrets(uow, program, out.keys.sealer)
+        secrets = apple_secrets(uow, program, out.keys.sealer, out.keys.opened)
         work.tokens = uow.passes.push_tokens(program_id, touched)
         work.topic = secrets.pass_type_id
         work.cert_pem = _pem_cert(secrets.certificate)
         work.key_pem = _pem_key(secrets.private_key)
     if out.google is not None and settings and settings.google_sealed:
-        account = google_secrets(uow, program, out.keys.sealer)
+        account = google_secrets(uow, program, out.keys.sealer, out.keys.opened)
         work.client_email = account.client_email
         work.google_key_pem = _pem_key(account.private_key)
         for member_id in members:

@@ -1,4 +1,4 @@
-"""The member portal's links and sessions in SQL (``ports.PortalRepository``)."""
+"""The member portal's links, sessions and sign-in requests in SQL (``ports.PortalRepository``)."""
 
 from __future__ import annotations
 
@@ -99,6 +99,37 @@ class SqlPortalRepository:
             .values(used_at=at)
         ).rowcount
         return int(ended or 0) + int(spent or 0)
+
+    def add_request(self, request_id: str, program_id: str, email_key: str, at: datetime) -> None:
+        self._conn.execute(
+            t.portal_sign_in_requests.insert().values(
+                id=request_id, program_id=program_id, email_key=email_key, requested_at=at
+            )
+        )
+
+    def take_requests(self, program_id: str, limit: int) -> list[str]:
+        r = t.portal_sign_in_requests.c
+        ids = (
+            self._conn.execute(
+                sa.select(r.id)
+                .where(r.program_id == program_id)
+                .order_by(r.requested_at, r.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
+        if not ids:
+            return []
+        # Deleting what was locked: a concurrent worker skipped these rows, so each request is
+        # answered by one transaction only.
+        taken = self._conn.execute(
+            t.portal_sign_in_requests.delete()
+            .where(r.id.in_(ids))
+            .returning(r.email_key, r.requested_at, r.id)
+        ).all()
+        return [row.email_key for row in sorted(taken, key=lambda row: (row[1], row[2]))]
 
 
 def _link(r: Any) -> PortalLink:

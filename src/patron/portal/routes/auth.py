@@ -1,9 +1,11 @@
 """Signing in to the portal: asking for a link by email, using a link, signing out.
 
 - ``GET /login`` asks for an email; ``POST /login`` rate-limits the request (per email and per
-  client address, bucket ``portal_sign_in``), emails a link when the address is an active
-  member's, and always answers the same "check your email" page: the page never tells whether
-  an address is enrolled.
+  client address, bucket ``portal_sign_in``), records it (``portal.request_by_email``: one row,
+  whoever holds the address; the worker mints and emails the link when an active member does)
+  and always answers the same redirect to the same "check your email" page. The page tells
+  nothing of whether an address is enrolled, by its words or by its time: the request does the
+  same work for every address.
 - ``GET /sign-in/{token}`` of a link minted for single sign-on (``sso``) signs in at once: the
   merchant's site sends the shopper straight there. An emailed link shows a one-button page that
   posts the token: mail scanners that fetch every link must not spend it. A used, expired or
@@ -59,10 +61,8 @@ def login(form: dict[str, str] = Depends(form_data), at: Site = Depends(site)) -
             status=422,
         )
     at.box.limiter.hit("portal_sign_in", key=key, address=address(at.request))
-    base = at.public_base
     run_in_transaction(
-        at.uow,
-        lambda uow: portal.request_by_email(uow, at.box.clock, at.program, email, base_url=base),
+        at.uow, lambda uow: portal.request_by_email(uow, at.box.clock, at.program, email)
     )
     response = RedirectResponse(f"{at.base}/login/sent", status_code=303)
     at.set_cookie(response, "patron_portal_email", email, 600)

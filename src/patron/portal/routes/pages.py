@@ -2,8 +2,9 @@
 Vouchers), a voucher's QR, Activity, Invite friends, Card and Privacy.
 
 Each page reads what it shows in one transaction through the services the API and the console
-use (``member_profile.profile``, ``tiers.progress``, ``rewards.catalogue``) and turns it into
-plain words in the program's language here, before anything reaches a template.
+use (``member_profile.profile``, or only its ``holdings`` on the Balance page;
+``tiers.progress``, ``rewards.catalogue``) and turns it into plain words in the program's
+language here, before anything reaches a template.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from patron.portal.deps import PageNotFound, Visit, page, signed_in
 from patron.portal.i18n import EN, Words
 from patron.portal.routing import router as make_router
 from patron.services import cards, member_profile, rewards, tiers, wallet_passes, wallet_settings
-from patron.services.balances import wallet_views
+from patron.services.balances import WalletView, wallet_views
 from patron.services.ledger import Context
 from patron.services.portal import portal_actor
 from patron.services.ports import UnitOfWork
@@ -124,6 +125,7 @@ def offers(visit: Visit, uow: UnitOfWork) -> list[dict[str, Any]]:
     wallets = context.config.wallets
     exponent = visit.program.currency_exponent
     found = rewards.catalogue(context, visit.member.id)
+    views: dict[str, WalletView] | None = None  # read once, when an offer costs too much
     shown = []
     for offer in found:
         r = offer.reward
@@ -134,9 +136,10 @@ def offers(visit: Visit, uow: UnitOfWork) -> list[dict[str, Any]]:
         if offer.reason is not None:
             key = REASONS.get(offer.reason, "why.other")
             if offer.reason == "insufficient_balance":
-                views = wallet_views(
-                    uow, visit.program, [visit.member.id], now=visit.box.clock.now()
-                )[visit.member.id]
+                if views is None:
+                    views = wallet_views(
+                        uow, visit.program, [visit.member.id], now=visit.box.clock.now()
+                    )[visit.member.id]
                 have = views[r.cost_wallet].available if r.cost_wallet in views else 0
                 why = w.t(key, missing=amount_text(w, r.cost_amount - have, money, exponent))
             elif offer.reason == "not_yet_available":
@@ -169,33 +172,34 @@ def home(visit: Visit = Depends(signed_in)) -> Response:
     now = visit.box.clock.now()
 
     def read(uow: UnitOfWork) -> tuple[Any, Any, Any]:
-        story = _profile(visit, uow, activity_limit=1, limit=1)
+        # What the page shows and no more: the balances and pending points (not the whole
+        # story of ``member_profile.profile``: lots, purchases, audit, tier history), the tier's
+        # progress once, the catalogue.
+        held = member_profile.holdings(uow, visit.program, visit.member.id, now=now)
         context = ctx(visit, uow)
         seen = tiers.progress(context, visit.member.id) if context.config.tiers else None
-        return story, seen, offers(visit, uow)
+        return held, seen, offers(visit, uow)
 
-    story, seen, catalogue = run_read(visit.site.uow, read)
+    held, seen, catalogue = run_read(visit.site.uow, read)
     exponent = visit.program.currency_exponent
     balances = []
     soon = now + timedelta(days=EXPIRING_DAYS)
-    for code, wallet in story.wallets.items():
-        money = wallet.balance.kind == "money"
+    for code, view in held.wallets.items():
+        money = view.kind == "money"
         balances.append(
             {
                 "code": code,
-                "available": amount_text(w, wallet.balance.available, money, exponent),
-                "available_raw": wallet.balance.available,
-                "pending": amount_text(w, wallet.balance.pending, money, exponent)
-                if wallet.balance.pending
-                else None,
-                "lifetime": amount_text(w, wallet.balance.lifetime_earned, money, exponent),
+                "available": amount_text(w, view.available, money, exponent),
+                "available_raw": view.available,
+                "pending": amount_text(w, view.pending, money, exponent) if view.pending else None,
+                "lifetime": amount_text(w, view.lifetime_earned, money, exponent),
                 "expiring": [
                     w.t(
                         "expiring_on",
                         amount=amount_text(w, amount, money, exponent),
                         date=w.day(at),
                     )
-                    for amount, at in wallet.balance.expiring
+                    for amount, at in view.expiring
                     if at <= soon
                 ],
                 "releases": [
@@ -204,7 +208,7 @@ def home(visit: Visit = Depends(signed_in)) -> Response:
                         amount=amount_text(w, p.amount, money, exponent),
                         date=w.day(p.release_at),
                     )
-                    for p in story.pending
+                    for p in held.pending
                     if p.wallet == code
                 ],
             }

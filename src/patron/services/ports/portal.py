@@ -1,4 +1,4 @@
-"""Port of the member portal's one-time links and sessions (program-scoped)."""
+"""Port of the member portal's one-time links, sessions and sign-in requests (program-scoped)."""
 
 from __future__ import annotations
 
@@ -20,4 +20,13 @@ class PortalRepository(Protocol):
     def end_session(self, session_id: str, at: datetime) -> None: ...
     def end_member(self, program_id: str, member_id: str, at: datetime) -> int:
         """Revoke the member's live sessions and spend its unused links; how many."""
+        ...
+
+    def add_request(self, request_id: str, program_id: str, email_key: str, at: datetime) -> None:
+        """Record that a sign-in link was asked for at the sign-in page for this email."""
+        ...
+
+    def take_requests(self, program_id: str, limit: int) -> list[str]:
+        """Delete up to ``limit`` of the program's oldest sign-in requests and return their
+        email keys, oldest first; requests another transaction holds are left to it."""
         ...

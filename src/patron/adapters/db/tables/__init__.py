@@ -21,7 +21,7 @@ re-exports every one, so callers write ``from patron.adapters.db import tables a
 - ``campaigns``: campaigns, segments, referrals, bulk grants;
 - ``events``: the outbox, webhook endpoints, deliveries and attempts, the audit log;
 - ``messages``: message templates, the message log, the unsubscribe keys;
-- ``portal``: the member portal's one-time links and sessions;
+- ``portal``: the member portal's one-time links, sessions and pending sign-in requests;
 - ``staff``: console staff users, their roles per program, sessions, links, daily limits;
 - ``analytics``: the daily roll-ups of the dashboard's additive figures;
 - ``wallet``: each program's wallet pass settings (secrets sealed).
@@ -64,7 +64,11 @@ from patron.adapters.db.tables.members import (
     members,
 )
 from patron.adapters.db.tables.messages import message_keys, message_templates, messages
-from patron.adapters.db.tables.portal import portal_links, portal_sessions
+from patron.adapters.db.tables.portal import (
+    portal_links,
+    portal_sessions,
+    portal_sign_in_requests,
+)
 from patron.adapters.db.tables.programs import (
     api_keys,
     idempotency_keys,
@@ -128,6 +132,7 @@ __all__ = [
     "outbox",
     "portal_links",
     "portal_sessions",
+    "portal_sign_in_requests",
     "program_configs",
     "programs",
     "purchase_awards",

@@ -1,7 +1,9 @@
-"""Tables of the member portal: one-time sign-in links and sessions (migration 0029).
+"""Tables of the member portal: one-time sign-in links and sessions (migration 0029), and the
+sign-in requests made at the portal's sign-in page that the worker has yet to answer (0032).
 
-Both are program tables (row-level security on PostgreSQL) and hold only the SHA-256 digest of
-their token.
+All are program tables (row-level security on PostgreSQL). Links and sessions hold only the
+SHA-256 digest of their token; a request holds the email's comparison key until the worker
+takes it (``services.portal.send_requested``), which deletes it whatever it finds.
 """
 
 from __future__ import annotations
@@ -35,4 +37,14 @@ portal_sessions = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+)
+
+portal_sign_in_requests = sa.Table(
+    "portal_sign_in_requests",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("program_id", ID, sa.ForeignKey("programs.id"), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Index("ix_portal_sign_in_requests_program_id_requested_at", "program_id", "requested_at"),
 )
