@@ -32,6 +32,20 @@ NOW = LAST + timedelta(days=3)
 _s = t.analytics_spans.c
 
 
+def _buy(
+    client: TestClient, shop: dict[str, str], key: str, at: datetime | None, price: str = "9.00"
+) -> None:
+    """A purchase through the API, dated ``at`` (now when None)."""
+    body: dict[str, Any] = {
+        "external_id": key,
+        "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": price}],
+    }
+    if at is not None:
+        body["occurred_at"] = at.isoformat()
+    answer = client.post(f"{SHOP}/purchases", json=body, headers=auth(shop["pos"]))
+    assert answer.status_code == 201, answer.text
+
+
 def _summaries(container: Container, windows: list[tuple[datetime, datetime]]) -> list[Any]:
     def read(uow: Any) -> list[Any]:
         program = programs.get_program(uow, "shop")
@@ -125,16 +139,7 @@ def test_figures_from_spans_are_the_raw_figures(
     # Purchases written in built spans: one dated months ago, a refund of an old one.
     clock.at = NOW
     old = datetime(2025, 8, 14, 12, 30, tzinfo=UTC)
-    answer = client.post(
-        f"{SHOP}/purchases",
-        json={
-            "external_id": "LATE-1",
-            "occurred_at": old.isoformat(),
-            "lines": [{"sku": "A-1", "category": "books", "quantity": 1, "unit_price": "42.00"}],
-        },
-        headers=auth(shop["pos"]),
-    )
-    assert answer.status_code == 201, answer.text
+    _buy(client, shop, "LATE-1", old, "42.00")
     after_late = _ready(container)
     assert after_late == {(s, e) for s, e in built if not s <= old < e}
     with container.engine.connect() as conn:
@@ -177,16 +182,7 @@ def test_a_span_written_into_while_built_is_not_ready(
 ) -> None:
     clock.at = datetime(2026, 3, 1, 12, tzinfo=UTC)
     for n in range(12):
-        answer = client.post(
-            f"{SHOP}/purchases",
-            json={
-                "external_id": f"P-{n}",
-                "occurred_at": (clock.at - timedelta(days=9 * n)).isoformat(),
-                "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
-            },
-            headers=auth(shop["pos"]),
-        )
-        assert answer.status_code == 201, answer.text
+        _buy(client, shop, f"P-{n}", clock.at - timedelta(days=9 * n))
     program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
     span = analytics_spans.span_for(program, clock.at - timedelta(days=100), clock.at, clock.at)
     assert span is not None
@@ -198,16 +194,7 @@ def test_a_span_written_into_while_built_is_not_ready(
         uow.analytics.open_span(program.id, span, "t" * 32, clock.at, "window")
 
     run_in_transaction(container.uow, opened)
-    answer = client.post(
-        f"{SHOP}/purchases",
-        json={
-            "external_id": "LATE",
-            "occurred_at": (span.start + timedelta(days=3)).isoformat(),
-            "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
-        },
-        headers=auth(shop["pos"]),
-    )
-    assert answer.status_code == 201, answer.text
+    _buy(client, shop, "LATE", span.start + timedelta(days=3))
     filled = run_in_transaction(
         container.uow, lambda uow: uow.analytics.fill_span(program.id, span, "t" * 32)
     )
@@ -215,15 +202,7 @@ def test_a_span_written_into_while_built_is_not_ready(
     assert _ready(container) == set()
     # A purchase of today does not touch the span: built now, it stays ready.
     assert analytics_spans.build(container.uow, program, span.start, clock.at, clock.at)
-    answer = client.post(
-        f"{SHOP}/purchases",
-        json={
-            "external_id": "TODAY",
-            "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
-        },
-        headers=auth(shop["pos"]),
-    )
-    assert answer.status_code == 201, answer.text
+    _buy(client, shop, "TODAY", None)
     assert _ready(container) == {(span.start, span.end)}
     assert Bucket(span.start, span.end) == span
 
@@ -235,16 +214,7 @@ def test_the_jobs_move_the_dashboards_spans_to_today(
     windows it showed, and their previous periods, each moved forward by the days passed."""
     clock.at = datetime(2026, 3, 1, 12, tzinfo=UTC)
     for n in range(30):
-        answer = client.post(
-            f"{SHOP}/purchases",
-            json={
-                "external_id": f"P-{n}",
-                "occurred_at": (clock.at - timedelta(days=23 * n)).isoformat(),
-                "lines": [{"sku": "A", "category": "books", "quantity": 1, "unit_price": "9.00"}],
-            },
-            headers=auth(shop["pos"]),
-        )
-        assert answer.status_code == 201, answer.text
+        _buy(client, shop, f"P-{n}", clock.at - timedelta(days=23 * n))
     program = run_read(container.uow, lambda uow: programs.get_program(uow, "shop"))
     # The 12-month period of the console (Paris days), and the one before it.
     today = datetime(2026, 2, 28, 23, tzinfo=UTC)
