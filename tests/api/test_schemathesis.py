@@ -199,6 +199,10 @@ def test_every_operation_answers_as_its_schema_says(
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # no input to break (GET /healthz)
             except (Exception, BaseExceptionGroup) as failure:  # every operation, all reported
-                failures.append(f"{operation.label} ({mode.value}): {failure}")
+                # A flaky failure (failed, then passed when replayed) carries the first
+                # failure inside: report it whole, or the cause is lost.
+                inner = getattr(failure, "exceptions", ())
+                detail = "".join(f"\n  caused by: {e!r}" for e in inner)
+                failures.append(f"{operation.label} ({mode.value}): {failure}{detail}")
     assert operations >= 45
     assert not failures, "\n\n".join(failures)
