@@ -36,7 +36,7 @@ from tests.factories import MutableClock, auth
 NOW = LAST + timedelta(days=3)
 
 
-def _raw(uow: Any, program: Any, start: datetime, end: datetime) -> Split:
+def _raw(uow: Any, program: Any, start: datetime, end: datetime, **_: Any) -> Split:
     return Split([], [Bucket(start, end)])
 
 

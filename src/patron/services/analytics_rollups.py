@@ -73,11 +73,14 @@ def is_local_day(day: Bucket, timezone: str) -> bool:
     return local_days(day.start, day.end, timezone) == [day]
 
 
-def split(uow: UnitOfWork, program: Program, start: datetime, end: datetime) -> Split:
-    """``[start, end)`` as its rolled-up days and the raw ranges between them."""
+def split(
+    uow: UnitOfWork, program: Program, start: datetime, end: datetime, *, flows: bool = True
+) -> Split:
+    """``[start, end)`` as its rolled-up days and the raw ranges between them (the days'
+    flows left out when not asked for: the sales figures read a day's row alone)."""
     days = [
         d
-        for d in uow.analytics.rolled_days(program.id, start, end)
+        for d in uow.analytics.rolled_days(program.id, start, end, flows=flows)
         if d.day.end <= end and is_local_day(d.day, program.timezone)
     ]
     gaps = []
@@ -153,7 +156,7 @@ def sales(uow: UnitOfWork, program: Program, start: datetime, end: datetime) -> 
 def _sums(
     uow: UnitOfWork, program: Program, start: datetime, end: datetime
 ) -> tuple[int, int, int, int]:
-    parts = split(uow, program, start, end)
+    parts = split(uow, program, start, end, flows=False)
     found = [
         (d.member_sales, d.member_orders, d.anonymous_sales, d.anonymous_orders) for d in parts.days
     ]

@@ -66,7 +66,32 @@ def _table(ranges: Sequence[Bucket]) -> Any:
 class RollupQueries:
     _conn: Connection
 
-    def rolled_days(self, program_id: str, start: datetime, end: datetime) -> list[DayFigures]:
+    def rolled_days(
+        self, program_id: str, start: datetime, end: datetime, *, flows: bool = True
+    ) -> list[DayFigures]:
+        if not flows:
+            return [
+                DayFigures(
+                    Bucket(row.day_start, row.day_end),
+                    int(row.member_sales),
+                    int(row.member_orders),
+                    int(row.anonymous_sales),
+                    int(row.anonymous_orders),
+                    {},
+                )
+                for row in self._conn.execute(
+                    sa.select(
+                        _d.day_start,
+                        _d.day_end,
+                        _d.member_sales,
+                        _d.member_orders,
+                        _d.anonymous_sales,
+                        _d.anonymous_orders,
+                    )
+                    .where(_d.program_id == program_id, _d.day_start >= start, _d.day_start < end)
+                    .order_by(_d.day_start)
+                )
+            ]
         rows = self._conn.execute(
             sa.select(
                 _d.day_start,

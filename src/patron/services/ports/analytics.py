@@ -141,8 +141,11 @@ class InsightRepository(Protocol):
 class RollupRepository(Protocol):
     """The daily roll-ups (adapters/db/analytics_rollups.py)."""
 
-    def rolled_days(self, program_id: str, start: datetime, end: datetime) -> list[DayFigures]:
-        """The rolled-up days that begin in ``[start, end)``, each whole."""
+    def rolled_days(
+        self, program_id: str, start: datetime, end: datetime, *, flows: bool = True
+    ) -> list[DayFigures]:
+        """The rolled-up days that begin in ``[start, end)``, each whole (without their flows
+        unless ``flows``)."""
         ...
 
     def range_sales(
