@@ -69,48 +69,24 @@ class RollupQueries:
     def rolled_days(
         self, program_id: str, start: datetime, end: datetime, *, flows: bool = True
     ) -> list[DayFigures]:
-        if not flows:
-            return [
-                DayFigures(
-                    Bucket(row.day_start, row.day_end),
-                    int(row.member_sales),
-                    int(row.member_orders),
-                    int(row.anonymous_sales),
-                    int(row.anonymous_orders),
-                    {},
-                )
-                for row in self._conn.execute(
-                    sa.select(
-                        _d.day_start,
-                        _d.day_end,
-                        _d.member_sales,
-                        _d.member_orders,
-                        _d.anonymous_sales,
-                        _d.anonymous_orders,
-                    )
-                    .where(_d.program_id == program_id, _d.day_start >= start, _d.day_start < end)
-                    .order_by(_d.day_start)
-                )
-            ]
+        columns = [
+            _d.day_start,
+            _d.day_end,
+            _d.member_sales,
+            _d.member_orders,
+            _d.anonymous_sales,
+            _d.anonymous_orders,
+        ]
+        source: Any = t.analytics_days
+        if flows:
+            columns += [_f.type, _f.wallet, _f.credit, _f.debit]
+            source = source.outerjoin(
+                t.analytics_day_flows,
+                sa.and_(_f.program_id == _d.program_id, _f.day_start == _d.day_start),
+            )
         rows = self._conn.execute(
-            sa.select(
-                _d.day_start,
-                _d.day_end,
-                _d.member_sales,
-                _d.member_orders,
-                _d.anonymous_sales,
-                _d.anonymous_orders,
-                _f.type,
-                _f.wallet,
-                _f.credit,
-                _f.debit,
-            )
-            .select_from(
-                t.analytics_days.outerjoin(
-                    t.analytics_day_flows,
-                    sa.and_(_f.program_id == _d.program_id, _f.day_start == _d.day_start),
-                )
-            )
+            sa.select(*columns)
+            .select_from(source)
             .where(_d.program_id == program_id, _d.day_start >= start, _d.day_start < end)
             .order_by(_d.day_start)
         )
@@ -126,7 +102,7 @@ class RollupQueries:
                     int(row.anonymous_orders),
                     {},
                 )
-            if row.type is not None:
+            if flows and row.type is not None:
                 day.flows[str(row.type), str(row.wallet)] = (int(row.credit), int(row.debit))
         return list(days.values())
 
