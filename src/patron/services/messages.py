@@ -29,7 +29,7 @@ message of its batch is either recorded or was never handed to the server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,11 +60,15 @@ from patron.services.ports import (
     Delivery,
     EmailTransport,
     Message,
+    MessageRecorder,
     MessageUpdate,
     OutboxEvent,
     OutgoingEmail,
     OutgoingSms,
+    PendingEmail,
+    PipelinedEmailTransport,
     SmsTransport,
+    TransportUnavailable,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -364,28 +368,81 @@ def deliver_due(
     outlets: Outlets,
     *,
     batch: int = CLAIM_BATCH,
-    after_send: Callable[[Message, Delivery], None] | None = None,
 ) -> int:
     """Send every message due at ``now``; returns the messages handled (sent, skipped, held,
     failed or retried). Claimed messages move past ``now``, so the loop always ends."""
     scoped = uow_factory.scoped(program_id)
     handled = 0
-    while True:
-        claimed = run_in_transaction(
-            scoped, lambda uow: _claim(uow, program_id, now, outlets, batch)
-        )
-        if claimed.count == 0:
-            return handled
-        handled += claimed.count
-        for message, outgoing in claimed.outgoing:
-            result = _send(outlets, outgoing)
-            if after_send is not None:
-                after_send(message, result)
-            run_in_transaction(scoped, _recorder(_outcome(message, result, now)))
+    with (
+        scoped.message_recorder() as recorder,
+        ThreadPoolExecutor(1, thread_name_prefix="patron-messages-record") as writer,
+    ):
+        while True:
+            claimed = run_in_transaction(
+                scoped, lambda uow: _claim(uow, program_id, now, outlets, batch)
+            )
+            if claimed.count == 0:
+                return handled
+            handled += claimed.count
+            _deliver(claimed.outgoing, outlets, recorder, writer, now)
 
 
-def _recorder(update: MessageUpdate) -> Callable[[UnitOfWork], None]:
-    return lambda uow: uow.messages.record([update])
+def _deliver(
+    outgoing: list[tuple[Message, OutgoingEmail | OutgoingSms]],
+    outlets: Outlets,
+    recorder: MessageRecorder,
+    writer: ThreadPoolExecutor,
+    now: datetime,
+) -> None:
+    """Send a claimed batch one message at a time, each result recorded (committed) before the
+    server is let to accept the next message: a crash can only leave the one accepted message
+    unrecorded. With a two-step email transport the wait overlaps: the next email goes to the
+    server up to its last step while the previous record is written in ``writer``'s thread."""
+    email = outlets.email
+    pipelined = email if isinstance(email, PipelinedEmailTransport) else None
+    recording: Future[None] | None = None
+    unreachable: str | None = None
+    try:
+        for message, item in outgoing:
+            step: Delivery | PendingEmail | None = None  # None: sent whole, after the wait
+            if isinstance(item, OutgoingEmail) and unreachable is not None:
+                step = Delivery("retry", unreachable)
+            elif isinstance(item, OutgoingEmail) and pipelined is not None:
+                try:
+                    step = pipelined.prepare(item)
+                except TransportUnavailable as error:
+                    unreachable = str(error)  # the rest of the batch's emails wait too
+                    step = Delivery("retry", unreachable)
+                except Exception as exc:  # a transport that raises is a transient failure
+                    step = Delivery("retry", f"{type(exc).__name__}: {exc}")
+            previous, recording = recording, None
+            try:
+                _wait(previous)
+            except BaseException:
+                if step is not None and not isinstance(step, Delivery):
+                    step.abandon()
+                raise
+            if step is None:
+                result = _send(outlets, item)
+            elif isinstance(step, Delivery):
+                result = step
+            else:
+                result = _finish(step)
+            recording = writer.submit(recorder.record, _outcome(message, result, now))
+    finally:
+        _wait(recording)
+
+
+def _wait(recording: Future[None] | None) -> None:
+    if recording is not None:
+        recording.result()
+
+
+def _finish(pending: PendingEmail) -> Delivery:
+    try:
+        return pending.finish()
+    except Exception as exc:  # as ``_send``: a transport that raises is a transient failure
+        return Delivery("retry", f"{type(exc).__name__}: {exc}")
 
 
 def _send(outlets: Outlets, outgoing: OutgoingEmail | OutgoingSms) -> Delivery:

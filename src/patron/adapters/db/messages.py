@@ -8,11 +8,20 @@ from dataclasses import fields
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from patron.adapters.db import tables as t
-from patron.services.ports import Message, MessageUpdate, OutboxEvent, StoredTemplate
+from patron.adapters.db.engine import SCOPE_SETTING, TENANT_ROLE
+from patron.adapters.db.errors import translate
+from patron.services.ports import (
+    Message,
+    MessageUpdate,
+    OutboxEvent,
+    StoredTemplate,
+    UnitOfWorkFactory,
+)
 
 _m = t.messages.c
 _tp = t.message_templates.c
@@ -20,6 +29,83 @@ _o = t.outbox.c
 _MESSAGE = [f.name for f in fields(Message)]
 _TEMPLATE = [f.name for f in fields(StoredTemplate)]
 _EVENT = [f.name for f in fields(OutboxEvent)]
+
+
+def _recorded(update: MessageUpdate) -> sa.Update:
+    values: dict[str, object] = {
+        "status": update.status,
+        "reason": update.reason,
+        "detail": update.detail[:500] if update.detail else None,
+        "next_attempt_at": update.next_attempt_at,
+        "sent_at": update.sent_at,
+    }
+    if update.attempts_back:
+        values["attempts"] = _m.attempts - 1
+    return t.messages.update().where(_m.id == update.id).values(**values)
+
+
+class TransactionRecorder:
+    """``MessageRecorder`` that writes each result in its own unit of work (SQLite, where a
+    transaction costs no round trip)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    def __enter__(self) -> TransactionRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def record(self, update: MessageUpdate) -> None:
+        with self._uow_factory(write=True) as uow:
+            uow.messages.record([update])
+            uow.commit()
+
+
+class SessionRecorder:
+    """``MessageRecorder`` for PostgreSQL: one connection of its own, taken out of the pool, in
+    autocommit with the program's tenant scope and ``synchronous_commit`` off set for the
+    session, so that each result is one ``UPDATE`` and one round trip (a transaction of its
+    own: BEGIN, scope, UPDATE, COMMIT would be four). The connection is closed, never pooled,
+    when the recorder ends: its session settings cannot leak to another checkout."""
+
+    def __init__(self, engine: Engine, program_id: str) -> None:
+        self._engine = engine
+        self._program_id = program_id
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> SessionRecorder:
+        conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            conn.detach()  # closed for good on exit: the session settings below stay with it
+            conn.execute(_SESSION_SCOPE, {"program": self._program_id})
+            conn.commit()
+        except sa_exc.DBAPIError as error:
+            conn.close()
+            raise translate(error) from error
+        self._conn = conn
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def record(self, update: MessageUpdate) -> None:
+        assert self._conn is not None, "recorder not entered"
+        try:
+            self._conn.execute(_recorded(update).where(_m.program_id == self._program_id))
+            self._conn.commit()  # ends SQLAlchemy's own transaction; the row is already committed
+        except sa_exc.DBAPIError as error:
+            raise translate(error) from error
+
+
+_SESSION_SCOPE = sa.text(
+    f"SELECT set_config('role', '{TENANT_ROLE}', false), "
+    f"set_config('{SCOPE_SETTING}', :program, false), "
+    "set_config('synchronous_commit', 'off', false)"
+)
 
 
 class SqlMessageRepository:
@@ -135,22 +221,12 @@ class SqlMessageRepository:
 
     def record(self, updates: Sequence[MessageUpdate]) -> None:
         if self._postgres and updates:
-            # A result is recorded right after the server's answer, one transaction a message
-            # (ADR 0008). Waiting for the WAL flush would double the cost of each; without it,
-            # only a crash of PostgreSQL itself (not of the worker) in the next few hundred
+            # Waiting for the WAL flush would double the cost of each record; without it, only
+            # a crash of PostgreSQL itself (not of the worker) in the next few hundred
             # milliseconds could lose a record, and that message would be sent once more.
             self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         for update in updates:
-            values: dict[str, object] = {
-                "status": update.status,
-                "reason": update.reason,
-                "detail": update.detail[:500] if update.detail else None,
-                "next_attempt_at": update.next_attempt_at,
-                "sent_at": update.sent_at,
-            }
-            if update.attempts_back:
-                values["attempts"] = _m.attempts - 1
-            self._conn.execute(t.messages.update().where(_m.id == update.id).values(**values))
+            self._conn.execute(_recorded(update))
 
     def marketing_sent(
         self, member_id: str, channel: str, since: datetime, exempt: Sequence[str]

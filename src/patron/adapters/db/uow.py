@@ -28,7 +28,7 @@ from patron.adapters.db.errors import translate
 from patron.adapters.db.grants import SqlGrantRepository
 from patron.adapters.db.ledger import SqlLedgerRepository
 from patron.adapters.db.member_reads import SqlMemberReads
-from patron.adapters.db.messages import SqlMessageRepository
+from patron.adapters.db.messages import SessionRecorder, SqlMessageRepository, TransactionRecorder
 from patron.adapters.db.outbox import SqlOutboxRepository
 from patron.adapters.db.portal import SqlPortalRepository
 from patron.adapters.db.privacy import SqlPrivacyRepository
@@ -48,7 +48,7 @@ from patron.adapters.db.tiers import SqlTierRepository
 from patron.adapters.db.wallet import SqlWalletPassRepository, SqlWalletRepository
 from patron.adapters.db.webhooks import SqlWebhookRepository
 from patron.domain.fingerprints import Fingerprints
-from patron.services.ports import BatchReads
+from patron.services.ports import BatchReads, MessageRecorder
 
 
 class SqlUnitOfWork:
@@ -204,3 +204,12 @@ class SqlUnitOfWorkFactory:
             _write_lock=self._write_lock,
             _unit=BatchedUnitOfWork,
         )
+
+    def message_recorder(self) -> MessageRecorder:
+        """Delivery results of this factory's program, one committed write each: a unit of work
+        per result on SQLite, one autocommit ``UPDATE`` on PostgreSQL (``SessionRecorder``)."""
+        if self.program_id is None:
+            raise ValueError("a message recorder belongs to one program: scope the factory")
+        if is_sqlite(self.engine):
+            return TransactionRecorder(self)
+        return SessionRecorder(self.engine, self.program_id)

@@ -27,6 +27,7 @@ backs off and gives up in the end). A message that cannot be built (a line feed 
 from __future__ import annotations
 
 import quopri
+import re
 import smtplib
 import socket
 import ssl
@@ -44,7 +45,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import certifi
 
 from patron.adapters.messaging.dkim import DkimSigner
-from patron.services.ports.transports import Delivery, OutgoingEmail
+from patron.services.ports.transports import Delivery, OutgoingEmail, TransportUnavailable
 
 Security = Literal["plain", "starttls", "tls"]
 SCHEMES: dict[str, tuple[Security, int]] = {
@@ -59,6 +60,7 @@ ASCII = SMTP.clone(cte_type="7bit")
 INTERNATIONAL = SMTPUTF8.clone(cte_type="7bit")
 MAX_DETAIL = 500
 CRLF = "\r\n"
+_DOT = re.compile(rb"(?m)^\.")  # a line that starts with "." is sent with one more (RFC 5321)
 
 
 def _part_head(subtype: str) -> list[str]:
@@ -183,6 +185,92 @@ class SmtpTransport:
                 break
         return deliveries
 
+    def prepare(self, email: OutgoingEmail) -> Delivery | PendingSmtp:
+        """``PipelinedEmailTransport``: MAIL, RCPT, DATA and the message's lines, all but the
+        final ``.``; ``PendingSmtp.finish`` sends it and reads the server's acceptance. The
+        connection is held (the lock) until then.
+
+        Raises: TransportUnavailable (the server cannot be reached or refused the session)."""
+        self._lock.acquire()
+        try:
+            answer = self._prepare(email)
+        except BaseException:
+            self._lock.release()
+            raise
+        if answer is not None:
+            self._lock.release()
+            return answer
+        return PendingSmtp(self)
+
+    def _prepare(self, email: OutgoingEmail) -> Delivery | None:
+        try:
+            message = self.render(email)
+        except (ValueError, TypeError, UnicodeError) as error:
+            return Delivery("failed", _short(f"cannot build the message: {error}"))
+        for attempt in (1, 2):
+            fresh = self._connection is None
+            try:
+                connection = self._connect()
+            except ConnectFailed as error:
+                raise TransportUnavailable(str(error)) from error
+            try:
+                return self._start_on(connection, email.to, message)
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                self._drop()
+                if fresh or attempt == 2:
+                    raise TransportUnavailable(_short(_lost(error))) from error
+                # The kept connection had been closed under us (idle timeout): once more.
+        return None  # not reached
+
+    def _start_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery | None:
+        """MAIL, RCPT, DATA and the dot-stuffed lines; None when the server waits for the end."""
+        options = self._options(connection, message)
+        if isinstance(options, Delivery):
+            return options
+        code, reply = connection.mail(self.sender, options)
+        if code != 250:
+            return self._refused(connection, code, reply)
+        code, reply = connection.rcpt(to)
+        if code not in (250, 251):
+            return self._refused(connection, code, reply)
+        connection.putcmd("data")
+        code, reply = connection.getreply()
+        if code != 354:
+            return self._refused(connection, code, reply)
+        lines = _DOT.sub(b"..", message)
+        if not lines.endswith(b"\r\n"):
+            lines += b"\r\n"
+        connection.send(lines)
+        return None
+
+    def _finish(self) -> Delivery:
+        """The final ``.`` of the prepared message, and the server's answer."""
+        connection = self._connection
+        try:
+            if connection is None:
+                return Delivery("retry", "the connection was closed before the message ended")
+            try:
+                connection.send(b".\r\n")
+                code, reply = connection.getreply()
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                # The data went out and no answer came: the server may or may not have it.
+                self._drop()
+                return Delivery("retry", _short(_lost(error)))
+            if code != 250:
+                return self._refused(connection, code, reply)
+            text = reply.decode("utf-8", "replace")
+            return Delivery("sent", _short(f"{code} {text}") if text else None)
+        finally:
+            self._lock.release()
+
+    def _abandon(self) -> None:
+        """A message cannot be withdrawn once its data began: the connection is dropped, and
+        the server discards the unfinished message."""
+        try:
+            self._drop()
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
         with self._lock:
             connection, self._connection = self._connection, None
@@ -277,8 +365,8 @@ class SmtpTransport:
             self._drop()
             raise ConnectFailed(_lost(error)) from error
 
-    def _send_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery:
-        """One MAIL, RCPT, DATA exchange (``sendmail`` does not give the DATA reply back)."""
+    def _options(self, connection: smtplib.SMTP, message: bytes) -> list[str] | Delivery:
+        """The MAIL command's options, or the refusal when the server cannot take the message."""
         options: list[str] = []
         if not message.isascii():  # raw UTF-8 headers: an address is not ASCII
             if not connection.has_extn("smtputf8"):
@@ -286,6 +374,13 @@ class SmtpTransport:
             options.append("SMTPUTF8")
         if connection.does_esmtp and connection.has_extn("size"):
             options.append(f"SIZE={len(message)}")
+        return options
+
+    def _send_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery:
+        """One MAIL, RCPT, DATA exchange (``sendmail`` does not give the DATA reply back)."""
+        options = self._options(connection, message)
+        if isinstance(options, Delivery):
+            return options
         code, reply = connection.mail(self.sender, options)
         if code != 250:
             return self._refused(connection, code, reply)
@@ -371,6 +466,23 @@ class SmtpTransport:
         connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
+
+
+class PendingSmtp:
+    """``PendingEmail`` of ``SmtpTransport.prepare``: the server holds the message's lines."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self._transport: SmtpTransport | None = transport
+
+    def finish(self) -> Delivery:
+        transport, self._transport = self._transport, None
+        assert transport is not None, "finished or abandoned already"
+        return transport._finish()
+
+    def abandon(self) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport._abandon()
 
 
 def _answer(code: int, reply: bytes | str) -> Delivery:

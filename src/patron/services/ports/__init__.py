@@ -41,6 +41,7 @@ from patron.services.ports.member_reads import ConsentRecord, MemberReads, NameQ
 from patron.services.ports.members import MemberFilter, MemberRepository
 from patron.services.ports.messages import (
     Message,
+    MessageRecorder,
     MessageRepository,
     MessageUpdate,
     StoredTemplate,
@@ -65,7 +66,10 @@ from patron.services.ports.transports import (
     EmailTransport,
     OutgoingEmail,
     OutgoingSms,
+    PendingEmail,
+    PipelinedEmailTransport,
     SmsTransport,
+    TransportUnavailable,
 )
 from patron.services.ports.uow import BatchReads, UnitOfWork, UnitOfWorkFactory
 from patron.services.ports.webhooks import (
@@ -112,6 +116,7 @@ __all__ = [
     "MemberReads",
     "MemberRepository",
     "Message",
+    "MessageRecorder",
     "MessageRepository",
     "MessageUpdate",
     "Movements",
@@ -120,6 +125,8 @@ __all__ = [
     "OutboxRepository",
     "OutgoingEmail",
     "OutgoingSms",
+    "PendingEmail",
+    "PipelinedEmailTransport",
     "PortalRepository",
     "PrivacyRepository",
     "ProgramRepository",
@@ -150,6 +157,7 @@ __all__ = [
     "TierChange",
     "TierRepository",
     "Tombstone",
+    "TransportUnavailable",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "Violation",

@@ -65,6 +65,16 @@ class MessageUpdate:
     """The claim's attempt did not happen (held for quiet hours): give it back."""
 
 
+class MessageRecorder(Protocol):
+    """Writes the results of a program's deliveries one at a time, each committed before
+    ``record`` returns, as cheaply as the storage allows (one round trip on PostgreSQL).
+    Used by one thread at a time; a context manager that releases its connection."""
+
+    def record(self, update: MessageUpdate) -> None: ...
+    def __enter__(self) -> MessageRecorder: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
 class MessageRepository(Protocol):
     def templates(self, program_id: str) -> list[StoredTemplate]: ...
     def template(self, program_id: str, event: str, channel: str) -> StoredTemplate | None: ...

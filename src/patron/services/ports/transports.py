@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,39 @@ class Delivery:
 class EmailTransport(Protocol):
     def send(self, emails: Sequence[OutgoingEmail]) -> list[Delivery]: ...
     def close(self) -> None: ...
+
+
+class TransportUnavailable(Exception):
+    """The transport cannot reach its server now (connect, TLS or login failed): the rest of
+    the batch is not tried; each of its messages is answered ``retry``."""
+
+
+class PendingEmail(Protocol):
+    """An email handed to the server up to its last step: the server holds the whole message
+    and has not accepted it yet. Exactly one of ``finish`` and ``abandon`` is called."""
+
+    def finish(self) -> Delivery:
+        """The last step: the server accepts (``sent``) or refuses the message."""
+        ...
+
+    def abandon(self) -> None:
+        """Give the message up: the server never accepts it."""
+        ...
+
+
+@runtime_checkable
+class PipelinedEmailTransport(EmailTransport, Protocol):
+    """An email transport that sends in two steps, so that the worker can hand the next message
+    to the server while the previous result is being recorded, and let the server accept it only
+    once that record has committed (``patron.services.messages``)."""
+
+    def prepare(self, email: OutgoingEmail) -> Delivery | PendingEmail:
+        """Everything up to the server's acceptance; a ``Delivery`` when it is already decided
+        (a refused sender or recipient, a message that cannot be built).
+
+        Raises: TransportUnavailable. A transport holds its connection for the pending email
+        until ``finish`` or ``abandon``: one pending email at a time."""
+        ...
 
 
 class SmsTransport(Protocol):

@@ -21,7 +21,7 @@ from patron.services.ports.marketing import (
 )
 from patron.services.ports.member_reads import MemberReads
 from patron.services.ports.members import MemberRepository
-from patron.services.ports.messages import MessageRepository
+from patron.services.ports.messages import MessageRecorder, MessageRepository
 from patron.services.ports.portal import PortalRepository
 from patron.services.ports.privacy import PrivacyRepository
 from patron.services.ports.programs import ApiKeyRepository, ProgramRepository
@@ -142,4 +142,9 @@ class UnitOfWorkFactory(Protocol):
     def batched(self) -> UnitOfWorkFactory:
         """The same factory for bulk writes: its units of work write their changes at commit,
         many rows per statement, and answer a batch's hot reads from what ``prefetch`` read."""
+        ...
+
+    def message_recorder(self) -> MessageRecorder:
+        """Records delivery results of this factory's program (it must be scoped), one
+        committed write each (``patron.services.messages``)."""
         ...
