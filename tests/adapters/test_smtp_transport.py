@@ -18,7 +18,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from patron.adapters.messaging import DkimSigner, SmtpTransport, parse_smtp_url
-from patron.services.ports.transports import Delivery, OutgoingEmail
+from patron.services.ports.transports import (
+    Delivery,
+    OutgoingEmail,
+    PipelinedEmailTransport,
+    TransportUnavailable,
+)
 from tests.adapters.smtp_support import free_port, self_signed, smtp_server
 
 SENDER = "Patron <loyalty@example.com>"
@@ -206,6 +211,97 @@ def test_a_message_that_cannot_be_built_fails_alone() -> None:
         transport.close()
     assert [a.status for a in answers] == ["failed", "sent"]
     assert len(server.recorder.received) == 1
+
+
+def prepared(transport: SmtpTransport, email: OutgoingEmail) -> Delivery:
+    """``prepare`` then ``finish``: one message through the two-step interface."""
+    step = transport.prepare(email)
+    return step if isinstance(step, Delivery) else step.finish()
+
+
+def test_two_steps_the_server_accepts_only_at_the_final_dot() -> None:
+    assert isinstance(SmtpTransport("smtp://127.0.0.1", SENDER), PipelinedEmailTransport)
+    text = ".starts with a dot\n..two dots\nend.\n.\n"
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        pending = transport.prepare(outgoing(1, text=text))
+        assert not isinstance(pending, Delivery)
+        assert server.recorder.received == []  # every line is there, but not the dot
+        answer = pending.finish()
+        again = prepared(transport, outgoing(2))  # the connection carries on
+        whole = transport.send([outgoing(1, text=text)])  # the one-step path, for comparison
+        transport.close()
+    assert (answer.status, again.status, whole[0].status) == ("sent", "sent", "sent")
+    assert (answer.detail or "").startswith("250")
+    first, _, third = (r.content for r in server.recorder.received)
+    assert first == third  # dot-stuffing undone by the server: the same bytes either way
+    assert parsed(first).get_content().replace("\r\n", "\n").startswith(text)
+    assert server.recorder.connections == 1
+
+
+def test_an_abandoned_message_is_never_accepted_and_the_next_one_reconnects() -> None:
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        pending = transport.prepare(outgoing(1))
+        assert not isinstance(pending, Delivery)
+        pending.abandon()
+        pending.abandon()  # a second time does nothing
+        answer = prepared(transport, outgoing(2))
+        transport.close()
+    assert answer.status == "sent"
+    assert [parsed(r.content)["Message-ID"] for r in server.recorder.received] == [
+        "<msg-2@example.com>"
+    ]
+    assert len(server.recorder.protocols) == 2
+    assert transport.connections_opened == 2
+
+
+def test_two_steps_refusals_and_a_message_that_cannot_be_built() -> None:
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        answers = [
+            prepared(transport, outgoing(1, to="deferred@example.org")),
+            prepared(transport, outgoing(2, to="rejected@example.org")),
+            prepared(transport, outgoing(3, subject="Hi\r\nBcc: all@example.org")),
+            prepared(transport, outgoing(4)),
+        ]
+        transport.close()
+    assert [a.status for a in answers] == ["retry", "failed", "failed", "sent"]
+    assert answers[1].detail == "550 5.1.1 no such user here"
+    assert len(server.recorder.received) == 1
+
+
+def test_two_steps_a_closed_connection_is_reopened_once() -> None:
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        assert prepared(transport, outgoing(1)).status == "sent"
+        server.drop_connections()  # the server's idle timeout
+        answer = prepared(transport, outgoing(2))
+        transport.close()
+    assert answer.status == "sent"
+    assert len(server.recorder.received) == 2
+    assert transport.connections_opened == 2
+
+
+def test_two_steps_an_unreachable_server_raises() -> None:
+    transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}", SENDER, timeout=5)
+    with pytest.raises(TransportUnavailable, match="ConnectionRefusedError"):
+        transport.prepare(outgoing(1))
+    with pytest.raises(TransportUnavailable):  # the lock was released: a second call runs
+        transport.prepare(outgoing(2))
+    transport.close()
+
+
+def test_a_drop_before_the_final_dot_is_retry() -> None:
+    with smtp_server() as server:
+        transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}", SENDER)
+        pending = transport.prepare(outgoing(1))
+        assert not isinstance(pending, Delivery)
+        server.drop_connections()
+        answer = pending.finish()
+        transport.close()
+    assert answer.status == "retry"
+    assert server.recorder.received == []
 
 
 def test_starttls_upgrades_and_refuses_a_server_without_it(tmp_path: Path) -> None:

@@ -17,9 +17,17 @@ The pipeline has two steps, each safe to run from several workers at once (SPEC 
    marketing (expiry reminders exempt), SMS quiet hours in the program's time zone (held until
    they end, not dropped), and whether a transport is configured (``skipped: no_transport``
    otherwise: the embedded default never fails a use case). It then sends one message at a time
-   over the transport's reused connection and records each result in its own small transaction
-   right after the server's answer. Transient failures are retried on ``RETRY_DELAYS``;
-   permanent ones are ``failed``.
+   over the transport's reused connection and records each result (committed) right after the
+   server's answer, before the server is let to accept the next one. Transient failures are
+   retried on ``RETRY_DELAYS``; permanent ones are ``failed``.
+
+**Pipelining.** Recording a result costs a database round trip and a commit; sending costs a few
+SMTP round trips. With a two-step transport (``PipelinedEmailTransport``: SMTP) the two overlap:
+while a writer thread records message *i* through the unit of work factory's
+``message_recorder`` (on PostgreSQL one autocommit connection kept for the batch, one statement
+per record), the next email is prepared, every byte but the final dot. Only when record *i* has
+committed is the dot sent and message *i+1* accepted. The order of acceptance and record is the
+same as without the overlap, so the crash guarantee below holds unchanged.
 
 A worker killed after the SMTP server accepted a message and before the record commits leaves
 that one message leased; when the lease ends it is sent again: at most that one message twice

@@ -65,9 +65,9 @@ class TransactionRecorder:
 
 class SessionRecorder:
     """``MessageRecorder`` for PostgreSQL: one connection of its own, taken out of the pool, in
-    autocommit with the program's tenant scope and ``synchronous_commit`` off set for the
-    session, so that each result is one ``UPDATE`` and one round trip (a transaction of its
-    own: BEGIN, scope, UPDATE, COMMIT would be four). The connection is closed, never pooled,
+    autocommit with the program's tenant scope set for the session, so that each result is one
+    ``UPDATE`` and one round trip, committed durably (a transaction of its own: BEGIN, scope,
+    UPDATE, COMMIT would be four). The connection is closed, never pooled,
     when the recorder ends: its session settings cannot leak to another checkout."""
 
     def __init__(self, engine: Engine, program_id: str) -> None:
@@ -103,8 +103,7 @@ class SessionRecorder:
 
 _SESSION_SCOPE = sa.text(
     f"SELECT set_config('role', '{TENANT_ROLE}', false), "
-    f"set_config('{SCOPE_SETTING}', :program, false), "
-    "set_config('synchronous_commit', 'off', false)"
+    f"set_config('{SCOPE_SETTING}', :program, false)"
 )
 
 

@@ -17,6 +17,16 @@ answered ``retry``. A message whose connection broke after its data went out may
 delivered; sending it again is the at-least-once price, and the ``Message-ID`` lets receivers
 drop the copy. Batches from several threads take turns on the one connection (a lock).
 
+**Two steps.** ``send`` runs a whole exchange per message. ``prepare`` (``PipelinedEmailTransport``)
+stops one step short: MAIL, RCPT, DATA and the message's dot-stuffed lines go out, and the
+returned ``PendingSmtp`` holds the connection until ``finish`` sends the final ``.`` and reads
+the server's acceptance (or ``abandon`` drops the connection, and the server discards the
+unfinished message). Until that dot the server has accepted nothing, so the messages service
+can put the next message on the wire while it records the previous result, and still never
+have two accepted messages unrecorded. A server that cannot be reached raises
+``TransportUnavailable`` from ``prepare``; the service answers ``retry`` for the rest of the
+batch's emails.
+
 **Outcomes.** Accepted: ``sent`` with the server's reply (it usually names the queue id).
 A 5xx reply to the sender, the recipient or the data: ``failed``. A 4xx reply, a lost or refused
 connection, a timeout, a TLS or login failure while connecting: ``retry`` (the messages service
@@ -437,6 +447,11 @@ class SmtpTransport:
                 _short(f"cannot connect to {endpoint.host}:{endpoint.port}: {_lost(error)}")
             ) from error
         try:
+            # The final "." of a two-step message is a small write after the lines with no reply
+            # between them: with Nagle's algorithm it would wait for the server's delayed ACK
+            # (about 40 ms a message).
+            if connection.sock is not None:
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             connection.ehlo()
             if endpoint.security == "starttls":
                 if not connection.has_extn("starttls"):
