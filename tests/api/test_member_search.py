@@ -20,11 +20,11 @@ from patron.services.transactions import run_read
 from tests.factories import auth, enrol
 
 # The ways of reading a name query (adapters/db/member_reads.py ``_named``): FEW and
-# INTERSECTING as each way needs them.
-WAYS: dict[str, tuple[int, tuple[str, ...]]] = {
-    "ranges": (member_reads.FEW, member_reads.INTERSECTING),
-    "intersection": (0, ("sqlite", "postgresql")),
-    "name-order": (0, ()),
+# FEW_PAIRED as each way needs them.
+WAYS: dict[str, tuple[int, int]] = {
+    "ranges": (member_reads.FEW, member_reads.FEW_PAIRED),
+    "pair": (0, member_reads.FEW_PAIRED),
+    "name-order": (0, 0),
 }
 
 
@@ -121,6 +121,9 @@ def test_an_email_nobody_holds_finds_nobody(
         ("hop gra", ["Grâce Hopper"]),
         ("a", ["Ada Lovelace", "Alan Turing", "Ann van der Berg"]),
         ("al tur", ["Alan Turing"]),
+        ("a al", ["Alan Turing"]),  # nested words: no pair, each way still finds it
+        ("al a tur", ["Alan Turing"]),  # a pair beside a nested word
+        ("gra hop lov", []),  # three names: no member has them
         ("van der berg", ["Ann van der Berg"]),
         ("ann van der", ["Ann van der Berg"]),
         ("gra lov", []),
@@ -137,9 +140,9 @@ def test_words_are_name_prefixes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The three ways of reading a name query (adapters/db/member_reads.py) find the same members.
-    few, intersecting = WAYS[way]
+    few, paired = WAYS[way]
     monkeypatch.setattr(member_reads, "FEW", few)
-    monkeypatch.setattr(member_reads, "INTERSECTING", intersecting)
+    monkeypatch.setattr(member_reads, "FEW_PAIRED", paired)
     page = search(container, query)
     assert names(page) == expected
     assert page.total == len(expected)
@@ -174,9 +177,9 @@ def test_pages_have_no_gaps_and_no_repeats(
     query: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    few, intersecting = WAYS[way]
+    few, paired = WAYS[way]
     monkeypatch.setattr(member_reads, "FEW", few)
-    monkeypatch.setattr(member_reads, "INTERSECTING", intersecting)
+    monkeypatch.setattr(member_reads, "FEW_PAIRED", paired)
     enrolled = []
     for n in range(23):
         # Several members share a name: the id breaks the tie.

@@ -51,10 +51,9 @@ def _matching(query: NameQuery) -> sa.ColumnElement[bool]:
 
 
 FEW = 2_000
-"""Below this many candidates a name query reads them by their index ranges (``_named``)."""
-INTERSECTING = ("sqlite",)
-"""The dialects where several broad words read the intersection of their index ranges
-(``_named``); PostgreSQL walks the name order faster (38 ms against 68 for "grace hop")."""
+"""Below this many candidates a name query reads them by its words' index ranges (``_named``)."""
+FEW_PAIRED = 2_000
+"""Below this many candidates a query of several words reads them by its pair's ranges."""
 
 
 def _word_ranges(word: str) -> list[sa.ColumnElement[bool]]:
@@ -69,6 +68,24 @@ def _whole_ranges(query: NameQuery) -> list[sa.ColumnElement[bool]]:
     return [_prefix(_m.name_key, query.whole), _prefix(_m.last_key, query.whole)]
 
 
+def _pair_ranges(words: Sequence[str]) -> list[sa.ColumnElement[bool]]:
+    """For two words of which neither starts the other, the members with one word starting
+    the first name and the other the last name: two index ranges, each with its second column
+    filtered in the index (``ix_members_program_id_first_key_last_key`` and its mirror).
+
+    A member matches every word only with the two words on different names (two prefixes of
+    one name always start one another), so these ranges and the whole query's hold every
+    match. Empty when every pair of words nests ("gra grace")."""
+    for i, a in enumerate(words):
+        for b in words[i + 1 :]:
+            if not (a.startswith(b) or b.startswith(a)):
+                return [
+                    sa.and_(_prefix(_m.first_key, a), _prefix(_m.last_key, b)),
+                    sa.and_(_prefix(_m.last_key, a), _prefix(_m.first_key, b)),
+                ]
+    return []
+
+
 def _keys(key: Any, program_id: str, ranges: Sequence[sa.ColumnElement[bool]]) -> list[Any]:
     """One SELECT of ``key`` per index range."""
     return [sa.select(key.label("k")).where(_m.program_id == program_id, r) for r in ranges]
@@ -77,6 +94,9 @@ def _keys(key: Any, program_id: str, ranges: Sequence[sa.ColumnElement[bool]]) -
 class SqlMemberReads:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # A search page asks for a name query's page and its count: the way to read it is
+        # chosen once (its ranges counted) for both, within this unit of work.
+        self._ways: dict[tuple[str, NameQuery], list[sa.ColumnElement[bool]]] = {}
 
     def holding(
         self, program_id: str, identifiers: Sequence[tuple[str, str]], *, limit: int
@@ -187,58 +207,57 @@ class SqlMemberReads:
         return [Redemption(**row._asdict()) for row in self._conn.execute(stmt)]
 
     def _named(self, program_id: str, query: NameQuery) -> list[sa.ColumnElement[bool]]:
-        """Three ways to read a name query, chosen by how many index entries its words' ranges
-        hold (each range counted from the index alone, up to ``FEW``):
+        way = self._ways.get((program_id, query))
+        if way is None:
+            way = self._ways[program_id, query] = self._way(program_id, query)
+        return list(way)
+
+    def _way(self, program_id: str, query: NameQuery) -> list[sa.ColumnElement[bool]]:
+        """Three ways to read a name query, chosen by how many index entries its ranges hold
+        (each range counted from the index alone, up to the thresholds, in one statement):
 
         - a narrow word (its ranges and the whole query's hold fewer than ``FEW``): read those
           candidates by their ranges and sort the few that match;
-        - several words, each broad, on SQLite (``INTERSECTING``): the intersection of every
-          word's ranges (with the whole query's ranges), computed on the indexes; "grace hop"
-          at 100,000 members is 9,000 and 7,700 entries whose intersection is 700 members
-          (50 ms). Walking the name order for it read every member to count the 700 (135 ms);
-          on PostgreSQL the walk is the faster (38 ms, against 68 for the intersection);
-        - otherwise (one broad word, a common first name): walk the name order, where a page
-          fills at once. Walking it for a narrow query tests every member of the program
-          (350 ms at 100,000 members on SQLite); reading the ranges of a broad one sorts
-          thousands.
+        - several words, each broad, forming a narrow pair (fewer than ``FEW_PAIRED``
+          candidates with the whole query's; ``_pair_ranges``: "grace hop" at
+          100,000 members is 9,000 and 7,700 entries for its words, 700 for the pair): read
+          the pair's and the whole query's candidates (a few milliseconds, from the two
+          composite indexes) and sort them;
+        - otherwise (one broad word, a common first name; a broad pair such as "a s"): walk
+          the name order, where a page fills at once. Walking it for a narrow query tests
+          every member of the program (350 ms at 100,000 members on SQLite; "grace hop" read
+          28,000 members before its first page on PostgreSQL); reading the ranges of a broad
+          query sorts thousands.
 
-        The intersection is of row keys: SQLite's ``rowid``, which its secondary indexes hold,
-        so no row is read until the few that match; the primary key on PostgreSQL."""
+        Candidates are read by row key: SQLite's ``rowid``, which its indexes hold, so no row
+        is read until the few that match; the primary key on PostgreSQL."""
         where = [_m.program_id == program_id, _m.status != "erased", _matching(query)]
         words = sorted(set(query.words), key=len, reverse=True)  # longest first on a tie
         whole = _whole_ranges(query)
-        ranges = [_word_ranges(w) for w in words] + ([whole] if whole else [])
-        sizes = [
-            [
-                sa.select(sa.func.count())
-                .select_from(
-                    sa.select(_m.id).where(_m.program_id == program_id, r).limit(FEW).subquery()
-                )
-                .scalar_subquery()
-                for r in group
-            ]
-            for group in ranges
-        ]
-        counted = list(self._conn.execute(sa.select(*(c for g in sizes for c in g))).one())
-        totals, at = [], 0
-        for group in ranges:
-            totals.append(sum(counted[at : at + len(group)]))
-            at += len(group)
-        extra = totals[-1] if whole else 0
-        word_totals = totals[: len(words)]
-        narrowest = min(range(len(words)), key=lambda i: word_totals[i])
-        if word_totals[narrowest] + extra < FEW:
-            where.insert(
-                1, _m.id.in_(sa.union(*_keys(_m.id, program_id, [*ranges[narrowest], *whole])))
+        pair = _pair_ranges(words) if len(words) > 1 else []
+        groups = [_word_ranges(w) for w in words] + [whole, pair]
+        cap = max(FEW, FEW_PAIRED)
+        counts = [
+            sa.select(sa.func.count())
+            .select_from(
+                sa.select(_m.id).where(_m.program_id == program_id, r).limit(cap).subquery()
             )
-        elif len(words) > 1 and self._conn.dialect.name in INTERSECTING:
-            key = sa.literal_column("rowid") if self._conn.dialect.name == "sqlite" else _m.id
-            each = [
-                sa.union(*_keys(key, program_id, ranges[i])).subquery() for i in range(len(words))
-            ]
-            common = sa.intersect(*(sa.select(*u.c) for u in each)).subquery()
-            keys = sa.union(sa.select(*common.c), *_keys(key, program_id, whole))
-            where.insert(1, key.in_(keys))
+            .scalar_subquery()
+            for group in groups
+            for r in group
+        ]
+        counted = iter(self._conn.execute(sa.select(*counts)).one())
+        totals = [sum(next(counted) for _ in group) for group in groups]
+        *word_totals, extra, paired = totals
+        narrowest = min(range(len(words)), key=lambda i: word_totals[i])
+        key = sa.literal_column("rowid") if self._conn.dialect.name == "sqlite" else _m.id
+        if word_totals[narrowest] + extra < FEW:
+            ranges = [*groups[narrowest], *whole]
+        elif pair and paired + extra < FEW_PAIRED:
+            ranges = [*pair, *whole]
+        else:
+            return where
+        where.insert(1, key.in_(sa.union(*_keys(key, program_id, ranges))))
         return where
 
     def _members(self, stmt: sa.Select[Any]) -> list[Member]:

@@ -61,8 +61,10 @@ members = sa.Table(
     ),
     # The members enrolled in each bucket of an analytics series (migration 0026).
     sa.Index("ix_members_program_id_enrolled_at_status", "program_id", "enrolled_at", "status"),
-    sa.Index("ix_members_program_id_first_key", "program_id", "first_key"),
-    sa.Index("ix_members_program_id_last_key", "program_id", "last_key"),
+    # Each name key with the other behind it: a two-word name search reads the pair as one
+    # range (migration 0033); one word reads the leading key alone.
+    sa.Index("ix_members_program_id_first_key_last_key", "program_id", "first_key", "last_key"),
+    sa.Index("ix_members_program_id_last_key_first_key", "program_id", "last_key", "first_key"),
     sa.Index("ix_members_program_id_name_key_id", "program_id", "name_key", "id"),
 )
 
