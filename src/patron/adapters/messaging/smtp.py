@@ -234,15 +234,9 @@ class SmtpTransport:
 
     def _start_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery | None:
         """MAIL, RCPT, DATA and the dot-stuffed lines; None when the server waits for the end."""
-        options = self._options(connection, message)
-        if isinstance(options, Delivery):
-            return options
-        code, reply = connection.mail(self.sender, options)
-        if code != 250:
-            return self._refused(connection, code, reply)
-        code, reply = connection.rcpt(to)
-        if code not in (250, 251):
-            return self._refused(connection, code, reply)
+        refused = self._envelope(connection, to, message)
+        if refused is not None:
+            return refused
         connection.putcmd("data")
         code, reply = connection.getreply()
         if code != 354:
@@ -386,8 +380,8 @@ class SmtpTransport:
             options.append(f"SIZE={len(message)}")
         return options
 
-    def _send_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery:
-        """One MAIL, RCPT, DATA exchange (``sendmail`` does not give the DATA reply back)."""
+    def _envelope(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery | None:
+        """MAIL and RCPT; the refusal, or None when the server waits for the data."""
         options = self._options(connection, message)
         if isinstance(options, Delivery):
             return options
@@ -397,6 +391,13 @@ class SmtpTransport:
         code, reply = connection.rcpt(to)
         if code not in (250, 251):
             return self._refused(connection, code, reply)
+        return None
+
+    def _send_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery:
+        """One MAIL, RCPT, DATA exchange (``sendmail`` does not give the DATA reply back)."""
+        refused = self._envelope(connection, to, message)
+        if refused is not None:
+            return refused
         try:
             code, reply = connection.data(message)
         except smtplib.SMTPDataError as error:  # DATA itself refused (no 354)
