@@ -243,6 +243,24 @@ def test_a_failed_worker_run_loses_no_sign_in_request(
     assert rows(container)["portal_sign_in_requests"] == 0
 
 
+def test_erasure_deletes_a_waiting_sign_in_request(
+    web: TestClient, shop: dict[str, str], member: dict[str, Any], container: Container
+) -> None:
+    container.limiter.reset()
+    client = TestClient(web.app, base_url="http://testserver")
+    ask(client, "ADA@example.com")
+    ask(client, "nobody@example.com")
+    assert rows(container)["portal_sign_in_requests"] == 2
+    erased = web.post(
+        f"/v1/programs/shop/members/{member['id']}/erase", headers=auth(shop["admin"])
+    )
+    assert erased.status_code == 200, erased.text
+    assert rows(container)["portal_sign_in_requests"] == 1  # the other address's stays
+    run_messages(container)
+    assert sign_ins(web, shop, member["id"]) == []
+    assert rows(container)["portal_links"] == 0
+
+
 def test_requests_are_answered_in_batches(
     web: TestClient,
     shop: dict[str, str],

@@ -287,6 +287,8 @@ def _forget(uow: UnitOfWork, program: Program, member: Member, now: datetime) ->
     uow.messages.forget(member.id, now)
     uow.passes.forget(program.id, member.id)  # device identifiers and push tokens
     uow.portal.end_member(program.id, member.id, now)
+    if member.email_key is not None:  # a sign-in link asked for and not yet sent: never sent
+        uow.portal.forget_requests(program.id, member.email_key)
     uow.privacy.forget_responses(program.id, [member.id, *values.needles])
     for document in uow.privacy.documents(program.id, member.id, values.needles):
         redacted = (

@@ -107,6 +107,15 @@ class SqlPortalRepository:
             )
         )
 
+    def forget_requests(self, program_id: str, email_key: str) -> int:
+        r = t.portal_sign_in_requests.c
+        deleted = self._conn.execute(
+            t.portal_sign_in_requests.delete().where(
+                r.program_id == program_id, r.email_key == email_key
+            )
+        ).rowcount
+        return int(deleted or 0)
+
     def take_requests(self, program_id: str, limit: int) -> list[str]:
         r = t.portal_sign_in_requests.c
         ids = (

@@ -26,6 +26,10 @@ class PortalRepository(Protocol):
         """Record that a sign-in link was asked for at the sign-in page for this email."""
         ...
 
+    def forget_requests(self, program_id: str, email_key: str) -> int:
+        """Delete the sign-in requests still waiting for this email (erasure); how many."""
+        ...
+
     def take_requests(self, program_id: str, limit: int) -> list[str]:
         """Delete up to ``limit`` of the program's oldest sign-in requests and return their
         email keys, oldest first; requests another transaction holds are left to it."""
