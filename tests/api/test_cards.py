@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from patron.bootstrap import Container
 from tests.code128_reader import bar_widths, read
-from tests.factories import MutableClock, auth, create_program, enrol, program_key
+from tests.factories import MutableClock, auth, change_config, create_program, enrol, program_key
 from tests.wallet_support import (
     CLIENT_EMAIL,
     ISSUER_ID,
@@ -335,3 +335,25 @@ def test_an_expired_certificate_is_refused(
     (error,) = response.json()["errors"]
     assert error["path"] == "apple.certificate_pem"
     assert error["message"].startswith("expired on ")
+
+
+# --- the program's colour -------------------------------------------------------------------
+
+
+def test_the_card_and_both_passes_wear_the_programs_colour(
+    client: TestClient, shop: dict[str, str], member: dict[str, Any]
+) -> None:
+    teal = "#0f766e"  # white text on it passes WCAG AA, as portal.brand_color requires
+    change_config(client, shop["admin"], program="shop", portal={"brand_color": teal})
+    svg = client.get(f"{P}/members/{member['id']}/card.svg", headers=auth(shop["pos"]))
+    assert svg.status_code == 200, svg.text
+    fills = {e.get("fill") for e in ElementTree.fromstring(svg.content).iter(f"{SVG}path")}
+    assert teal in fills  # the band behind the program's name
+    assert _configure(client, shop["admin"], wallet_body()).status_code == 200
+    apple = client.get(f"{P}/members/{member['id']}/card.pkpass", headers=auth(shop["pos"]))
+    archive = zipfile.ZipFile(io.BytesIO(apple.content))
+    assert json.loads(archive.read("pass.json"))["backgroundColor"] == "rgb(15, 118, 110)"
+    google = client.get(f"{P}/members/{member['id']}/card/google", headers=auth(shop["pos"]))
+    claims = json.loads(_b64decode(google.json()["save_url"].rsplit("/", 1)[1].split(".")[1]))
+    (program_class,) = claims["payload"]["loyaltyClasses"]
+    assert program_class["hexBackgroundColor"] == teal

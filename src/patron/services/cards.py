@@ -20,6 +20,7 @@ from patron.domain.programs import Program
 from patron.services.balances import member_views
 from patron.services.members import get_member
 from patron.services.ports import UnitOfWork
+from patron.services.programs import load_config
 
 WIDTH = 600
 HEIGHT = 378
@@ -39,6 +40,8 @@ class CardFace:
     tier_name: str | None
     tier_code: str | None
     points: int
+    brand: str = BAND
+    """The program's colour (``portal.brand_color``: white text on it passes WCAG AA)."""
 
 
 def card_face(uow: UnitOfWork, program: Program, member_ref: str, now: datetime) -> CardFace:
@@ -49,6 +52,7 @@ def card_face(uow: UnitOfWork, program: Program, member_ref: str, now: datetime)
     view = member_views(uow, program, [member], now=now)[0]
     points = view.wallets.get("points")
     name = " ".join(p for p in (member.first_name, member.last_name) if p)
+    brand = load_config(uow, program).portal_settings.brand_color
     return CardFace(
         program_name=program.name,
         member_id=member.id,
@@ -57,6 +61,7 @@ def card_face(uow: UnitOfWork, program: Program, member_ref: str, now: datetime)
         tier_name=view.tier.name if view.tier else None,
         tier_code=view.tier.code if view.tier else None,
         points=int(points.available) if points is not None else 0,
+        brand=brand,
     )
 
 
@@ -115,7 +120,7 @@ def card_svg(face: CardFace) -> str:
         tier = (
             f'<rect x="{WIDTH - 28 - pill}" y="30" width="{pill}" height="28" rx="14" '
             f'fill="#f2c94c"/><text x="{WIDTH - 28 - pill / 2}" y="49" text-anchor="middle" '
-            f'font-size="13" font-weight="700" fill="{BAND}" letter-spacing="1">{label}</text>'
+            f'font-size="13" font-weight="700" fill="{INK}" letter-spacing="1">{label}</text>'
         )
     member = escape(face.member_name or "Member")
     return (
@@ -128,7 +133,7 @@ def card_svg(face: CardFace) -> str:
         f'<rect x="0.5" y="0.5" width="{WIDTH - 1}" height="{HEIGHT - 1}" rx="18" fill="#ffffff" '
         'stroke="#d0d5dd"/>'
         f'<path d="M18.5 0.5H{WIDTH - 18.5}A18 18 0 0 1 {WIDTH - 0.5} 18.5V88H0.5V18.5'
-        f'A18 18 0 0 1 18.5 0.5Z" fill="{BAND}"/>'
+        f'A18 18 0 0 1 18.5 0.5Z" fill="{face.brand}"/>'
         f'<text x="28" y="54" font-size="24" font-weight="700" fill="#ffffff">'
         f"{escape(face.program_name)}</text>{tier}"
         f'<text x="28" y="120" font-size="11" fill="{MUTED}" letter-spacing="1.5">MEMBER</text>'

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from patron.domain.programs import Program
-from patron.services.cards import CardFace, card_face
+from patron.services.cards import BAND, CardFace, card_face
 from patron.services.ports import UnitOfWork
 from patron.services.sealing import Sealer
 from patron.services.wallet_settings import (
@@ -48,8 +48,12 @@ from patron.services.wallet_settings import (
 )
 
 SAVE_URL = "https://pay.google.com/gp/v/save/"
-BAND = (31, 42, 68)
 GOLD = (242, 201, 76)
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """``#rrggbb`` as its three channels."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ def apple_pass(
     document = pass_json(
         face, secrets, keys.auth_token(program.id, face.member_id), web_service_url
     )
-    return pkpass(document, secrets)
+    return pkpass(document, secrets, brand=face.brand)
 
 
 def pass_json(
@@ -105,7 +109,7 @@ def pass_json(
         "description": f"{face.program_name} loyalty card",
         "logoText": face.program_name,
         "foregroundColor": "rgb(255, 255, 255)",
-        "backgroundColor": "rgb({}, {}, {})".format(*BAND),
+        "backgroundColor": "rgb({}, {}, {})".format(*rgb(face.brand)),
         "labelColor": "rgb({}, {}, {})".format(*GOLD),
         "authenticationToken": token,
         "webServiceURL": web_service_url,
@@ -138,12 +142,13 @@ def pass_json(
     }
 
 
-def pkpass(document: dict[str, Any], secrets: AppleSecrets) -> bytes:
-    """The signed ``.pkpass`` zip of a ``pass.json`` document."""
+def pkpass(document: dict[str, Any], secrets: AppleSecrets, *, brand: str = BAND) -> bytes:
+    """The signed ``.pkpass`` zip of a ``pass.json`` document, its icon in the program's
+    colour."""
     files = {
         "pass.json": json.dumps(document, ensure_ascii=False, indent=2).encode(),
-        "icon.png": png(29, 29, BAND),
-        "icon@2x.png": png(58, 58, BAND),
+        "icon.png": png(29, 29, rgb(brand)),
+        "icon@2x.png": png(58, 58, rgb(brand)),
         "logo.png": png(50, 50, GOLD),
         "logo@2x.png": png(100, 100, GOLD),
     }
@@ -189,20 +194,20 @@ def google_save_url(
         "iat": int(now.timestamp()),
         "origins": [],
         "payload": {
-            "loyaltyClasses": [loyalty_class(program, secrets)],
+            "loyaltyClasses": [loyalty_class(program, secrets, face.brand)],
             "loyaltyObjects": [loyalty_object(face, secrets)],
         },
     }
     return SAVE_URL + jwt_rs256(claims, secrets)
 
 
-def loyalty_class(program: Program, secrets: GoogleSecrets) -> dict[str, Any]:
+def loyalty_class(program: Program, secrets: GoogleSecrets, brand: str = BAND) -> dict[str, Any]:
     return {
         "id": secrets.class_id,
         "issuerName": program.name,
         "programName": program.name,
         "reviewStatus": "UNDER_REVIEW",
-        "hexBackgroundColor": "#{:02x}{:02x}{:02x}".format(*BAND),
+        "hexBackgroundColor": brand,
     }
 
 
