@@ -506,7 +506,7 @@ def _claim(
         assert to is not None
         counted[(member.id, message.channel)] = counted.get((member.id, message.channel), 0) + 1
         outgoing.append((message, _outgoing(program, message, to, links)))
-    uow.messages.record(updates)
+    uow.messages.record(program_id, updates)
     return _Claimed(len(claimed), outgoing)
 
 

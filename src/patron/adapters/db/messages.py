@@ -31,7 +31,7 @@ _TEMPLATE = [f.name for f in fields(StoredTemplate)]
 _EVENT = [f.name for f in fields(OutboxEvent)]
 
 
-def _recorded(update: MessageUpdate) -> sa.Update:
+def _recorded(program_id: str, update: MessageUpdate) -> sa.Update:
     values: dict[str, object] = {
         "status": update.status,
         "reason": update.reason,
@@ -41,15 +41,18 @@ def _recorded(update: MessageUpdate) -> sa.Update:
     }
     if update.attempts_back:
         values["attempts"] = _m.attempts - 1
-    return t.messages.update().where(_m.id == update.id).values(**values)
+    return (
+        t.messages.update().where(_m.id == update.id, _m.program_id == program_id).values(**values)
+    )
 
 
 class TransactionRecorder:
     """``MessageRecorder`` that writes each result in its own unit of work (SQLite, where a
     transaction costs no round trip)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, program_id: str) -> None:
         self._uow_factory = uow_factory
+        self._program_id = program_id
 
     def __enter__(self) -> TransactionRecorder:
         return self
@@ -59,7 +62,7 @@ class TransactionRecorder:
 
     def record(self, update: MessageUpdate) -> None:
         with self._uow_factory(write=True) as uow:
-            uow.messages.record([update])
+            uow.messages.record(self._program_id, [update])
             uow.commit()
 
 
@@ -67,8 +70,8 @@ class SessionRecorder:
     """``MessageRecorder`` for PostgreSQL: one connection of its own, taken out of the pool, in
     autocommit with the program's tenant scope set for the session, so that each result is one
     ``UPDATE`` and one round trip, committed durably (a transaction of its own: BEGIN, scope,
-    UPDATE, COMMIT would be four). The connection is closed, never pooled,
-    when the recorder ends: its session settings cannot leak to another checkout."""
+    UPDATE, COMMIT would be four). The connection is closed, never pooled, when the recorder
+    ends: its session settings cannot leak to another checkout."""
 
     def __init__(self, engine: Engine, program_id: str) -> None:
         self._engine = engine
@@ -95,7 +98,7 @@ class SessionRecorder:
     def record(self, update: MessageUpdate) -> None:
         assert self._conn is not None, "recorder not entered"
         try:
-            self._conn.execute(_recorded(update).where(_m.program_id == self._program_id))
+            self._conn.execute(_recorded(self._program_id, update))
             self._conn.commit()  # ends SQLAlchemy's own transaction; the row is already committed
         except sa_exc.DBAPIError as error:
             raise translate(error) from error
@@ -218,14 +221,14 @@ class SqlMessageRepository:
         )
         return [Message(**row._asdict()) for row in rows]
 
-    def record(self, updates: Sequence[MessageUpdate]) -> None:
+    def record(self, program_id: str, updates: Sequence[MessageUpdate]) -> None:
         if self._postgres and updates:
             # Waiting for the WAL flush would double the cost of each record; without it, only
             # a crash of PostgreSQL itself (not of the worker) in the next few hundred
             # milliseconds could lose a record, and that message would be sent once more.
             self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         for update in updates:
-            self._conn.execute(_recorded(update))
+            self._conn.execute(_recorded(program_id, update))
 
     def marketing_sent(
         self, member_id: str, channel: str, since: datetime, exempt: Sequence[str]

@@ -211,5 +211,5 @@ class SqlUnitOfWorkFactory:
         if self.program_id is None:
             raise ValueError("a message recorder belongs to one program: scope the factory")
         if is_sqlite(self.engine):
-            return TransactionRecorder(self)
+            return TransactionRecorder(self, self.program_id)
         return SessionRecorder(self.engine, self.program_id)

@@ -99,7 +99,10 @@ class MessageRepository(Protocol):
         """Due queued messages, locked and leased (attempt counted)."""
         ...
 
-    def record(self, updates: Sequence[MessageUpdate]) -> None: ...
+    def record(self, program_id: str, updates: Sequence[MessageUpdate]) -> None:
+        """Write what happened to these messages of the program (others are left alone)."""
+        ...
+
     def marketing_sent(
         self, member_id: str, channel: str, since: datetime, exempt: Sequence[str]
     ) -> int:
