@@ -112,8 +112,12 @@ def test_the_demo_key_is_kept_across_restarts(
     key_file = serving.demo_key_file(db_url)
     runner = CliRunner()
 
+    # A short history (--days): what is kept across restarts is the key, not the story, which
+    # test_ledger_storage.py tells in full.
+    demo = ["demo", "--members", "10", "--days", "20"]
+
     def start() -> str:
-        result = runner.invoke(app, ["demo", "--members", "10"])
+        result = runner.invoke(app, demo)
         assert result.exit_code == 0, result.output
         [line] = [x for x in result.stdout.splitlines() if "Admin key:" in x]
         return line.split()[2]
@@ -121,7 +125,7 @@ def test_the_demo_key_is_kept_across_restarts(
     # As scripts/start runs it: .venv/bin/patron, which is not on PATH.
     monkeypatch.setattr(sys, "argv", [".venv/bin/patron", "demo"])
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    shown = runner.invoke(app, ["demo", "--members", "10"]).stdout
+    shown = runner.invoke(app, demo).stdout
     assert "CLI:          .venv/bin/patron --help" in shown
     assert "`source .venv/bin/activate`" in shown
     assert "Home:         http://127.0.0.1:8000/" in shown
