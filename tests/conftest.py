@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from patron.adapters.db import migrate
@@ -29,7 +30,23 @@ from patron.adapters.db.tables import metadata
 from patron.api.app import create_app
 from patron.bootstrap import Container, build
 from patron.config import Settings
+from patron.services import staff_sessions
 from tests.factories import MutableClock
+
+# Staff passwords in tests are hashed with argon2id at its lowest cost: the product's
+# parameters (argon2-cffi's defaults, 64 MiB and three passes, about 0.1-0.3 s a hash on two
+# shared cores) would cost most of a console test, which hashes once to set a password and
+# once more to sign in. The code paths are the same; only the work factor differs.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_staff_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staff_sessions, "HASHER", CHEAP_HASHER)
+    monkeypatch.setattr(staff_sessions, "_DUMMY", _CHEAP_DUMMY)
+
+
+_CHEAP_DUMMY = CHEAP_HASHER.hash("a password nobody has")
 
 PG_URL = os.environ.get("PATRON_TEST_POSTGRES_URL")
 BACKENDS = [

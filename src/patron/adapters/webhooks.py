@@ -15,17 +15,16 @@ not follow them), so a public endpoint cannot bounce a delivery inward either. O
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import certifi
 import httpcore
 from standardwebhooks.webhooks import Webhook
 
+from patron.adapters.tls import verified_context
 from patron.domain.webhooks import SEND_TIMEOUT_SECONDS, address_error, url_error
 from patron.services.ports import SendResult
 
@@ -87,7 +86,7 @@ class HttpWebhookSender:
         self._allow_private = allow_private
         self._timeout = timeout
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=verified_context(),
             network_backend=GuardedBackend(allow_private=allow_private),
             max_connections=32,
             retries=0,

@@ -23,15 +23,14 @@ response are read.
 from __future__ import annotations
 
 import base64
-import ssl
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import certifi
 import httpcore
 import orjson
 
+from patron.adapters.tls import verified_context
 from patron.services.ports.transports import Delivery, OutgoingSms
 
 DEFAULT_TIMEOUT = 15.0
@@ -59,7 +58,7 @@ class HttpSmsProvider:
         self.url = check_http_url(url)
         self.timeout = timeout
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl.create_default_context(cafile=certifi.where()),
+            ssl_context=verified_context(),
             max_connections=4,
             retries=0,
         )

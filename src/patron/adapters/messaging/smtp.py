@@ -55,6 +55,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import certifi
 
 from patron.adapters.messaging.dkim import DkimSigner
+from patron.adapters.tls import verified_context
 from patron.services.ports.transports import Delivery, OutgoingEmail, TransportUnavailable
 
 Security = Literal["plain", "starttls", "tls"]
@@ -137,10 +138,11 @@ def parse_sender(mail_from: str) -> tuple[str, str]:
 
 
 def tls_context(verify: bool) -> ssl.SSLContext:
+    if verify:
+        return verified_context()
     context = ssl.create_default_context(cafile=certifi.where())
-    if not verify:  # development only: ?verify=false
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    context.check_hostname = False  # development only: ?verify=false
+    context.verify_mode = ssl.CERT_NONE
     return context
 
 
