@@ -38,6 +38,7 @@ from tests.factories import MutableClock
 # shared cores) would cost most of a console test, which hashes once to set a password and
 # once more to sign in. The code paths are the same; only the work factor differs.
 CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+_CHEAP_DUMMY = CHEAP_HASHER.hash("a password nobody has")
 
 
 @pytest.fixture(autouse=True)
@@ -45,8 +46,6 @@ def _cheap_staff_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(staff_sessions, "HASHER", CHEAP_HASHER)
     monkeypatch.setattr(staff_sessions, "_DUMMY", _CHEAP_DUMMY)
 
-
-_CHEAP_DUMMY = CHEAP_HASHER.hash("a password nobody has")
 
 PG_URL = os.environ.get("PATRON_TEST_POSTGRES_URL")
 BACKENDS = [

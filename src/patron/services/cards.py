@@ -28,7 +28,6 @@ HEIGHT = 378
 
 INK = "#101828"
 MUTED = "#667085"
-BAND = "#1f2a44"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +39,7 @@ class CardFace:
     tier_name: str | None
     tier_code: str | None
     points: int
-    brand: str = BAND
+    brand: str
     """The program's colour (``portal.brand_color``: white text on it passes WCAG AA)."""
 
 

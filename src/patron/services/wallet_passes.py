@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from patron.domain.programs import Program
-from patron.services.cards import BAND, CardFace, card_face
+from patron.services.cards import CardFace, card_face
 from patron.services.ports import UnitOfWork
 from patron.services.sealing import Sealer
 from patron.services.wallet_settings import (
@@ -142,7 +142,7 @@ def pass_json(
     }
 
 
-def pkpass(document: dict[str, Any], secrets: AppleSecrets, *, brand: str = BAND) -> bytes:
+def pkpass(document: dict[str, Any], secrets: AppleSecrets, *, brand: str) -> bytes:
     """The signed ``.pkpass`` zip of a ``pass.json`` document, its icon in the program's
     colour."""
     files = {
@@ -201,7 +201,7 @@ def google_save_url(
     return SAVE_URL + jwt_rs256(claims, secrets)
 
 
-def loyalty_class(program: Program, secrets: GoogleSecrets, brand: str = BAND) -> dict[str, Any]:
+def loyalty_class(program: Program, secrets: GoogleSecrets, brand: str) -> dict[str, Any]:
     return {
         "id": secrets.class_id,
         "issuerName": program.name,

@@ -223,9 +223,10 @@ class SqlMessageRepository:
 
     def record(self, program_id: str, updates: Sequence[MessageUpdate]) -> None:
         if self._postgres and updates:
-            # Waiting for the WAL flush would double the cost of each record; without it, only
-            # a crash of PostgreSQL itself (not of the worker) in the next few hundred
-            # milliseconds could lose a record, and that message would be sent once more.
+            # The claim's decisions (skips, holds) need not wait for the WAL flush: only a crash
+            # of PostgreSQL itself in the next few hundred milliseconds could lose them, and
+            # the messages would be claimed and decided again when their lease ends. Delivery
+            # results are not written here but by a ``MessageRecorder``, durably.
             self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         for update in updates:
             self._conn.execute(_recorded(program_id, update))

@@ -232,7 +232,7 @@ class SmtpTransport:
                 if fresh or attempt == 2:
                     raise TransportUnavailable(_short(_lost(error))) from error
                 # The kept connection had been closed under us (idle timeout): once more.
-        return None  # not reached
+        raise AssertionError("not reached: the second attempt returns or raises")
 
     def _start_on(self, connection: smtplib.SMTP, to: str, message: bytes) -> Delivery | None:
         """MAIL, RCPT, DATA and the dot-stuffed lines; None when the server waits for the end."""
